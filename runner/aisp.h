@@ -1,0 +1,136 @@
+/*
+ * aisp.h - the core contract of aisp: one error type, the target descriptor,
+ * parameters and the per-worker context handed to every target.
+ *
+ * Target code includes only this header. It never times itself, never prints
+ * and never exits: it returns an aisp_err and the harness does the rest.
+ */
+#ifndef AISP_H
+#define AISP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define AISP_ABI_VERSION 1
+#define AISP_MAX_PARAMS 16
+#define AISP_NAME_MAX 128
+
+/* One error type, returned everywhere. AISP_OK is 0. */
+typedef enum aisp_err {
+	AISP_OK = 0,
+	AISP_EUSAGE,      /* bad command line (exit 2) */
+	AISP_EINPUT,      /* bad input file or value (exit 2) */
+	AISP_EIO,         /* file system or HDF5 failure */
+	AISP_ENOMEM,      /* host or device allocation failed */
+	AISP_EDEVICE,     /* CUDA, cuBLAS, NVML or driver failure */
+	AISP_EVERIFY,     /* a result check failed */
+	AISP_EINCOMPLETE, /* a rank, target or file is missing (exit 3) */
+	AISP_EREGRESSION, /* a regression or outlier was found (exit 1) */
+	AISP_ETIMEOUT,    /* a worker ran past its time limit */
+	AISP_ECRASH,      /* a worker died */
+	AISP_EINTERRUPT,  /* a signal asked us to stop */
+	AISP_EINTERNAL    /* a broken invariant */
+} aisp_err;
+
+/* An error with its message: code plus "file:line: field: what" text. */
+typedef struct aisp_error {
+	aisp_err code;
+	char msg[1024];
+} aisp_error;
+
+/* Fill err (may be NULL) with code and a printf-style message; return code. */
+aisp_err aisp_fail(aisp_error *err, aisp_err code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Short stable name of an error code ("input", "device", ...). */
+const char *aisp_err_name(aisp_err code);
+
+/* Process exit status for an error code: 0, 1, 2 or 3 (design.md). */
+int aisp_err_exit_status(aisp_err code);
+
+enum aisp_role { AISP_ROLE_BASELINE = 0, AISP_ROLE_OPTIMIZED = 1 };
+
+enum aisp_backend_kind { AISP_BACKEND_HOST = 0, AISP_BACKEND_CUDA = 1 };
+
+enum aisp_param_type { AISP_PARAM_INT = 0, AISP_PARAM_REAL = 1 };
+
+/* A target parameter: name, type, default and inclusive valid range. */
+struct aisp_param {
+	const char *name;
+	enum aisp_param_type type;
+	double def, min, max;
+	const char *help;
+};
+
+/* Parameter values, in the order of the target's params table. */
+struct aisp_params {
+	size_t n;
+	double v[AISP_MAX_PARAMS];
+};
+
+/* What the harness hands to setup: backend, device, stream and seed. */
+struct aisp_ctx {
+	enum aisp_backend_kind backend;
+	int device;        /* CUDA device ordinal in this process (0 on host) */
+	void *stream;      /* cudaStream_t on CUDA, NULL on host */
+	void *blas;        /* cublasHandle_t bound to stream on CUDA, NULL on host */
+	uint64_t seed;     /* seed for all random inputs of this run */
+	int test_knob;     /* test-only fault/slowdown knob, 0 in real runs */
+	void *priv;        /* the backend's own state; targets leave it alone */
+};
+
+/* Result of one verification run. */
+struct aisp_check {
+	double rel_error;  /* ||out - ref|| / ||ref||, or NAN if not computed */
+	double tolerance;  /* bound that rel_error was held to */
+	int passed;        /* 1 when the check passed */
+	char message[256]; /* what was compared, or why it failed */
+};
+
+/* One variant of a target, e.g. baseline_gemm or optimized_gemm_strided. */
+struct aisp_variant {
+	const char *name;
+	enum aisp_role role;
+	const char *technique;
+	/* Allocate and fill inputs from ctx->seed; *state owns everything. */
+	aisp_err (*setup)(const struct aisp_ctx *ctx,
+			  const struct aisp_params *p, void **state);
+	/* One timed iteration; on CUDA enqueue on ctx->stream, do not sync. */
+	aisp_err (*run)(void *state);
+	/* Poison outputs, run once, compare against the reference. */
+	aisp_err (*verify)(void *state, struct aisp_check *out);
+	/* Free everything setup made; state may be NULL. */
+	void (*teardown)(void *state);
+};
+
+/* A benchmark target: versioned descriptor in the NULL-terminated registry. */
+struct aisp_target {
+	int abi_version;                 /* AISP_ABI_VERSION */
+	const char *name;                /* "ch01:gemm" */
+	enum aisp_backend_kind backend;  /* which backend this twin runs on */
+	const char *description;
+	const char *goal;                /* "speed" | "throughput" | "memory" */
+	const struct aisp_param *params;
+	size_t n_params;
+	const struct aisp_variant *variants;
+	size_t n_variants;
+	/* Work per iteration in work_unit ("samples", "flop", ...); may be NULL. */
+	double (*work)(const struct aisp_params *p);
+	const char *work_unit;
+	/* Fewest bytes moved and FLOPs done per iteration (the floor); may be NULL. */
+	double (*bytes)(const struct aisp_params *p);
+	double (*flops)(const struct aisp_params *p);
+	int test_only;                   /* fault targets: hidden unless enabled */
+};
+
+/* Index of parameter name in target t, or -1. */
+int aisp_param_index(const struct aisp_target *t, const char *name);
+
+/* Fill p with the defaults of target t. */
+void aisp_params_defaults(const struct aisp_target *t, struct aisp_params *p);
+
+/* Check every value of p against t's ranges and integer types. */
+aisp_err aisp_params_validate(const struct aisp_target *t,
+			      const struct aisp_params *p, aisp_error *err);
+
+#endif /* AISP_H */

@@ -1,0 +1,105 @@
+/*
+ * h5out.h - the per-rank HDF5 file, RUN_DIR/rank-NNNNN.h5.
+ *
+ * Layout (schema_version 1; readers: analysis/, h5py, h5dump):
+ *   /  attributes (strings are variable-length UTF-8, numbers int64/float64):
+ *      schema_version, tool, tool_version, git_commit, run_id, job_name,
+ *      job_sha256, command_line, node (SLURMD_NODENAME or host name),
+ *      hostname, rank, world_size, local_rank, local_size, backend,
+ *      gpu_index, gpu_name, gpu_uuid, gpu_serial, driver, cuda_version,
+ *      hardware_key, seed, start_utc, end_utc, status (running | complete |
+ *      interrupted)
+ *   /targets/<instance>/           attributes: target, and param.<name> per
+ *                                   parameter (float64)
+ *   /targets/<instance>/<variant>/  attributes: status (ok | verify_failed |
+ *      crashed | timeout | error | skipped), message, role (baseline |
+ *      optimized), technique, iterations, warmup, n_samples, median_ms,
+ *      mean_ms, stddev_ms, p10_ms, p75_ms, p90_ms, p99_ms, min_ms, max_ms,
+ *      mad_ms, launches_per_iteration, kernels_per_iteration (-1: not
+ *      counted), work_per_iteration, work_unit, throughput,
+ *      throughput_unit ("<work_unit>/s"), bytes_per_iteration,
+ *      flops_per_iteration, rel_error, tolerance, elapsed_s, signal, seed
+ *   /targets/<instance>/<variant>/samples_ms   float64[n], chunked; every
+ *      timed iteration, raw, in order
+ *   /targets/<instance>/<variant>/gpu_before, gpu_after   groups whose
+ *      attributes are struct gpu_facts (sm_clock_mhz, temperature_c, ...)
+ *
+ * Kill safety: the file lives in memory (HDF5 core driver) and every commit
+ * writes its whole image to rank-NNNNN.h5.tmp, fsyncs and renames it over
+ * the rank file. A rank killed at any instant leaves the previous complete
+ * file: at most the target in flight is lost.
+ */
+#ifndef AISP_H5OUT_H
+#define AISP_H5OUT_H
+
+#include <stddef.h>
+
+#include "aisp.h"
+#include "gpuinfo.h"
+#include "stats.h"
+
+#define H5OUT_SCHEMA_VERSION 1
+
+/* Everything measured for one variant of one target instance. */
+struct variant_result {
+	char instance[AISP_NAME_MAX];
+	char target[AISP_NAME_MAX];
+	char variant[AISP_NAME_MAX];
+	enum aisp_role role;
+	char technique[AISP_NAME_MAX];
+	char status[16];           /* ok | verify_failed | crashed | timeout | error | skipped */
+	char message[512];
+	int iterations, warmup;
+	double *samples;           /* owned, n_samples values in ms */
+	size_t n_samples;
+	struct stats_summary stats;
+	long launches_api, launches_kernels; /* per iteration, -1 if not counted */
+	double work, bytes, flops; /* per iteration, NAN if unknown */
+	char work_unit[32];
+	double throughput;         /* work per second at the median, NAN if none */
+	double rel_error, tolerance;
+	double elapsed_s;          /* wall time the worker spent on this variant */
+	int signal;                /* signal that ended the worker, 0 if none */
+	unsigned long long seed;
+	struct aisp_params params;
+	const char *const *param_names; /* n = params.n, borrowed from the target */
+	struct gpu_facts before, after;
+};
+
+/* Root facts of a rank file. */
+struct rank_info {
+	char tool_version[32], git_commit[48], run_id[64];
+	char job_name[AISP_NAME_MAX], job_sha256[72];
+	char command_line[2048];
+	char node[128], hostname[128];
+	int rank, world_size, local_rank, local_size;
+	char backend[8];
+	struct gpu_facts gpu;
+	char hardware_key[128];
+	unsigned long long seed;
+	char start_utc[32], end_utc[32];
+	char status[16];           /* running | complete | interrupted */
+};
+
+struct h5out; /* opaque: the in-memory file and its path */
+
+/* Create path (or, with resume, load the existing file at path) in memory and
+ * write info as root attributes; commits once so the file exists at once. */
+aisp_err h5out_open(const char *path, const struct rank_info *info, int resume,
+		    struct h5out **out, aisp_error *err);
+
+/* 1 if the file already holds instance/variant with status ok. */
+int h5out_has_ok(const struct h5out *h, const char *instance, const char *variant);
+
+/* Add (or replace) one variant's results and commit the file atomically. */
+aisp_err h5out_write_variant(struct h5out *h, const struct variant_result *r,
+			     aisp_error *err);
+
+/* Set status and end_utc, commit, and free. h may be NULL. */
+aisp_err h5out_close(struct h5out *h, const char *status, const char *end_utc,
+		     aisp_error *err);
+
+/* Free the result's samples. */
+void variant_result_free(struct variant_result *r);
+
+#endif /* AISP_H5OUT_H */
