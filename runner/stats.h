@@ -12,7 +12,7 @@
 
 struct stats_summary {
 	size_t n;
-	double median, mean, stddev, p10, p75, p90, p99, min, max;
+	double median, mean, stddev, p10, p75, p90, p99, min, max; /* stddev: n - 1 */
 	double mad; /* median absolute deviation from the median, unscaled */
 };
 
