@@ -28,7 +28,7 @@ VERSION := 0.1.0
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -Irunner -Ianalysis $(PKG_CFLAGS) \
+CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -iquote runner -Ianalysis $(PKG_CFLAGS) \
 	  -DAISP_VERSION='"$(VERSION)"' -DAISP_GIT_COMMIT='"$(GIT_COMMIT)"' $(SANITIZE)
 LDLIBS := $(PKG_LIBS) -ldl -lm
 LDFLAGS += $(SANITIZE)
