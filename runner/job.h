@@ -21,6 +21,8 @@ struct job_target {
 	char target[AISP_NAME_MAX];   /* registry name, "ch01:gemm" */
 	char instance[AISP_NAME_MAX]; /* target, or "ch01:gemm[m=64,k=128]" in a sweep */
 	struct aisp_params params;    /* complete and validated */
+	unsigned long long set_mask;  /* bit i: params.v[i] was given in the file
+				       * (others are the host twin's defaults) */
 	size_t n_variants;            /* 0: all variants of the target */
 	char variants[JOB_MAX_VARIANTS][AISP_NAME_MAX];
 	double timeout_s;             /* worker time limit for one variant */

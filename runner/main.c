@@ -1,3 +1,57 @@
-/* main.c - STUB entry point (replaced by the CLI work). */
+/* main.c - the aisp command: dispatch to bench, gather, compare, report, worker. */
 #include <stdio.h>
-int main(void) { puts("aisp"); return 0; }
+#include <string.h>
+
+#include "analysis.h"
+#include "run.h"
+#include "text.h"
+#include "worker.h"
+
+static void usage(FILE *f)
+{
+	fputs("aisp " AISP_VERSION " - fleet benchmark runner\n\n"
+	      "usage: aisp bench list-targets [--chapter ch01]\n"
+	      "       aisp bench run --targets ch01[,ch01:gemm,...] [--job FILE.yaml] [options]\n"
+	      "       aisp gather RUN_DIR... [--out DIR]\n"
+	      "       aisp compare RUN_DIR --expectations FILE [--drain-list FILE]\n"
+	      "       aisp report RUN_DIR [--expectations FILE] -o report.md|report.html\n"
+	      "       aisp --version\n\n"
+	      "Every command takes --help. Exit status: 0 ok, 1 regression or failed check,\n"
+	      "2 bad usage or input, 3 incomplete or interrupted.\n", f);
+}
+
+int main(int argc, char **argv)
+{
+	static const char *const cmds[] = {"bench", "gather", "compare", "report", NULL};
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version")) {
+		printf("aisp %s (%s)\n", AISP_VERSION, AISP_GIT_COMMIT);
+		return 0;
+	}
+	if (!strcmp(cmd, "bench"))
+		return bench_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "gather"))
+		return gather_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "compare"))
+		return compare_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "report"))
+		return report_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "worker"))
+		return worker_main(argc - 1, argv + 1);
+	for (int i = 0; cmds[i]; i++)
+		if (text_edit_distance(cmd, cmds[i]) <= 2) {
+			fprintf(stderr, "aisp: unknown command '%s'; did you mean '%s'?\n", cmd, cmds[i]);
+			return 2;
+		}
+	fprintf(stderr, "aisp: unknown command '%s' (aisp --help)\n", cmd);
+	return 2;
+}

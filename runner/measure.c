@@ -1,0 +1,170 @@
+/* measure.c - set-up, verification, warm-up, launch count, timed loop. */
+#include "measure.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "stats.h"
+#include "text.h"
+
+/* Seconds on the monotonic clock. */
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* 1 when the samples so far satisfy the adaptive stop. */
+static int should_stop(const double *s, size_t n, double *scratch,
+		       const struct measure_opts *o, double elapsed)
+{
+	if (n < (size_t)o->iterations)
+		return 0;
+	if (n >= (size_t)o->max_iterations || elapsed >= o->time_budget_s)
+		return 1;
+	if (n % 8)
+		return 0;
+	memcpy(scratch, s, n * sizeof(*s));
+	qsort(scratch, n, sizeof(*s), cmp_double);
+	return stats_median_ci_rel(scratch, n) <= o->ci_target;
+}
+
+/* Record a status and message in r; returns AISP_OK (r says what happened). */
+static aisp_err set_status(struct variant_result *r, const char *status,
+			   const char *what, aisp_err code, const aisp_error *e)
+{
+	text_copy(r->status, sizeof(r->status), status);
+	snprintf(r->message, sizeof(r->message), "%s: %s%s%.400s", what,
+		 aisp_err_name(code), e && e->msg[0] ? ": " : "", e ? e->msg : "");
+	return AISP_OK;
+}
+
+/* Time iterations into r->samples until the adaptive stop. */
+static aisp_err timed_loop(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
+			   const struct aisp_variant *v, void *state,
+			   const struct measure_opts *o, struct variant_result *r,
+			   aisp_error *err)
+{
+	size_t cap = (size_t)o->max_iterations;
+	double t0 = now_s(), *scratch;
+	aisp_err rc = AISP_OK;
+
+	r->samples = malloc(cap * sizeof(double));
+	scratch = malloc(cap * sizeof(double));
+	if (!r->samples || !scratch) {
+		rc = aisp_fail(err, AISP_ENOMEM, "no memory for %zu samples", cap);
+		goto out;
+	}
+	while (!should_stop(r->samples, r->n_samples, scratch, o, now_s() - t0)) {
+		double ms;
+
+		rc = be->time_begin(ctx, err);
+		if (!rc)
+			rc = v->run(state);
+		if (!rc)
+			rc = be->time_end(ctx, &ms, err);
+		if (rc)
+			goto out;
+		r->samples[r->n_samples++] = ms;
+	}
+out:
+	free(scratch);
+	return rc;
+}
+
+/* Untimed: warm-up iterations, then one iteration with launches counted. */
+static aisp_err warm_and_count(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
+			       const struct aisp_variant *v, void *state,
+			       const struct measure_opts *o, struct variant_result *r,
+			       aisp_error *err)
+{
+	aisp_err rc = AISP_OK;
+
+	for (int i = 0; i < o->warmup && !rc; i++)
+		rc = v->run(state);
+	if (!rc)
+		rc = be->sync(ctx, err);
+	if (rc || !be->count_begin)
+		return rc;
+	rc = be->count_begin(ctx, err);
+	if (!rc)
+		rc = v->run(state);
+	if (!rc)
+		rc = be->sync(ctx, err);
+	if (!rc)
+		rc = be->count_end(ctx, &r->launches_api, &r->launches_kernels, err);
+	return rc;
+}
+
+aisp_err measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
+			 const struct aisp_target *t, size_t vi,
+			 const struct aisp_params *p, const struct measure_opts *o,
+			 struct variant_result *r, aisp_error *err)
+{
+	const struct aisp_variant *v = &t->variants[vi];
+	struct aisp_check check = {.rel_error = NAN, .tolerance = NAN};
+	aisp_error e = {0};
+	void *state = NULL;
+	aisp_err rc;
+
+	r->role = v->role;
+	text_copy(r->technique, sizeof(r->technique), v->technique ? v->technique : v->name);
+	r->launches_api = r->launches_kernels = -1;
+	r->work = t->work ? t->work(p) : NAN;
+	r->bytes = t->bytes ? t->bytes(p) : NAN;
+	r->flops = t->flops ? t->flops(p) : NAN;
+	text_copy(r->work_unit, sizeof(r->work_unit), t->work_unit ? t->work_unit : "");
+	r->rel_error = r->tolerance = NAN;
+	if (be->range_push)
+		be->range_push(ctx, r->instance);
+	rc = v->setup(ctx, p, &state);
+	if (rc) {
+		set_status(r, "error", "setup", rc, NULL);
+		goto out;
+	}
+	rc = v->verify(state, &check);
+	if (!rc)
+		rc = be->sync(ctx, &e);
+	r->rel_error = check.rel_error;
+	r->tolerance = check.tolerance;
+	if (rc) {
+		set_status(r, "error", "verify", rc, &e);
+		goto out;
+	}
+	if (!check.passed) {
+		text_copy(r->status, sizeof(r->status), "verify_failed");
+		snprintf(r->message, sizeof(r->message), "%s", check.message);
+		goto out;
+	}
+	rc = warm_and_count(be, ctx, v, state, o, r, &e);
+	if (!rc)
+		rc = timed_loop(be, ctx, v, state, o, r, &e);
+	if (rc == AISP_ENOMEM && !r->samples) {
+		v->teardown(state);
+		return aisp_fail(err, rc, "%s", e.msg);
+	}
+	if (rc) {
+		set_status(r, "error", "run", rc, &e);
+		goto out;
+	}
+	text_copy(r->status, sizeof(r->status), "ok");
+	snprintf(r->message, sizeof(r->message), "%s", check.message);
+out:
+	if (state)
+		v->teardown(state);
+	if (be->range_pop)
+		be->range_pop(ctx);
+	return AISP_OK;
+}

@@ -1,0 +1,45 @@
+/*
+ * run.h - `aisp bench run` and `aisp bench list-targets`: options, the
+ * resolved job, the run directory, and the table printed at the end.
+ */
+#ifndef AISP_RUN_H
+#define AISP_RUN_H
+
+#include "job.h"
+#include "sched.h"
+
+enum run_backend { RUN_BACKEND_AUTO, RUN_BACKEND_HOST, RUN_BACKEND_CUDA };
+
+/* Options of `aisp bench run`; unset numbers are -1 (NAN for reals). */
+struct run_opts {
+	const char *targets, *job_path, *out_dir, *resume_dir;
+	int iterations, warmup, max_iterations, mode, gpu;
+	double timeout_s, time_budget_s;
+	long long seed;
+	enum run_backend backend;
+	int profile;               /* 0 none, 1 minimal */
+	int update_expectations;
+	int quiet;                 /* this rank prints no errors (not rank 0) */
+};
+
+/* Entry of `aisp bench ...`; argv[0] is "bench". Returns the exit status. */
+int bench_main(int argc, char **argv);
+
+/* Parse `bench run` options into o. AISP_EUSAGE with a message on bad input. */
+aisp_err run_parse_opts(int argc, char **argv, struct run_opts *o, aisp_error *err);
+
+/* Build the job of a run from o for backend: job file or --targets, the
+ * --targets filter, option overrides, and each target's twin for backend. */
+aisp_err run_resolve_job(const struct run_opts *o, enum aisp_backend_kind backend,
+			 struct job *job, aisp_error *err);
+
+/* The work items of job (instance x variant), with per-item time limits. */
+aisp_err run_items(const struct job *job, enum aisp_backend_kind backend,
+		   struct work_item **items, double **timeouts, size_t *n,
+		   aisp_error *err);
+
+/* Rank 0: print the table of the run (target, variant, ranks ok, median,
+ * speedup vs the baseline, throughput, verification). */
+void run_print_summary(const struct sched *s);
+
+#endif /* AISP_RUN_H */

@@ -1,0 +1,223 @@
+/* sched.c - every and spread modes over MPI, progress to rank 0. */
+#include "sched.h"
+
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "registry.h"
+#include "sigs.h"
+#include "text.h"
+
+enum { TAG_REPORT = 101, TAG_REQUEST = 102, TAG_ITEM = 103, TAG_DONE = 104 };
+
+/* Record a report on rank 0 and print its progress line. */
+static aisp_err keep_report(struct sched *s, const struct sched_report *m, aisp_error *err)
+{
+	const struct work_item *it = &s->items[m->item];
+
+	if (s->n_reports == s->cap_reports) {
+		size_t cap = s->cap_reports ? 2 * s->cap_reports : 64;
+		struct sched_report *p = realloc(s->reports, cap * sizeof(*p));
+
+		if (!p)
+			return aisp_fail(err, AISP_ENOMEM, "progress reports");
+		s->reports = p;
+		s->cap_reports = cap;
+	}
+	s->reports[s->n_reports++] = *m;
+	if (!strcmp(m->status, "ok"))
+		printf("[%zu/%zu] %s %s rank %d ... %.4g ms\n", s->n_reports, s->expected,
+		       it->instance, it->variant, m->rank, m->median_ms);
+	else
+		printf("[%zu/%zu] %s %s rank %d ... %s\n", s->n_reports, s->expected,
+		       it->instance, it->variant, m->rank, m->status);
+	fflush(stdout);
+	return AISP_OK;
+}
+
+/* Next item index to hand out in spread mode, or -1 when none is left. */
+static int next_spread_item(struct sched *s)
+{
+	while (s->next_item < s->n_items && s->skip && s->skip[s->next_item])
+		s->next_item++;
+	return s->next_item < s->n_items ? (int)s->next_item++ : -1;
+}
+
+/* Rank 0: answer every message that has arrived, without blocking. */
+static aisp_err serve(struct sched *s, aisp_error *err)
+{
+	for (;;) {
+		struct sched_report m;
+		MPI_Status st;
+		int flag = 0, item;
+
+		MPI_Iprobe(MPI_ANY_SOURCE, MPI_ANY_TAG, s->comm, &flag, &st);
+		if (!flag)
+			return AISP_OK;
+		if (st.MPI_TAG == TAG_REPORT) {
+			MPI_Recv(&m, sizeof(m), MPI_BYTE, st.MPI_SOURCE, TAG_REPORT, s->comm,
+				 MPI_STATUS_IGNORE);
+			if (keep_report(s, &m, err))
+				return err->code;
+		} else if (st.MPI_TAG == TAG_REQUEST) {
+			MPI_Recv(&item, 1, MPI_INT, st.MPI_SOURCE, TAG_REQUEST, s->comm,
+				 MPI_STATUS_IGNORE);
+			item = s->interrupted ? -1 : next_spread_item(s);
+			MPI_Send(&item, 1, MPI_INT, st.MPI_SOURCE, TAG_ITEM, s->comm);
+		} else if (st.MPI_TAG == TAG_DONE) {
+			MPI_Recv(&item, 1, MPI_INT, st.MPI_SOURCE, TAG_DONE, s->comm,
+				 MPI_STATUS_IGNORE);
+			s->done_ranks++;
+		} else {
+			return aisp_fail(err, AISP_EINTERNAL, "unexpected MPI tag %d", st.MPI_TAG);
+		}
+	}
+}
+
+static aisp_err serve_tick(void *arg, aisp_error *err)
+{
+	return serve(arg, err);
+}
+
+/* Item index this rank runs next, or -1 when it is done. */
+static int next_item(struct sched *s, int prev)
+{
+	int item = -1;
+
+	if (s->interrupted)
+		return -1;
+	if (s->mode == JOB_MODE_EVERY) {
+		for (item = prev + 1; item < (int)s->n_items; item++)
+			if (!s->skip || !s->skip[item])
+				return item;
+		return -1;
+	}
+	if (s->rank == 0)
+		return next_spread_item(s);
+	MPI_Send(&item, 1, MPI_INT, 0, TAG_REQUEST, s->comm);
+	MPI_Recv(&item, 1, MPI_INT, 0, TAG_ITEM, s->comm, MPI_STATUS_IGNORE);
+	return item;
+}
+
+/* Summary of r for rank 0; the stats of r are filled here. */
+static aisp_err report_item(struct sched *s, int item, struct variant_result *r,
+			    aisp_error *err)
+{
+	struct sched_report m = {.item = item, .rank = s->rank};
+
+	stats_summarize(r->samples, r->n_samples, &r->stats);
+	r->throughput = r->n_samples && r->stats.median > 0 && isfinite(r->work)
+				? r->work / (r->stats.median * 1e-3) : NAN;
+	m.median_ms = r->stats.median;
+	m.throughput = r->throughput;
+	text_copy(m.status, sizeof(m.status), r->status);
+	if (strcmp(r->status, "ok"))
+		s->failures++;
+	if (s->rank == 0)
+		return keep_report(s, &m, err);
+	MPI_Send(&m, sizeof(m), MPI_BYTE, 0, TAG_REPORT, s->comm);
+	return AISP_OK;
+}
+
+/* Fill the parts of r that the rank knows before the worker answers. */
+static void result_init(const struct sched *s, const struct work_item *it,
+			struct variant_result *r)
+{
+	(void)s;
+	memset(r, 0, sizeof(*r));
+	text_copy(r->instance, sizeof(r->instance), it->instance);
+	text_copy(r->target, sizeof(r->target), it->target);
+	text_copy(r->variant, sizeof(r->variant), it->variant);
+	text_copy(r->status, sizeof(r->status), "error");
+	r->params = it->params;
+	r->iterations = it->opts.iterations;
+	r->warmup = it->opts.warmup;
+	r->seed = it->seed;
+	r->launches_api = r->launches_kernels = -1;
+	r->work = r->bytes = r->flops = r->throughput = NAN;
+	r->rel_error = r->tolerance = NAN;
+}
+
+/* Run one item in the worker, write it and report it. */
+static aisp_err run_item(struct sched *s, int item, aisp_error *err)
+{
+	const struct work_item *it = &s->items[item];
+	const struct aisp_target *t = registry_find(it->target, s->worker->backend);
+	const char *names[AISP_MAX_PARAMS];
+	struct variant_result r;
+	aisp_err rc;
+
+	result_init(s, it, &r);
+	for (size_t i = 0; t && i < t->n_params && i < AISP_MAX_PARAMS; i++)
+		names[i] = t->params[i].name;
+	r.param_names = t ? names : NULL;
+	if (s->facts)
+		s->facts(s->facts_arg, &r.before);
+	rc = worker_run(s->worker, it, s->timeouts[item], s->sigfd,
+			s->rank == 0 ? serve_tick : NULL, s, &r, err);
+	if (s->facts)
+		s->facts(s->facts_arg, &r.after);
+	if (rc == AISP_EINTERRUPT) {
+		sigs_take(s->sigfd);
+		s->interrupted = 1;
+	}
+	if (!rc || rc == AISP_EINTERRUPT) {
+		aisp_err wrc;
+
+		if (rc == AISP_EINTERRUPT) {
+			text_copy(r.status, sizeof(r.status), "skipped");
+			snprintf(r.message, sizeof(r.message), "interrupted by a signal");
+		}
+		wrc = report_item(s, item, &r, err);
+		if (!wrc)
+			wrc = h5out_write_variant(s->out, &r, err);
+		if (wrc)
+			rc = wrc;
+	}
+	variant_result_free(&r);
+	return rc;
+}
+
+/* Rank 0: keep serving until every other rank said it is done. */
+static aisp_err drain(struct sched *s, aisp_error *err)
+{
+	struct pollfd pf = {.fd = s->sigfd, .events = POLLIN};
+
+	while (s->done_ranks < s->size - 1) {
+		aisp_err rc = serve(s, err);
+
+		if (rc)
+			return rc;
+		if (s->done_ranks >= s->size - 1)
+			break;
+		/* A signal here stops handing out items; the others finish theirs. */
+		if (poll(&pf, s->sigfd >= 0 ? 1 : 0, 1) > 0 && sigs_take(s->sigfd))
+			s->interrupted = 1;
+	}
+	return serve(s, err);
+}
+
+aisp_err sched_run(struct sched *s, aisp_error *err)
+{
+	aisp_err rc = AISP_OK;
+	int item = -1, zero = 0;
+
+	while (!rc && (item = next_item(s, item)) >= 0)
+		rc = run_item(s, item, err);
+	if (rc == AISP_EINTERRUPT)
+		s->interrupted = 1;
+	if (s->rank != 0) {
+		MPI_Send(&zero, 1, MPI_INT, 0, TAG_DONE, s->comm);
+		return rc;
+	}
+	{
+		aisp_err drc = drain(s, err);
+
+		if (!rc)
+			rc = drc;
+	}
+	return rc;
+}

@@ -1,0 +1,56 @@
+/*
+ * sched.h - scheduling work items over the MPI ranks of a run.
+ *
+ * Mode every: each rank runs every item (qualification: every GPU measured).
+ * Mode spread: items are handed out one at a time by rank 0, so a sweep
+ * finishes sooner on more ranks. In both modes every rank reports each
+ * finished item to rank 0, which prints progress lines and the summary.
+ * Rank 0 serves these messages while it waits for its own worker.
+ */
+#ifndef AISP_SCHED_H
+#define AISP_SCHED_H
+
+#include <mpi.h>
+
+#include "h5out.h"
+#include "job.h"
+#include "worker.h"
+
+/* One finished item as rank 0 learns of it. */
+struct sched_report {
+	int item, rank;
+	double median_ms, throughput;
+	char status[16];
+};
+
+struct sched {
+	MPI_Comm comm;
+	int rank, size;
+	enum job_mode mode;
+	const struct work_item *items;  /* the run's items, same on every rank */
+	const double *timeouts;         /* per item, seconds */
+	size_t n_items;
+	unsigned char *skip;            /* items already done (resume), or NULL */
+	struct worker *worker;
+	struct h5out *out;
+	int sigfd;
+	/* Called on this rank after each item to fill device facts around it. */
+	void (*facts)(void *arg, struct gpu_facts *out);
+	void *facts_arg;
+	/* Rank 0 only: every report received, in order of arrival. */
+	struct sched_report *reports;
+	size_t n_reports, cap_reports;
+	size_t expected;                /* reports rank 0 waits for */
+	/* Rank 0 state while serving. */
+	size_t next_item;               /* spread: next index to hand out */
+	int done_ranks;
+	int interrupted;                /* this rank saw SIGTERM/SIGINT */
+	int failures;                   /* items on this rank not ok */
+};
+
+/* Run this rank's share of the items, write each result to s->out, and
+ * (rank 0) collect every rank's reports. AISP_EINTERRUPT if a signal
+ * stopped it; other errors are I/O or MPI failures. Collective. */
+aisp_err sched_run(struct sched *s, aisp_error *err);
+
+#endif /* AISP_SCHED_H */
