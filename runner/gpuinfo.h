@@ -30,6 +30,14 @@ struct gpu_facts {
 
 struct gpuinfo; /* opaque: the NVML library handle and its symbols */
 
+#define GPUINFO_MAX_GPUS 64
+
+/* Map CUDA ordinals to NVML indices as CUDA_VISIBLE_DEVICES value cvd does
+ * (NULL: all n in order). Entries are NVML indices or UUID prefixes
+ * ("GPU-8f2..."), comma-separated; the first invalid or repeated entry ends
+ * the list, as in CUDA. uuids[i] is NVML device i's UUID. Fills map[0..ret). */
+int gpuinfo_map_visible(const char *cvd, const char (*uuids)[96], int n, int *map, int max);
+
 /* Load NVML if present; *gi is NULL-safe to use and free either way. */
 aisp_err gpuinfo_open(struct gpuinfo **gi, aisp_error *err);
 void gpuinfo_close(struct gpuinfo *gi);

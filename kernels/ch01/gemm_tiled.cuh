@@ -1,0 +1,236 @@
+/*
+ * gemm_tiled.cuh - hand-written batched FP32 GEMM for ch01:gemm: one launch
+ * computes C[b] = A[b] * B[b] for every b (row-major, contiguous batches:
+ * A is batch x m x k, B batch x k x n, C batch x m x n).
+ *
+ * One block owns a BM x BN tile of one GEMM. Its threads form KS groups;
+ * each group covers the whole tile (thread: TM rows x 4 columns, FP32 FMA)
+ * over its own slice of every BK-deep chunk of k, and the groups' partial
+ * sums are added through shared memory at the end (split-k inside a block:
+ * more threads per tile without more tiles). Chunks of A and B reach shared
+ * memory by cp.async, STAGES chunks in flight. Rows of a thread are strided
+ * by BM/TM so that a warp reads consecutive rows of A (conflict-free with
+ * the 4-float row padding) and one float4 of B per column quad.
+ *
+ * The fast path needs m % BM, n % BN, k % BK all zero (16-byte aligned rows
+ * follow); other shapes take gemm_naive_kernel. Both are pure FP32 (FFMA),
+ * no TF32. Shared by kernels/ch01/gemm.cu and tests/gpu/gemm_sweep.cu.
+ */
+#ifndef AISP_GEMM_TILED_CUH
+#define AISP_GEMM_TILED_CUH
+
+#include <cuda_runtime.h>
+
+namespace gemm_tiled {
+
+/* Shared-memory address of p for cp.async. */
+__device__ __forceinline__ unsigned smem_addr(const void *p)
+{
+	return (unsigned)__cvta_generic_to_shared(p);
+}
+
+/* Copy 16 bytes global -> shared, bypassing L1 (no reuse there). */
+__device__ __forceinline__ void cp_async16(void *dst, const void *src)
+{
+	asm volatile("cp.async.cg.shared.global [%0], [%1], 16;\n"
+		     :: "r"(smem_addr(dst)), "l"(src));
+}
+
+__device__ __forceinline__ void cp_async_commit()
+{
+	asm volatile("cp.async.commit_group;\n" ::);
+}
+
+/* Wait until at most N committed groups of this thread are pending. */
+template <int N>
+__device__ __forceinline__ void cp_async_wait()
+{
+	asm volatile("cp.async.wait_group %0;\n" :: "n"(N));
+}
+
+/* Compile-time shape of one tiled configuration. */
+template <int BM_, int BN_, int BK_, int TM_, int KS_, int STAGES_>
+struct cfg {
+	static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, KS = KS_;
+	static constexpr int STAGES = STAGES_;
+	static constexpr int RG = BM / TM;          /* row groups */
+	static constexpr int CQ = BN / 4;           /* column quads */
+	static constexpr int TPG = RG * CQ;         /* threads per k-group */
+	static constexpr int THREADS = TPG * KS;
+	static constexpr int KB = BK / KS;          /* k per group per chunk */
+	static constexpr int LDA = BK + 4;          /* padded row of A in smem */
+	static constexpr int A_FLOATS = BM * LDA;
+	static constexpr int STAGE_FLOATS = A_FLOATS + BK * BN;
+	static constexpr int RED_FLOATS = (KS - 1) * BM * BN;
+	static constexpr int SMEM_FLOATS =
+		STAGES * STAGE_FLOATS > RED_FLOATS ? STAGES * STAGE_FLOATS : RED_FLOATS;
+	static_assert(BM % TM == 0 && BN % 4 == 0 && BK % KS == 0, "tile shape");
+	static_assert(KB % 4 == 0, "each k-group needs whole float4 steps of k");
+	static_assert(THREADS <= 1024 && THREADS % 32 == 0, "block size");
+	static_assert(SMEM_FLOATS * 4 <= 48 * 1024, "static shared memory");
+};
+
+/* Queue the copies of chunk c (A: BM x BK, B: BK x BN) into stage s. */
+template <class C>
+__device__ __forceinline__ void load_chunk(float *stage, const float *a, const float *b,
+					   int n, int k, int c)
+{
+	const int k0 = c * C::BK;
+	float *as = stage, *bs = stage + C::A_FLOATS;
+
+	for (int p = threadIdx.x; p < C::BM * C::BK / 4; p += C::THREADS) {
+		int row = p / (C::BK / 4), q = p % (C::BK / 4);
+
+		cp_async16(as + row * C::LDA + q * 4, a + (size_t)row * k + k0 + q * 4);
+	}
+	for (int p = threadIdx.x; p < C::BK * C::BN / 4; p += C::THREADS) {
+		int row = p / (C::BN / 4), q = p % (C::BN / 4);
+
+		cp_async16(bs + row * C::BN + q * 4, b + (size_t)(k0 + row) * n + q * 4);
+	}
+}
+
+/* acc += this group's slice of the chunk held in stage. */
+template <class C>
+__device__ __forceinline__ void mma_chunk(const float *stage, int g, int rg, int cq,
+					  float4 (&acc)[C::TM])
+{
+	const float *as = stage, *bs = stage + C::A_FLOATS;
+
+#pragma unroll
+	for (int kk = g * C::KB; kk < (g + 1) * C::KB; kk += 4) {
+		float4 av[C::TM], bv[4];
+
+#pragma unroll
+		for (int i = 0; i < C::TM; i++)
+			av[i] = *reinterpret_cast<const float4 *>(as + (rg + i * C::RG) * C::LDA + kk);
+#pragma unroll
+		for (int q = 0; q < 4; q++)
+			bv[q] = *reinterpret_cast<const float4 *>(bs + (kk + q) * C::BN + cq * 4);
+#pragma unroll
+		for (int i = 0; i < C::TM; i++) {
+			const float a4[4] = {av[i].x, av[i].y, av[i].z, av[i].w};
+
+#pragma unroll
+			for (int q = 0; q < 4; q++) {
+				acc[i].x = fmaf(a4[q], bv[q].x, acc[i].x);
+				acc[i].y = fmaf(a4[q], bv[q].y, acc[i].y);
+				acc[i].z = fmaf(a4[q], bv[q].z, acc[i].z);
+				acc[i].w = fmaf(a4[q], bv[q].w, acc[i].w);
+			}
+		}
+	}
+}
+
+/* Fast path: grid (n/BN, m/BM, batch), C::THREADS threads. */
+template <class C>
+__global__ void __launch_bounds__(C::THREADS)
+tiled_kernel(const float *__restrict__ a, const float *__restrict__ b,
+	     float *__restrict__ c, int m, int n, int k)
+{
+	__shared__ __align__(16) float smem[C::SMEM_FLOATS];
+	const int g = threadIdx.x / C::TPG, t = threadIdx.x % C::TPG;
+	const int rg = t / C::CQ, cq = t % C::CQ;
+	const int m0 = blockIdx.y * C::BM, n0 = blockIdx.x * C::BN;
+	const int chunks = k / C::BK;
+	float4 acc[C::TM];
+
+	a += (size_t)blockIdx.z * m * k + (size_t)m0 * k;
+	b += (size_t)blockIdx.z * k * n + n0;
+	c += (size_t)blockIdx.z * m * n + (size_t)m0 * n + n0;
+#pragma unroll
+	for (int i = 0; i < C::TM; i++)
+		acc[i] = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+	for (int s = 0; s < C::STAGES - 1; s++) {
+		if (s < chunks)
+			load_chunk<C>(smem + s * C::STAGE_FLOATS, a, b, n, k, s);
+		cp_async_commit();
+	}
+	for (int ch = 0; ch < chunks; ch++) {
+		int next = ch + C::STAGES - 1;
+
+		if (next < chunks)
+			load_chunk<C>(smem + (next % C::STAGES) * C::STAGE_FLOATS, a, b, n, k, next);
+		cp_async_commit();
+		cp_async_wait<C::STAGES - 1>();
+		__syncthreads();
+		mma_chunk<C>(smem + (ch % C::STAGES) * C::STAGE_FLOATS, g, rg, cq, acc);
+		__syncthreads();
+	}
+	if (C::KS > 1) {
+		cp_async_wait<0>();
+		__syncthreads();
+		if (g > 0) {
+#pragma unroll
+			for (int i = 0; i < C::TM; i++)
+				*reinterpret_cast<float4 *>(smem + ((g - 1) * C::BM + rg + i * C::RG) *
+							    C::BN + cq * 4) = acc[i];
+		}
+		__syncthreads();
+		if (g > 0)
+			return;
+#pragma unroll
+		for (int j = 1; j < C::KS; j++) {
+#pragma unroll
+			for (int i = 0; i < C::TM; i++) {
+				float4 v = *reinterpret_cast<const float4 *>(
+					smem + ((j - 1) * C::BM + rg + i * C::RG) * C::BN + cq * 4);
+
+				acc[i].x += v.x;
+				acc[i].y += v.y;
+				acc[i].z += v.z;
+				acc[i].w += v.w;
+			}
+		}
+	}
+#pragma unroll
+	for (int i = 0; i < C::TM; i++)
+		*reinterpret_cast<float4 *>(c + (size_t)(rg + i * C::RG) * n + cq * 4) = acc[i];
+}
+
+/* Any shape: one thread per element of C, grid (n/32, m/8, batch) rounded up. */
+__global__ void naive_kernel(const float *__restrict__ a, const float *__restrict__ b,
+			     float *__restrict__ c, int m, int n, int k)
+{
+	int col = blockIdx.x * blockDim.x + threadIdx.x;
+	int row = blockIdx.y * blockDim.y + threadIdx.y;
+	float s = 0.0f;
+
+	if (row >= m || col >= n)
+		return;
+	a += (size_t)blockIdx.z * m * k + (size_t)row * k;
+	b += (size_t)blockIdx.z * k * n + col;
+	for (int p = 0; p < k; p++)
+		s = fmaf(a[p], b[(size_t)p * n], s);
+	c[(size_t)blockIdx.z * m * n + (size_t)row * n + col] = s;
+}
+
+/* 1 when configuration C's fast path takes this shape. */
+template <class C>
+inline bool fits(int m, int n, int k)
+{
+	return m % C::BM == 0 && n % C::BN == 0 && k % C::BK == 0;
+}
+
+/* Enqueue the batched GEMM on stream: C's fast path when the shape fits,
+ * else the naive kernel. Returns the launch error (cudaSuccess when queued). */
+template <class C>
+inline cudaError_t launch(const float *a, const float *b, float *c, int m, int n, int k,
+			  int batch, cudaStream_t stream)
+{
+	if (fits<C>(m, n, k)) {
+		dim3 grid(n / C::BN, m / C::BM, batch);
+
+		tiled_kernel<C><<<grid, C::THREADS, 0, stream>>>(a, b, c, m, n, k);
+	} else {
+		dim3 block(32, 8), grid((n + 31) / 32, (m + 7) / 8, batch);
+
+		naive_kernel<<<grid, block, 0, stream>>>(a, b, c, m, n, k);
+	}
+	return cudaGetLastError();
+}
+
+} /* namespace gemm_tiled */
+
+#endif /* AISP_GEMM_TILED_CUH */
