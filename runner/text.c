@@ -56,7 +56,7 @@ int text_is_safe_name(const char *s)
 	if (l == 0 || l >= AISP_NAME_MAX || strstr(s, ".."))
 		return 0;
 	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("_.:=,@+-", *s))
+		if (!isalnum((unsigned char)*s) && !strchr("_.:=,@+-[]", *s))
 			return 0;
 	return 1;
 }

@@ -10,7 +10,7 @@ size_t text_edit_distance(const char *a, const char *b);
 /* Copy src into dst of size n, always NUL-terminated; 0 if it fit, -1 if cut. */
 int text_copy(char *dst, size_t n, const char *src);
 
-/* 1 when s is a safe name for files, HDF5 paths and HTML: [A-Za-z0-9_.:=,@+-],
+/* 1 when s is a safe name for files and HDF5 paths: [A-Za-z0-9_.:=,@+-] and [ ],
  * not empty, no "..", at most AISP_NAME_MAX-1 characters. */
 int text_is_safe_name(const char *s);
 

@@ -1,0 +1,26 @@
+#!/bin/sh
+# run-e2e.sh [SCRIPT...] - run end-to-end test scripts (default tests/e2e/*.sh).
+# Each script exits 0 pass, 77 skip, else fail. Prints the counts last.
+# Env: AISP (binary, default ./aisp), PY (python with h5py).
+AISP=${AISP:-$(pwd)/aisp}
+case $AISP in /*) ;; *) AISP=$(pwd)/$AISP ;; esac
+PY=${PY:-/usr/bin/python3}
+export AISP PY
+pass=0 fail=0 skip=0 failed=""
+[ $# -gt 0 ] || set -- tests/e2e/*.sh
+for s in "$@"; do
+	case $(basename "$s") in lib.sh) continue ;; esac
+	echo "== $s"
+	start=$(date +%s)
+	sh "$s"
+	rc=$?
+	echo "   ($(($(date +%s) - start)) s)"
+	case $rc in
+	0) pass=$((pass + 1)) ;;
+	77) skip=$((skip + 1)) ;;
+	*) fail=$((fail + 1)) failed="$failed $s" ;;
+	esac
+done
+[ -z "$failed" ] || echo "failed:$failed"
+echo "e2e: $pass passed, $fail failed, $skip skipped"
+[ "$fail" = 0 ]
