@@ -1,0 +1,256 @@
+/* fleet.c - stream rank files into rows, then aggregate per GPU, variant and
+ * target instance (see fleet.h for the statistics). */
+#include "fleet.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rankfile.h"
+#include "stats.h"
+
+void fleet_init(struct fleet *f)
+{
+	memset(f, 0, sizeof(*f));
+	strtab_init(&f->s);
+	f->z_threshold = FLEET_Z_DEFAULT;
+	f->min_delta = FLEET_MIN_DELTA_DEFAULT;
+}
+
+const char *fleet_str(const struct fleet *f, uint32_t id)
+{
+	return strtab_get(&f->s, id);
+}
+
+const char *fleet_example_name(const char *instance)
+{
+	const char *c = strchr(instance, ':'), *b = strchr(instance, '[');
+
+	return c && (!b || c < b) ? c + 1 : instance;
+}
+
+/* Make room for one more element of size sz in *arr; 0 on success. */
+static int fleet_grow(void **arr, size_t *cap, size_t n, size_t sz)
+{
+	size_t c = *cap ? *cap * 2 : 64;
+	void *p;
+
+	if (n < *cap)
+		return 0;
+	p = realloc(*arr, c * sz);
+	if (!p)
+		return -1;
+	*arr = p;
+	*cap = c;
+	return 0;
+}
+
+/* Record path as skipped with the reason why. */
+static aisp_err fleet_skip(struct fleet *f, const char *path, const char *why)
+{
+	struct fleet_skip *s;
+
+	if (fleet_grow((void **)&f->skips, &f->cap_skips, f->n_skips, sizeof(*s)))
+		return AISP_ENOMEM;
+	s = &f->skips[f->n_skips];
+	s->path = strdup(path);
+	s->why = strdup(why);
+	if (!s->path || !s->why) {
+		free(s->path);
+		free(s->why);
+		return AISP_ENOMEM;
+	}
+	f->n_skips++;
+	return AISP_OK;
+}
+
+/* Index of the run (dir, run_id), added when new. */
+static size_t fleet_run_of(struct fleet *f, const char *dir,
+			   const struct rankfile_root *r)
+{
+	uint32_t d = strtab_intern(&f->s, dir), id = strtab_intern(&f->s, r->run_id);
+	struct fleet_run *run;
+
+	for (size_t i = f->n_runs; i-- > 0;)
+		if (f->runs[i].dir == d && f->runs[i].run_id == id)
+			return i;
+	if (fleet_grow((void **)&f->runs, &f->cap_runs, f->n_runs, sizeof(*run)))
+		return FLEET_NONE;
+	run = &f->runs[f->n_runs];
+	memset(run, 0, sizeof(*run));
+	run->dir = d;
+	run->run_id = id;
+	run->git_commit = strtab_intern(&f->s, r->git_commit);
+	run->start_utc = strtab_intern(&f->s, r->start_utc);
+	run->end_utc = strtab_intern(&f->s, r->end_utc);
+	run->tool_version = strtab_intern(&f->s, r->tool_version);
+	run->world_size = r->world_size;
+	return f->n_runs++;
+}
+
+/* Rows of one file are staged here until the whole file read cleanly. */
+struct fleet_stage {
+	struct fleet *f;
+	size_t first_row;
+	uint32_t run_tmp;
+};
+
+/* rankfile callback: one row per variant. */
+static aisp_err fleet_on_variant(void *ctx, const struct rankfile_root *r,
+				 const struct rankfile_variant *v, aisp_error *err)
+{
+	struct fleet_stage *st = ctx;
+	struct fleet *f = st->f;
+	struct fleet_row *row;
+	struct strtab *s = &f->s;
+
+	if (fleet_grow((void **)&f->rows, &f->cap_rows, f->n_rows, sizeof(*row)))
+		return aisp_fail(err, AISP_ENOMEM, "out of memory");
+	row = &f->rows[f->n_rows];
+	row->hk = strtab_intern(s, r->hardware_key);
+	row->inst = strtab_intern(s, v->instance);
+	row->target = strtab_intern(s, v->target);
+	row->var = strtab_intern(s, v->variant);
+	row->role = strtab_intern(s, v->role);
+	row->tech = strtab_intern(s, v->technique);
+	row->unit = strtab_intern(s, v->work_unit);
+	row->status = strtab_intern(s, v->status);
+	row->msg = strtab_intern(s, v->message);
+	row->backend = strtab_intern(s, r->backend);
+	row->gpu = strtab_intern(s, r->gpu_uuid);
+	row->node = strtab_intern(s, r->node);
+	row->host = strtab_intern(s, r->hostname);
+	row->gpu_name = strtab_intern(s, r->gpu_name);
+	row->run = st->run_tmp;
+	row->rank = (int32_t)r->rank;
+	row->gpu_index = (int32_t)r->gpu_index;
+	row->iterations = v->iterations;
+	row->warmup = v->warmup;
+	row->n_samples = (uint32_t)v->n_samples;
+	row->median = v->median_ms;
+	row->p10 = v->p10_ms;
+	row->p75 = v->p75_ms;
+	row->p90 = v->p90_ms;
+	row->work = v->work;
+	row->bytes = v->bytes;
+	if (s->n && (row->hk == UINT32_MAX || row->gpu == UINT32_MAX || row->msg == UINT32_MAX))
+		return aisp_fail(err, AISP_ENOMEM, "out of memory");
+	f->n_rows++;
+	return AISP_OK;
+}
+
+aisp_err fleet_add_file(struct fleet *f, const char *dir, const char *path,
+			aisp_error *err)
+{
+	struct fleet_stage st = {f, f->n_rows, 0};
+	struct rankfile_root r;
+	struct fleet_file *ff;
+	aisp_error e = {0};
+	size_t run;
+	aisp_err rc;
+
+	rc = rankfile_read(path, &r, fleet_on_variant, &st, &e);
+	if (rc == AISP_ENOMEM)
+		return aisp_fail(err, rc, "%s: out of memory", path);
+	if (rc != AISP_OK) {
+		f->n_rows = st.first_row; /* drop the half-read file */
+		return fleet_skip(f, path, e.msg) ? aisp_fail(err, AISP_ENOMEM, "out of memory")
+						   : AISP_OK;
+	}
+	run = fleet_run_of(f, dir, &r);
+	if (run == FLEET_NONE ||
+	    fleet_grow((void **)&f->files, &f->cap_files, f->n_files, sizeof(*ff)))
+		return aisp_fail(err, AISP_ENOMEM, "%s: out of memory", path);
+	for (size_t i = st.first_row; i < f->n_rows; i++)
+		f->rows[i].run = (uint32_t)run;
+	f->runs[run].n_files++;
+	if (strcmp(r.status, "complete"))
+		f->runs[run].n_unfinished++;
+	ff = &f->files[f->n_files++];
+	ff->run = (uint32_t)run;
+	ff->node = strtab_intern(&f->s, r.node);
+	ff->host = strtab_intern(&f->s, r.hostname);
+	ff->gpu = strtab_intern(&f->s, r.gpu_uuid);
+	ff->gpu_name = strtab_intern(&f->s, r.gpu_name);
+	ff->hk = strtab_intern(&f->s, r.hardware_key);
+	ff->status = strtab_intern(&f->s, r.status);
+	ff->rank = (int32_t)r.rank;
+	ff->gpu_index = (int32_t)r.gpu_index;
+	return AISP_OK;
+}
+
+static int fleet_cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+aisp_err fleet_add_dir(struct fleet *f, const char *dir, aisp_error *err)
+{
+	char **names = NULL, path[4096];
+	size_t n = 0, cap = 0;
+	aisp_err rc = AISP_OK;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return aisp_fail(err, AISP_EINPUT, "%s: %s", dir, strerror(errno));
+	while ((de = readdir(d))) {
+		if (!rankfile_is_name(de->d_name))
+			continue;
+		if (fleet_grow((void **)&names, &cap, n, sizeof(*names)) ||
+		    !(names[n] = strdup(de->d_name))) {
+			rc = aisp_fail(err, AISP_ENOMEM, "%s: out of memory", dir);
+			goto out;
+		}
+		n++;
+	}
+	if (n == 0) {
+		f->n_dirs_empty++;
+		snprintf(path, sizeof(path), "%s: no rank-*.h5 files", dir);
+		if (fleet_skip(f, dir, path))
+			rc = aisp_fail(err, AISP_ENOMEM, "out of memory");
+		goto out;
+	}
+	qsort(names, n, sizeof(*names), fleet_cmp_name);
+	for (size_t i = 0; i < n && rc == AISP_OK; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		rc = fleet_add_file(f, dir, path, err);
+	}
+out:
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	closedir(d);
+	return rc;
+}
+
+int fleet_incomplete(const struct fleet *f)
+{
+	if (f->n_skips || f->n_dirs_empty)
+		return 1;
+	for (size_t i = 0; i < f->n_runs; i++)
+		if (f->runs[i].n_unfinished ||
+		    f->runs[i].n_files < f->runs[i].world_size)
+			return 1;
+	return 0;
+}
+
+void fleet_free(struct fleet *f)
+{
+	for (size_t i = 0; i < f->n_skips; i++) {
+		free(f->skips[i].path);
+		free(f->skips[i].why);
+	}
+	free(f->skips);
+	free(f->rows);
+	free(f->files);
+	free(f->runs);
+	free(f->gpus);
+	free(f->vars);
+	free(f->insts);
+	strtab_free(&f->s);
+	memset(f, 0, sizeof(*f));
+}

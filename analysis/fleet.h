@@ -1,0 +1,137 @@
+/*
+ * fleet.h - the fleet model shared by gather, compare and report: rank files
+ * of any number of run directories are streamed in (one variant at a time,
+ * samples reduced to a few quantiles at once), then aggregated per
+ * hardware_key, target instance, variant and GPU.
+ *
+ * Memory: one small row per rank file and variant (no samples), so it grows
+ * with GPUs x variants, never with samples.
+ *
+ * Per-GPU median: the median over that GPU's runs of each run's sample
+ * median (a GPU measured once: its sample median). Fleet median, p10, p90
+ * and MAD are taken over the per-GPU medians of GPUs with status ok (numpy
+ * "linear" quantiles, runner/stats.h). z = (gpu - fleet median) /
+ * (1.4826 MAD); a GPU is an outlier when z > z_threshold and it is slower
+ * than the fleet median by more than min_delta (a fraction), so that 1%
+ * noise on a very quiet fleet does not drain nodes.
+ */
+#ifndef AISP_FLEET_H
+#define AISP_FLEET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aisp.h"
+#include "strtab.h"
+
+#define FLEET_Z_DEFAULT 3.5
+#define FLEET_MIN_DELTA_DEFAULT 0.02
+#define FLEET_NONE ((size_t)-1)
+
+/* One variant of one rank file. Strings are strtab ids. */
+struct fleet_row {
+	uint32_t hk, inst, target, var, role, tech, unit, status, msg, backend;
+	uint32_t gpu, node, host, gpu_name, run;      /* run: index in runs */
+	int32_t rank, gpu_index;
+	long long iterations, warmup;
+	uint32_t n_samples;
+	double median, p10, p75, p90, work, bytes;
+};
+
+/* One rank file that was read (for the rank -> host -> GPU map). */
+struct fleet_file {
+	uint32_t run, node, host, gpu, gpu_name, hk, status;
+	int32_t rank, gpu_index;
+};
+
+/* One run: a run_id in a directory. */
+struct fleet_run {
+	uint32_t dir, run_id, git_commit, start_utc, end_utc, tool_version;
+	long long world_size;
+	int n_files;         /* rank files read */
+	int n_unfinished;    /* rank files whose status is not complete */
+};
+
+/* A file that was named and skipped. */
+struct fleet_skip {
+	char *path, *why;
+};
+
+/* One GPU's result for one variant, its runs merged. */
+struct fleet_gpu {
+	uint32_t gpu, node, host, gpu_name, status, msg, run;
+	int32_t rank, gpu_index;
+	int n_runs;                 /* runs with status ok */
+	double median, p10, p75, p90;
+	double z;
+	int outlier;
+};
+
+/* One variant of one target instance on one hardware_key, across GPUs. */
+struct fleet_var {
+	uint32_t hk, inst, target, var, role, tech, unit, backend;
+	size_t gpu0, n_gpus;        /* its GPUs: gpus[gpu0 .. gpu0 + n_gpus) */
+	int n_ok, n_failed, n_nodes, n_outliers;
+	double median, p10, p90, mad, min, max;   /* across per-GPU medians */
+	double sample_p75, sample_p90;            /* median of per-GPU p75, p90 */
+	double work, bytes;
+	long long iterations, warmup;
+	double speedup;             /* baseline median / this median, NAN if none */
+};
+
+/* One target instance on one hardware_key. */
+struct fleet_inst {
+	uint32_t hk, inst, target, backend;
+	size_t var0, n_vars;        /* vars[var0 .. var0 + n_vars) */
+	size_t baseline, best;      /* index in vars, FLEET_NONE if none */
+	int n_gpus, n_nodes;
+	double best_speedup;
+};
+
+struct fleet {
+	struct strtab s;
+	double z_threshold, min_delta;
+	struct fleet_row *rows;
+	size_t n_rows, cap_rows;
+	struct fleet_file *files;
+	size_t n_files, cap_files;
+	struct fleet_run *runs;
+	size_t n_runs, cap_runs;
+	struct fleet_skip *skips;
+	size_t n_skips, cap_skips;
+	struct fleet_gpu *gpus;
+	size_t n_gpus;
+	struct fleet_var *vars;
+	size_t n_vars;
+	struct fleet_inst *insts;
+	size_t n_insts;
+	int n_dirs_empty;           /* run directories without rank files */
+};
+
+/* An empty fleet with the default thresholds. */
+void fleet_init(struct fleet *f);
+
+/* Read every rank-*.h5 of dir (sorted by name). Bad files are recorded in
+ * skips and reading goes on; only a directory that cannot be listed fails. */
+aisp_err fleet_add_dir(struct fleet *f, const char *dir, aisp_error *err);
+
+/* Read one rank file (dir is the run directory it belongs to). */
+aisp_err fleet_add_file(struct fleet *f, const char *dir, const char *path,
+			aisp_error *err);
+
+/* Aggregate the rows into gpus, vars and insts. */
+aisp_err fleet_finish(struct fleet *f, aisp_error *err);
+
+/* 1 when a file was skipped, a directory was empty, or a run lacks ranks or
+ * has unfinished rank files. */
+int fleet_incomplete(const struct fleet *f);
+
+/* String of id. */
+const char *fleet_str(const struct fleet *f, uint32_t id);
+
+/* Example name of an instance: the instance without its "chNN:" prefix. */
+const char *fleet_example_name(const char *instance);
+
+void fleet_free(struct fleet *f);
+
+#endif /* AISP_FLEET_H */

@@ -1,0 +1,282 @@
+/* fleet_agg.c - aggregate fleet rows into per-GPU, per-variant and
+ * per-instance results (statistics defined in fleet.h). */
+#include "fleet.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+
+/* Sort context: the rank of every string id in strcmp order. */
+struct fleet_order {
+	const struct fleet *f;
+	uint32_t *ord;
+};
+
+static int fleet_cmp_id(const void *a, const void *b, void *arg)
+{
+	const struct fleet *f = arg;
+
+	return strcmp(fleet_str(f, *(const uint32_t *)a), fleet_str(f, *(const uint32_t *)b));
+}
+
+/* ord[id] = position of string id in sorted order; NULL when out of memory. */
+static uint32_t *fleet_string_order(const struct fleet *f)
+{
+	uint32_t n = f->s.n, *ids = malloc((n + 1) * sizeof(*ids)),
+		 *ord = malloc((n + 1) * sizeof(*ord));
+
+	if (!ids || !ord) {
+		free(ids);
+		free(ord);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		ids[i] = i;
+	qsort_r(ids, n, sizeof(*ids), fleet_cmp_id, (void *)f);
+	for (uint32_t i = 0; i < n; i++)
+		ord[ids[i]] = i;
+	free(ids);
+	return ord;
+}
+
+/* Rows by hardware_key, instance, variant, GPU (names), then run. */
+static int fleet_cmp_row(const void *a, const void *b, void *arg)
+{
+	const struct fleet_row *x = a, *y = b;
+	const uint32_t *o = arg;
+	int64_t d;
+
+	if ((d = (int64_t)o[x->hk] - o[y->hk]) || (d = (int64_t)o[x->inst] - o[y->inst]) ||
+	    (d = (int64_t)o[x->var] - o[y->var]) || (d = (int64_t)o[x->gpu] - o[y->gpu]))
+		return d < 0 ? -1 : 1;
+	return (x->run > y->run) - (x->run < y->run);
+}
+
+static int fleet_cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Number of distinct values in v[0..n) (v is sorted). */
+static int fleet_distinct(uint32_t *v, size_t n)
+{
+	int k = 0;
+
+	qsort(v, n, sizeof(*v), fleet_cmp_u32);
+	for (size_t i = 0; i < n; i++)
+		k += i == 0 || v[i] != v[i - 1];
+	return k;
+}
+
+/* Median of the finite values of x[0..n) (x reordered); NAN if none. */
+static double fleet_median(double *x, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (isfinite(x[i]))
+			x[k++] = x[i];
+	return stats_median_inplace(x, k);
+}
+
+/* One GPU from its rows r[0..n) (all runs); scratch holds 4n doubles. */
+static void fleet_make_gpu(const struct fleet *f, const struct fleet_row *r, size_t n,
+			   uint32_t ok_id, double *scr, struct fleet_gpu *g)
+{
+	double *m = scr, *a = scr + n, *b = scr + 2 * n, *c = scr + 3 * n;
+	size_t k = 0;
+
+	memset(g, 0, sizeof(*g));
+	g->status = r[n - 1].status;
+	g->msg = r[n - 1].msg;
+	for (size_t i = 0; i < n; i++) {
+		if (r[i].status != ok_id) {
+			g->msg = r[i].msg;
+			continue;
+		}
+		m[k] = r[i].median;
+		a[k] = r[i].p10;
+		b[k] = r[i].p75;
+		c[k++] = r[i].p90;
+	}
+	g->n_runs = (int)k;
+	if (k)
+		g->status = ok_id;
+	g->median = k ? fleet_median(m, k) : NAN;
+	g->p10 = k ? fleet_median(a, k) : NAN;
+	g->p75 = k ? fleet_median(b, k) : NAN;
+	g->p90 = k ? fleet_median(c, k) : NAN;
+	g->gpu = r[n - 1].gpu;
+	g->node = r[n - 1].node;
+	g->host = r[n - 1].host;
+	g->gpu_name = r[n - 1].gpu_name;
+	g->run = r[n - 1].run;
+	g->rank = r[n - 1].rank;
+	g->gpu_index = r[n - 1].gpu_index;
+	g->z = NAN;
+	(void)f;
+}
+
+/* Fleet statistics of variant v over its GPUs; scratch holds 2 n_gpus. */
+static void fleet_make_var(const struct fleet *f, struct fleet_var *v, struct fleet_gpu *g,
+			   uint32_t ok_id, const uint32_t *ord, double *scr, uint32_t *nodes)
+{
+	double *m = scr, *t = scr + v->n_gpus;
+	size_t k = 0;
+
+	for (size_t i = 0; i < v->n_gpus; i++) {
+		nodes[i] = ord[g[i].node];
+		if (g[i].status == ok_id)
+			m[k++] = g[i].median;
+		else
+			v->n_failed++;
+	}
+	v->n_ok = (int)k;
+	v->n_nodes = fleet_distinct(nodes, v->n_gpus);
+	stats_median_inplace(m, k);
+	v->median = stats_quantile_sorted(m, k, 0.5);
+	v->p10 = stats_quantile_sorted(m, k, 0.10);
+	v->p90 = stats_quantile_sorted(m, k, 0.90);
+	v->min = k ? m[0] : NAN;
+	v->max = k ? m[k - 1] : NAN;
+	v->mad = k ? stats_mad(m, k, v->median, t) : NAN;
+	for (size_t i = 0, j = 0; i < v->n_gpus; i++)
+		if (g[i].status == ok_id)
+			m[j++] = g[i].p75;
+	v->sample_p75 = fleet_median(m, k);
+	for (size_t i = 0, j = 0; i < v->n_gpus; i++)
+		if (g[i].status == ok_id)
+			m[j++] = g[i].p90;
+	v->sample_p90 = fleet_median(m, k);
+	for (size_t i = 0; i < v->n_gpus; i++) {
+		if (g[i].status != ok_id)
+			continue;
+		g[i].z = stats_robust_z(g[i].median, v->median, v->mad);
+		g[i].outlier = g[i].z > f->z_threshold &&
+			       g[i].median > v->median * (1.0 + f->min_delta);
+		v->n_outliers += g[i].outlier;
+	}
+}
+
+/* Baseline, best optimized variant, speedups and counts of instance in. */
+static void fleet_make_inst(struct fleet *f, struct fleet_inst *in, uint32_t base_id,
+			    uint32_t opt_id, const uint32_t *ord, uint32_t *ids)
+{
+	size_t n = 0, m;
+
+	in->baseline = in->best = FLEET_NONE;
+	in->best_speedup = NAN;
+	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++)
+		if (f->vars[i].role == base_id && in->baseline == FLEET_NONE)
+			in->baseline = i;
+	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++) {
+		struct fleet_var *v = &f->vars[i];
+
+		v->speedup = in->baseline != FLEET_NONE ? f->vars[in->baseline].median / v->median
+							 : NAN;
+		if (v->role == opt_id && v->n_ok > 0 &&
+		    (in->best == FLEET_NONE || v->median < f->vars[in->best].median))
+			in->best = i;
+		for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++)
+			ids[n++] = ord[f->gpus[j].gpu];
+	}
+	if (in->best != FLEET_NONE)
+		in->best_speedup = f->vars[in->best].speedup;
+	in->n_gpus = fleet_distinct(ids, n);
+	m = 0;
+	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++)
+		for (size_t j = f->vars[i].gpu0; j < f->vars[i].gpu0 + f->vars[i].n_gpus; j++)
+			ids[m++] = ord[f->gpus[j].node];
+	in->n_nodes = fleet_distinct(ids, m);
+}
+
+/* Group sorted rows into gpus and vars. */
+static aisp_err fleet_group(struct fleet *f, const uint32_t *ord, uint32_t ok_id,
+			    double *scr, uint32_t *ids)
+{
+	size_t i = 0, var_start = 0;
+
+	while (i < f->n_rows) {
+		const struct fleet_row *r = &f->rows[i];
+		size_t j = i + 1;
+		struct fleet_var *v;
+
+		while (j < f->n_rows && f->rows[j].hk == r->hk && f->rows[j].inst == r->inst &&
+		       f->rows[j].var == r->var && f->rows[j].gpu == r->gpu)
+			j++;
+		fleet_make_gpu(f, r, j - i, ok_id, scr, &f->gpus[f->n_gpus++]);
+		i = j;
+		if (i < f->n_rows && f->rows[i].hk == r->hk && f->rows[i].inst == r->inst &&
+		    f->rows[i].var == r->var)
+			continue;
+		v = &f->vars[f->n_vars++];
+		memset(v, 0, sizeof(*v));
+		v->hk = r->hk;
+		v->inst = r->inst;
+		v->target = r->target;
+		v->var = r->var;
+		v->role = r->role;
+		v->tech = r->tech;
+		v->unit = r->unit;
+		v->backend = r->backend;
+		v->work = r->work;
+		v->bytes = r->bytes;
+		v->iterations = r->iterations;
+		v->warmup = r->warmup;
+		v->gpu0 = var_start;
+		v->n_gpus = f->n_gpus - var_start;
+		fleet_make_var(f, v, &f->gpus[var_start], ok_id, ord, scr, ids);
+		var_start = f->n_gpus;
+	}
+	return AISP_OK;
+}
+
+aisp_err fleet_finish(struct fleet *f, aisp_error *err)
+{
+	uint32_t ok_id = strtab_intern(&f->s, "ok"), base_id = strtab_intern(&f->s, "baseline"),
+		 opt_id = strtab_intern(&f->s, "optimized"), *ord = NULL, *ids = NULL;
+	size_t n = f->n_rows ? f->n_rows : 1;
+	double *scr = NULL;
+	aisp_err rc = AISP_OK;
+
+	ord = fleet_string_order(f);
+	scr = malloc(4 * n * sizeof(*scr));
+	ids = malloc(n * sizeof(*ids));
+	f->gpus = malloc(n * sizeof(*f->gpus));
+	f->vars = malloc(n * sizeof(*f->vars));
+	f->insts = malloc(n * sizeof(*f->insts));
+	if (!ord || !scr || !ids || !f->gpus || !f->vars || !f->insts ||
+	    ok_id == UINT32_MAX || base_id == UINT32_MAX || opt_id == UINT32_MAX) {
+		rc = aisp_fail(err, AISP_ENOMEM, "fleet: out of memory");
+		goto out;
+	}
+	qsort_r(f->rows, f->n_rows, sizeof(*f->rows), fleet_cmp_row, ord);
+	f->n_gpus = f->n_vars = f->n_insts = 0;
+	fleet_group(f, ord, ok_id, scr, ids);
+	for (size_t i = 0; i < f->n_vars;) {
+		struct fleet_inst *in = &f->insts[f->n_insts++];
+		size_t j = i + 1;
+
+		while (j < f->n_vars && f->vars[j].hk == f->vars[i].hk &&
+		       f->vars[j].inst == f->vars[i].inst)
+			j++;
+		memset(in, 0, sizeof(*in));
+		in->hk = f->vars[i].hk;
+		in->inst = f->vars[i].inst;
+		in->target = f->vars[i].target;
+		in->backend = f->vars[i].backend;
+		in->var0 = i;
+		in->n_vars = j - i;
+		fleet_make_inst(f, in, base_id, opt_id, ord, ids);
+		i = j;
+	}
+out:
+	free(ord);
+	free(scr);
+	free(ids);
+	return rc;
+}

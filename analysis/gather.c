@@ -1,0 +1,192 @@
+/* gather.c - `aisp gather RUN_DIR... [--out DIR]`: fleet statistics of any
+ * number of runs, fleet.h5 and expectations_<hardware_key>.json. */
+#include "analysis.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "gather.h"
+#include "rankfile.h"
+#include "text.h"
+
+static const char gather_usage[] =
+	"usage: aisp gather RUN_DIR... [--out DIR] [--z Z] [--min-delta F]\n"
+	"  Merge the rank files of any number of runs into fleet statistics per\n"
+	"  hardware_key, target and variant; write DIR/fleet.h5 and\n"
+	"  DIR/expectations_<hardware_key>.json (an existing file is updated).\n"
+	"  --out DIR        output directory (default: .)\n"
+	"  --z Z            robust z above which a slower GPU is an outlier (3.5)\n"
+	"  --min-delta F    ...and only when slower than the fleet median by more\n"
+	"                   than this fraction (0.02)\n"
+	"exit: 0 ok, 2 bad usage or input, 3 a file skipped or a run incomplete\n";
+
+aisp_err gather_load(struct fleet *f, char *const *dirs, int n_dirs, double z,
+		     double min_delta, aisp_error *err)
+{
+	aisp_err rc;
+
+	fleet_init(f);
+	f->z_threshold = z;
+	f->min_delta = min_delta;
+	rankfile_quiet();
+	for (int i = 0; i < n_dirs; i++)
+		if ((rc = fleet_add_dir(f, dirs[i], err)))
+			return rc;
+	return fleet_finish(f, err);
+}
+
+void gather_print_problems(const struct fleet *f, const char *cmd, FILE *out)
+{
+	for (size_t i = 0; i < f->n_skips; i++)
+		fprintf(out, "%s: skipped %s\n", cmd, f->skips[i].why);
+	for (size_t i = 0; i < f->n_runs; i++) {
+		const struct fleet_run *r = &f->runs[i];
+
+		if (r->n_files < r->world_size)
+			fprintf(out, "%s: incomplete run %s in %s: %d of %lld rank files\n", cmd,
+				fleet_str(f, r->run_id), fleet_str(f, r->dir), r->n_files,
+				r->world_size);
+		if (r->n_unfinished)
+			fprintf(out, "%s: incomplete run %s in %s: %d rank files not complete\n",
+				cmd, fleet_str(f, r->run_id), fleet_str(f, r->dir), r->n_unfinished);
+	}
+}
+
+/* Parse a real option value in [lo, hi]; -1 when bad. */
+static int gather_real(const char *opt, const char *s, double lo, double hi, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || !(*out >= lo && *out <= hi)) {
+		fprintf(stderr, "aisp: --%s: '%s': expected a number in [%g, %g]\n", opt, s, lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+/* One line per variant, then one per outlier GPU. */
+static void gather_print_summary(const struct fleet *f)
+{
+	printf("gather: %zu rank files from %zu runs, %zu skipped\n", f->n_files, f->n_runs,
+	       f->n_skips);
+	for (size_t i = 0; i < f->n_vars; i++) {
+		const struct fleet_var *v = &f->vars[i];
+
+		printf("gather: %s %s/%s: %zu GPUs on %d nodes, median %.6g ms (p10 %.6g, p90 %.6g, MAD %.3g), speedup %.4g, %d failed, %d outliers\n",
+		       fleet_str(f, v->hk), fleet_str(f, v->inst), fleet_str(f, v->var), v->n_gpus,
+		       v->n_nodes, v->median, v->p10, v->p90, v->mad, v->speedup, v->n_failed,
+		       v->n_outliers);
+		for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++) {
+			const struct fleet_gpu *g = &f->gpus[j];
+
+			if (g->outlier)
+				printf("gather: outlier %s %s/%s: GPU %s on node %s (rank %d of run %s): %.6g ms, %+.1f%% vs fleet median, z=%+.1f\n",
+				       fleet_str(f, v->hk), fleet_str(f, v->inst), fleet_str(f, v->var),
+				       fleet_str(f, g->gpu), fleet_str(f, g->node), g->rank,
+				       fleet_str(f, f->runs[g->run].run_id), g->median,
+				       100.0 * (g->median / v->median - 1.0), g->z);
+		}
+	}
+}
+
+/* fleet.h5 and one expectations file per hardware key into out. */
+static aisp_err gather_write(const struct fleet *f, const char *out, aisp_error *err)
+{
+	char path[4096];
+	aisp_err rc;
+
+	if (mkdir(out, 0755) != 0 && errno != EEXIST)
+		return aisp_fail(err, AISP_EINPUT, "%s: %s", out, strerror(errno));
+	snprintf(path, sizeof(path), "%s/fleet.h5", out);
+	if ((rc = gather_write_h5(f, path, err)))
+		return rc;
+	printf("gather: wrote %s\n", path);
+	for (size_t i = 0; i < f->n_insts; i++) {
+		const char *hk = fleet_str(f, f->insts[i].hk);
+
+		if (i > 0 && f->insts[i - 1].hk == f->insts[i].hk)
+			continue;
+		if (!text_is_safe_name(hk))
+			return aisp_fail(err, AISP_EINPUT, "hardware_key '%s': not a safe file name", hk);
+		snprintf(path, sizeof(path), "%s/expectations_%s.json", out, hk);
+		if ((rc = gather_write_json(f, f->insts[i].hk, path, stdout, err)))
+			return rc;
+		printf("gather: wrote %s\n", path);
+	}
+	return AISP_OK;
+}
+
+int gather_main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"out", required_argument, NULL, 'o'}, {"z", required_argument, NULL, 'z'},
+		{"min-delta", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *out = ".";
+	double z = FLEET_Z_DEFAULT, md = FLEET_MIN_DELTA_DEFAULT;
+	aisp_error err = {0};
+	struct fleet f;
+	aisp_err rc;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out = optarg; break;
+		case 'z': if (gather_real("z", optarg, 0.0, 1e6, &z)) return 2; break;
+		case 'm': if (gather_real("min-delta", optarg, 0.0, 100.0, &md)) return 2; break;
+		case 'h': fputs(gather_usage, stdout); return 0;
+		default: fputs(gather_usage, stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "aisp gather: no RUN_DIR given\n%s", gather_usage);
+		return 2;
+	}
+	rc = gather_load(&f, argv + optind, argc - optind, z, md, &err);
+	if (rc == AISP_OK) {
+		gather_print_problems(&f, "gather", stdout);
+		gather_print_summary(&f);
+		if (f.n_insts == 0)
+			rc = aisp_fail(&err, AISP_EINCOMPLETE, "gather: no readable results in the run directories given");
+		else
+			rc = gather_write(&f, out, &err);
+	}
+	if (rc != AISP_OK)
+		fprintf(stderr, "aisp gather: %s\n", err.msg);
+	else if (fleet_incomplete(&f))
+		rc = AISP_EINCOMPLETE;
+	fleet_free(&f);
+	return aisp_err_exit_status(rc);
+}
+
+aisp_err expect_update_from_run(const char *run_dir, const char *out_json_path,
+				aisp_error *err)
+{
+	char *dirs[1] = {(char *)run_dir};
+	struct fleet f;
+	aisp_err rc;
+
+	rc = gather_load(&f, dirs, 1, FLEET_Z_DEFAULT, FLEET_MIN_DELTA_DEFAULT, err);
+	if (rc == AISP_OK && f.n_insts == 0)
+		rc = aisp_fail(err, AISP_EINCOMPLETE, "%s: no readable results", run_dir);
+	if (rc == AISP_OK && f.insts[0].hk != f.insts[f.n_insts - 1].hk)
+		rc = aisp_fail(err, AISP_EINPUT, "%s: several hardware keys (%s, %s): one file cannot hold them",
+			       run_dir, fleet_str(&f, f.insts[0].hk),
+			       fleet_str(&f, f.insts[f.n_insts - 1].hk));
+	if (rc == AISP_OK)
+		rc = gather_write_json(&f, f.insts[0].hk, out_json_path, NULL, err);
+	if (rc == AISP_OK && fleet_incomplete(&f))
+		rc = aisp_fail(err, AISP_EINCOMPLETE, "%s: incomplete: %s", run_dir,
+			       f.n_skips ? f.skips[0].why : "a rank file is missing or unfinished");
+	fleet_free(&f);
+	return rc;
+}

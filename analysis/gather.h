@@ -1,0 +1,51 @@
+/*
+ * gather.h - internals of `aisp gather` shared with compare and report:
+ * the expectations JSON of a fleet and the fleet HDF5 file.
+ *
+ * fleet.h5 layout (compound datasets, strings variable-length UTF-8):
+ *   /           attributes: schema_version (1), tool, tool_version,
+ *               z_threshold, min_delta, rank_files, skipped
+ *   /gpus       one row per GPU per hardware_key/instance/variant:
+ *               hardware_key, instance, target, variant, role, node,
+ *               hostname, gpu_uuid, gpu_name, run_id, rank, gpu_index,
+ *               n_runs, median_ms, p10_ms, p75_ms, p90_ms,
+ *               fleet_median_ms, z, status (ok | outlier | the failure)
+ *   /variants   one row per hardware_key/instance/variant: counts, fleet
+ *               median_ms, p10_ms, p90_ms, mad_ms, speedup, best (0/1)
+ *   /runs       run_id, dir, git_commit, start_utc, end_utc, rank_files,
+ *               world_size
+ *   /skipped    path, reason
+ */
+#ifndef AISP_GATHER_H
+#define AISP_GATHER_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "aisp.h"
+#include "fleet.h"
+
+/* Example key "<example>_<type>" of instance in ("gemm_cuda"). */
+void gather_example_key(const struct fleet *f, const struct fleet_inst *in,
+			char *key, size_t n);
+
+/* Set root's examples for every instance of hardware key hk; notes go to
+ * log (may be NULL). */
+aisp_err gather_merge_examples(const struct fleet *f, uint32_t hk, json_t *root,
+			       FILE *log, aisp_error *err);
+
+/* Write (or update) the expectations file of hk at path. */
+aisp_err gather_write_json(const struct fleet *f, uint32_t hk, const char *path,
+			   FILE *log, aisp_error *err);
+
+/* Write fleet.h5 at path (atomically). */
+aisp_err gather_write_h5(const struct fleet *f, const char *path, aisp_error *err);
+
+/* Load and finish a fleet from run directories (z, min_delta as given). */
+aisp_err gather_load(struct fleet *f, char *const *dirs, int n_dirs, double z,
+		     double min_delta, aisp_error *err);
+
+/* Print skipped files and unfinished runs to out, one line each. */
+void gather_print_problems(const struct fleet *f, const char *cmd, FILE *out);
+
+#endif /* AISP_GATHER_H */

@@ -1,0 +1,50 @@
+/*
+ * rankfile.h - read one per-rank HDF5 file (layout in runner/h5out.h) for the
+ * analysis tools: the root facts, then one callback per target variant with
+ * its samples summarized. HDF5's own error printing is off: every failure
+ * comes back as an aisp_error naming the file and the attribute or object.
+ */
+#ifndef AISP_RANKFILE_H
+#define AISP_RANKFILE_H
+
+#include <stddef.h>
+
+#include "aisp.h"
+
+/* Root attributes the analysis needs. */
+struct rankfile_root {
+	long long schema_version, rank, world_size, local_rank, gpu_index;
+	char tool_version[32], git_commit[64], run_id[64];
+	char node[128], hostname[128], backend[16];
+	char gpu_name[128], gpu_uuid[128], hardware_key[128];
+	char start_utc[40], end_utc[40], status[16];
+};
+
+/* One variant of one target instance, samples summarized (NAN when none). */
+struct rankfile_variant {
+	char instance[AISP_NAME_MAX], target[AISP_NAME_MAX], variant[AISP_NAME_MAX];
+	char role[16], technique[AISP_NAME_MAX], status[16], message[256];
+	char work_unit[32];
+	long long iterations, warmup;
+	size_t n_samples;
+	double median_ms, p10_ms, p75_ms, p90_ms;
+	double work, bytes, flops;
+	const double *samples; /* sorted, borrowed for the callback only */
+};
+
+/* Called per variant; a non-OK return stops the read with that error. */
+typedef aisp_err (*rankfile_fn)(void *ctx, const struct rankfile_root *root,
+				const struct rankfile_variant *v, aisp_error *err);
+
+/* Turn off HDF5's automatic error stack printing for this process. */
+void rankfile_quiet(void);
+
+/* Read path: fill *root, then call fn per variant in name order. A file that
+ * is not HDF5, truncated, or not an aisp rank file gives AISP_EINPUT. */
+aisp_err rankfile_read(const char *path, struct rankfile_root *root,
+		       rankfile_fn fn, void *ctx, aisp_error *err);
+
+/* 1 when name looks like a rank file: rank-<digits>.h5. */
+int rankfile_is_name(const char *name);
+
+#endif /* AISP_RANKFILE_H */
