@@ -1,0 +1,185 @@
+/*
+ * test_profile_ncu.c - runner/profile_ncu.c without Nsight Compute: finding
+ * ncu (on a PATH list, through a glob, "not installed"), the argv prefix
+ * (clocks never controlled, SOL section, report path) and the CSV reader on
+ * text in the layout of `ncu --import X --csv --page raw`.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "profile_ncu.h"
+
+/* A temp dir holding an executable file dir/ncu; path written to dir. */
+static void make_fake_ncu(char *dir, size_t n)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(dir, n, "/tmp/aisp-ncu-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ncu", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("#!/bin/sh\nexit 0\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+static void remove_fake_ncu(const char *dir)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/ncu", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void test_find_on_path_and_glob(void **st)
+{
+	char dir[256], list[1024], glob[512], out[512], want[512];
+	aisp_error e = {0};
+
+	(void)st;
+	unsetenv("AISP_NCU");
+	make_fake_ncu(dir, sizeof(dir));
+	snprintf(want, sizeof(want), "%s/ncu", dir);
+	snprintf(list, sizeof(list), "/nonexistent/bin::%s", dir);
+	assert_int_equal(profile_ncu_find_in(list, NULL, out, sizeof(out), &e), AISP_OK);
+	assert_string_equal(out, want);
+	snprintf(glob, sizeof(glob), "%s/nc?", dir);
+	assert_int_equal(profile_ncu_find_in("/nonexistent", glob, out, sizeof(out), &e), AISP_OK);
+	assert_string_equal(out, want);
+	remove_fake_ncu(dir);
+}
+
+static void test_not_installed(void **st)
+{
+	char out[512];
+	aisp_error e = {0};
+
+	(void)st;
+	unsetenv("AISP_NCU");
+	assert_int_equal(profile_ncu_find_in("/nonexistent", "/nonexistent/*/ncu", out,
+					     sizeof(out), &e), AISP_EINPUT);
+	assert_non_null(strstr(e.msg, "not installed"));
+	setenv("AISP_NCU", "/nonexistent/ncu", 1);
+	assert_int_equal(profile_ncu_find_in(NULL, NULL, out, sizeof(out), &e), AISP_EINPUT);
+	assert_non_null(strstr(e.msg, "AISP_NCU"));
+	unsetenv("AISP_NCU");
+}
+
+/* 1 when argv[0..n) holds a then b consecutively. */
+static int has_pair(char **argv, size_t n, const char *a, const char *b)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (!strcmp(argv[i], a) && !strcmp(argv[i + 1], b))
+			return 1;
+	return 0;
+}
+
+static void test_argv_prefix(void **st)
+{
+	char dir[256], path[512], *argv[PROFILE_NCU_ARGV_MAX];
+	size_t n = 0;
+	aisp_error e = {0};
+
+	(void)st;
+	make_fake_ncu(dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/ncu", dir);
+	setenv("AISP_NCU", path, 1);
+	assert_int_equal(profile_ncu_argv("/tmp/run/rank-0.gemm", argv, PROFILE_NCU_ARGV_MAX,
+					  &n, &e), AISP_OK);
+	assert_true(n >= 3);
+	assert_string_equal(argv[0], path);
+	assert_true(has_pair(argv, n, "--clock-control", "none"));
+	assert_true(has_pair(argv, n, "--section", "SpeedOfLight"));
+	assert_true(has_pair(argv, n, "--export", "/tmp/run/rank-0.gemm"));
+	profile_ncu_argv_free(argv, n);
+	assert_int_equal(profile_ncu_argv("x", argv, 2, &n, &e), AISP_EINTERNAL);
+	assert_int_equal(n, 0);
+	unsetenv("AISP_NCU");
+	remove_fake_ncu(dir);
+}
+
+/* Layout of `ncu --import r.ncu-rep --csv --page raw`: header, units, rows. */
+static const char csv_two_kernels[] =
+	"\"ID\",\"Process ID\",\"Process Name\",\"Kernel Name\","
+	"\"gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed\","
+	"\"gpu__time_duration.sum\",\"sm__throughput.avg.pct_of_peak_sustained_elapsed\"\n"
+	"\"\",\"\",\"\",\"\",\"%\",\"usecond\",\"%\"\n"
+	"\"0\",\"4242\",\"gemm_bench\",\"void gemm_tiled::tiled_kernel<a, b>(float)\","
+	"\"60.00\",\"3.00\",\"40.00\"\n"
+	"\"1\",\"4242\",\"gemm_bench\",\"sgemm_kernel\",\"20.00\",\"1.00\",\"80.00\"\n";
+
+static void test_parse_weighted_by_duration(void **st)
+{
+	double mem = 0, sm = 0;
+	aisp_error e = {0};
+
+	(void)st;
+	assert_int_equal(profile_ncu_parse_csv(csv_two_kernels, &mem, &sm, &e), AISP_OK);
+	/* (3 * 60 + 1 * 20) / 4 = 50; (3 * 40 + 1 * 80) / 4 = 50 */
+	assert_true(fabs(mem - 50.0) < 1e-9);
+	assert_true(fabs(sm - 50.0) < 1e-9);
+}
+
+static void test_parse_thousands_and_na(void **st)
+{
+	const char csv[] =
+		"==PROF== Disconnected\n"
+		"\"ID\",\"sm__throughput.avg.pct_of_peak_sustained_elapsed\","
+		"\"gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed\","
+		"\"gpu__time_duration.sum\"\n"
+		"\"\",\"%\",\"%\",\"nsecond\"\n"
+		"\"0\",\"10.5\",\"n/a\",\"1,000\"\n"
+		"\"1\",\"30\",\"70\",\"1,000\"\n";
+	double mem = 0, sm = 0;
+	aisp_error e = {0};
+
+	(void)st;
+	assert_int_equal(profile_ncu_parse_csv(csv, &mem, &sm, &e), AISP_OK);
+	assert_true(fabs(mem - 70.0) < 1e-9); /* the n/a row is skipped */
+	assert_true(fabs(sm - 30.0) < 1e-9);
+}
+
+static void test_parse_errors(void **st)
+{
+	double mem = 0, sm = 0;
+	aisp_error e = {0};
+
+	(void)st;
+	assert_int_equal(profile_ncu_parse_csv("", &mem, &sm, &e), AISP_EINPUT);
+	assert_int_equal(profile_ncu_parse_csv("\"ID\",\"x\"\n\"\",\"\"\n", &mem, &sm, &e),
+			 AISP_EINPUT);
+	assert_non_null(strstr(e.msg, "column"));
+	assert_int_equal(profile_ncu_parse_csv(
+				 "\"ID\",\"sm__throughput.avg.pct_of_peak_sustained_elapsed\","
+				 "\"gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed\"\n"
+				 "\"\",\"%\",\"%\"\n", &mem, &sm, &e), AISP_EINPUT);
+	assert_non_null(strstr(e.msg, "no kernel rows"));
+	assert_int_equal(profile_ncu_parse("/nonexistent.ncu-rep", &mem, &sm, &e), AISP_EINPUT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_find_on_path_and_glob),
+		cmocka_unit_test(test_not_installed),
+		cmocka_unit_test(test_argv_prefix),
+		cmocka_unit_test(test_parse_weighted_by_duration),
+		cmocka_unit_test(test_parse_thousands_and_na),
+		cmocka_unit_test(test_parse_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
