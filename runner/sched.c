@@ -60,8 +60,10 @@ static aisp_err serve(struct sched *s, aisp_error *err)
 		if (st.MPI_TAG == TAG_REPORT) {
 			MPI_Recv(&m, sizeof(m), MPI_BYTE, st.MPI_SOURCE, TAG_REPORT, s->comm,
 				 MPI_STATUS_IGNORE);
-			if (keep_report(s, &m, err))
-				return err->code;
+			aisp_err rc = keep_report(s, &m, err);
+
+			if (rc)
+				return rc;
 		} else if (st.MPI_TAG == TAG_REQUEST) {
 			MPI_Recv(&item, 1, MPI_INT, st.MPI_SOURCE, TAG_REQUEST, s->comm,
 				 MPI_STATUS_IGNORE);
@@ -95,8 +97,8 @@ static int next_item(struct sched *s, int prev)
 				return item;
 		return -1;
 	}
-	if (s->rank == 0)
-		return next_spread_item(s);
+	if (s->rank == 0) /* answer waiting ranks first: items go out in order */
+		return serve(s, NULL) ? -1 : next_spread_item(s);
 	MPI_Send(&item, 1, MPI_INT, 0, TAG_REQUEST, s->comm);
 	MPI_Recv(&item, 1, MPI_INT, 0, TAG_ITEM, s->comm, MPI_STATUS_IGNORE);
 	return item;
