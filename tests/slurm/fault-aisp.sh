@@ -1,0 +1,20 @@
+#!/bin/sh
+# fault-aisp.sh - wraps aisp ($AISP_REAL) for the Slurm test: on the node named
+# by AISP_TEST_FAIL_NODE `bench run` fails at once (a bad option, exit 2); on
+# the node named by AISP_TEST_SLOW_NODE it measures AISP_TEST_SLOW_BY percent
+# (default 300) slower through aisp's AISP_TEST_SLOW_PCT knob. The node is
+# $SLURMD_NODENAME; everything else goes to aisp untouched.
+set -u
+: "${AISP_REAL:?fault-aisp: set AISP_REAL to the aisp binary}"
+if [ "${1:-}" = bench ] && [ -n "${SLURMD_NODENAME:-}" ]; then
+	case $SLURMD_NODENAME in
+	"${AISP_TEST_FAIL_NODE:-}")
+		exec "$AISP_REAL" bench run --no-such-option-on-purpose
+		;;
+	"${AISP_TEST_SLOW_NODE:-}")
+		AISP_TEST_SLOW_PCT=${AISP_TEST_SLOW_BY:-300}
+		export AISP_TEST_SLOW_PCT
+		;;
+	esac
+fi
+exec "$AISP_REAL" "$@"
