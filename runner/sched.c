@@ -104,15 +104,12 @@ static int next_item(struct sched *s, int prev)
 	return item;
 }
 
-/* Summary of r for rank 0; the stats of r are filled here. */
-static aisp_err report_item(struct sched *s, int item, struct variant_result *r,
+/* Send the summary of r to rank 0 (rank 0 keeps it and prints progress). */
+static aisp_err report_item(struct sched *s, int item, const struct variant_result *r,
 			    aisp_error *err)
 {
 	struct sched_report m = {.item = item, .rank = s->rank};
 
-	stats_summarize(r->samples, r->n_samples, &r->stats);
-	r->throughput = r->n_samples && r->stats.median > 0 && isfinite(r->work)
-				? r->work / (r->stats.median * 1e-3) : NAN;
 	m.median_ms = r->stats.median;
 	m.throughput = r->throughput;
 	text_copy(m.status, sizeof(m.status), r->status);
@@ -173,9 +170,13 @@ static aisp_err run_item(struct sched *s, int item, aisp_error *err)
 			text_copy(r.status, sizeof(r.status), "skipped");
 			snprintf(r.message, sizeof(r.message), "interrupted by a signal");
 		}
-		wrc = report_item(s, item, &r, err);
+		/* Committed to the rank file before anyone is told it is done. */
+		stats_summarize(r.samples, r.n_samples, &r.stats);
+		r.throughput = r.n_samples && r.stats.median > 0 && isfinite(r.work)
+				       ? r.work / (r.stats.median * 1e-3) : NAN;
+		wrc = h5out_write_variant(s->out, &r, err);
 		if (!wrc)
-			wrc = h5out_write_variant(s->out, &r, err);
+			wrc = report_item(s, item, &r, err);
 		if (wrc)
 			rc = wrc;
 	}
