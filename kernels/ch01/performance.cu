@@ -1,0 +1,1071 @@
+/*
+ * performance.cu - ch01:performance on CUDA: the training-goodput pair.
+ *
+ * An MLP input -> hidden -> ReLU -> hidden -> ReLU -> classes, softmax
+ * cross-entropy, plain SGD; one iteration is `microbatches` microbatches of
+ * `microbatch` samples and one SGD step per `accum` microbatches.
+ *
+ *   baseline_performance:  eager FP32 (TF32 GEMMs): cuBLAS per microbatch,
+ *                          gradients accumulated, one SGD step per group.
+ *   optimized_performance: FP16 weights, FP32 accumulation, each group as
+ *                          one batch; cuBLASLt epilogues (bias+ReLU+mask,
+ *                          ReLU gradient), SGD folded into the weight-gradient
+ *                          GEMMs, own softmax/bias kernels, one CUDA graph.
+ *
+ * Matrices are row-major [rows x features] on the host side of the story,
+ * i.e. column-major [features x rows] for cuBLAS: a weight W [out x in] is the
+ * column-major (in x out) matrix with leading dimension in.
+ */
+#include "performance_cuda.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern "C" {
+#include "mlp_ref.h"
+}
+
+#define PERF_WORKSPACE (32u << 20)
+#define PERF_SEG_ALIGN 64 /* floats: every parameter tensor starts 256-byte aligned */
+
+static const struct aisp_param perf_params[] = {
+	{"input", AISP_PARAM_INT, 8192, 1, 65536, "input features"},
+	{"hidden", AISP_PARAM_INT, 8192, 1, 65536, "hidden size of both hidden layers"},
+	{"classes", AISP_PARAM_INT, 10, 2, 1024, "output classes"},
+	{"microbatch", AISP_PARAM_INT, 32, 1, 4096, "samples per microbatch"},
+	{"microbatches", AISP_PARAM_INT, 64, 1, 4096, "microbatches per iteration"},
+	{"accum", AISP_PARAM_INT, 8, 1, 4096, "microbatches per SGD step (fused group)"},
+	{"lr", AISP_PARAM_REAL, 0.01, 1e-6, 1.0, "SGD learning rate"},
+};
+
+/* Inputs and the initial parameters, the same for both variants. */
+struct perf_data {
+	struct perf_shape sh;
+	struct perf_layout lay;
+	cudaStream_t stream;
+	cublasHandle_t blas;
+	float *x;    /* [samples x input] */
+	int *y;      /* [samples] labels */
+	float *p0;   /* initial parameters, padded layout */
+	float *loss; /* [samples] per-sample loss of the last iteration */
+	int fused;   /* 1 in struct perf_opt, 0 in struct perf_base */
+};
+
+/* The FP32 engine: parameters, gradients and one microbatch's activations. */
+struct perf_f32 {
+	float *p, *g;
+	float *h1, *h2, *z, *dz, *dh1, *dh2;
+};
+
+struct perf_base {
+	struct perf_data d;
+	struct perf_f32 f;
+};
+
+struct perf_opt {
+	struct perf_data d;
+	cublasLtHandle_t lt;
+	void *ws;
+	__half *xh, *w1, *w2, *w3, *b1h, *b2h;
+	float *w3m, *b1m, *b2m, *b3m;
+	__half *h1, *h2, *dh1, *dh2, *dz;
+	float *z;
+	void *mask1, *mask2;
+	int fallback; /* 1: ReLU masks by own kernel, not cuBLASLt epilogues */
+	struct perf_gemm fc1, fc2, fc3, dx3, dw3, dx2, dw2, dw1;
+	cudaStream_t cap;
+	cudaGraph_t graph;
+	cudaGraphExec_t exec;
+};
+
+/* Read the shape from p; EINPUT when the groups do not tile the microbatches. */
+static aisp_err perf_shape_get(const struct aisp_params *p, struct perf_shape *s)
+{
+	if (p->n != sizeof(perf_params) / sizeof(perf_params[0]))
+		return AISP_EINPUT;
+	s->input = (int)p->v[0];
+	s->hidden = (int)p->v[1];
+	s->classes = (int)p->v[2];
+	s->microbatch = (int)p->v[3];
+	s->microbatches = (int)p->v[4];
+	s->accum = (int)p->v[5];
+	s->lr = p->v[6];
+	s->cp = (s->classes + 7) / 8 * 8;
+	s->samples = s->microbatch * s->microbatches;
+	s->group = s->microbatch * s->accum;
+	if (s->accum > s->microbatches || s->microbatches % s->accum)
+		return AISP_EINPUT;
+	return AISP_OK;
+}
+
+/* Offsets of W1 b1 W2 b2 W3 b3 in one vector, each PERF_SEG_ALIGN aligned. */
+static void perf_layout_make(const struct perf_shape *s, struct perf_layout *l)
+{
+	size_t len[PERF_NSEG] = {
+		(size_t)s->hidden * s->input, (size_t)s->hidden,
+		(size_t)s->hidden * s->hidden, (size_t)s->hidden,
+		(size_t)s->classes * s->hidden, (size_t)s->classes,
+	};
+	size_t at = 0;
+
+	for (int i = 0; i < PERF_NSEG; i++) {
+		l->off[i] = at;
+		l->len[i] = len[i];
+		at += (len[i] + PERF_SEG_ALIGN - 1) / PERF_SEG_ALIGN * PERF_SEG_ALIGN;
+	}
+	l->total = at;
+}
+
+/*
+ * Draw the inputs and initial parameters from seed exactly as the host twin
+ * does (mlp_ref.h: same streams, so its float64 reference applies), then
+ * spread the parameters into the padded layout l (padding zero).
+ */
+static aisp_err perf_draw(const struct perf_shape *s, const struct perf_layout *l,
+			  uint64_t seed, float *x, int *y, float *p)
+{
+	struct mlp_shape ms = {(size_t)s->input, (size_t)s->hidden, (size_t)s->classes};
+	struct mlp_layout ml;
+	float *flat;
+
+	mlp_layout_of(&ms, &ml);
+	flat = (float *)malloc(ml.total * sizeof(float));
+	if (!flat)
+		return AISP_ENOMEM;
+	mlp_init_params(&ms, seed, flat);
+	mlp_make_data(&ms, seed, (size_t)s->samples, x, (int32_t *)y);
+	memset(p, 0, l->total * sizeof(*p));
+	for (int k = 0; k < PERF_NSEG; k++)
+		memcpy(p + l->off[k], flat + ml.off[k], l->len[k] * sizeof(float));
+	free(flat);
+	return AISP_OK;
+}
+
+/* Free what perf_data_init made; safe on a zeroed struct. */
+static void perf_data_free(struct perf_data *d)
+{
+	cudaFree(d->x);
+	cudaFree(d->y);
+	cudaFree(d->p0);
+	cudaFree(d->loss);
+}
+
+/* Draw on the host and upload x, labels and initial parameters. */
+static aisp_err perf_data_init(struct perf_data *d, const struct aisp_ctx *ctx,
+			       const struct aisp_params *p)
+{
+	float *hx = NULL, *hp = NULL;
+	int *hy = NULL;
+	aisp_err rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = perf_shape_get(p, &d->sh)) != AISP_OK)
+		return rc;
+	perf_layout_make(&d->sh, &d->lay);
+	d->stream = (cudaStream_t)ctx->stream;
+	d->blas = (cublasHandle_t)ctx->blas;
+	size_t nx = (size_t)d->sh.samples * d->sh.input;
+	hx = (float *)malloc(nx * sizeof(float));
+	hy = (int *)malloc((size_t)d->sh.samples * sizeof(int));
+	hp = (float *)malloc(d->lay.total * sizeof(float));
+	if (!hx || !hy || !hp) {
+		rc = AISP_ENOMEM;
+		goto out;
+	}
+	rc = perf_draw(&d->sh, &d->lay, ctx->seed, hx, hy, hp);
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&d->x, nx * sizeof(float)));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&d->y, (size_t)d->sh.samples * sizeof(int)));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&d->p0, d->lay.total * sizeof(float)));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&d->loss, (size_t)d->sh.samples * sizeof(float)));
+	/* async on the (maybe non-blocking) stream, then wait: no race with the
+	 * kernels that follow, and the host buffers may be freed */
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMemcpyAsync(d->x, hx, nx * sizeof(float), cudaMemcpyHostToDevice,
+					     d->stream));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMemcpyAsync(d->y, hy, (size_t)d->sh.samples * sizeof(int),
+					     cudaMemcpyHostToDevice, d->stream));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMemcpyAsync(d->p0, hp, d->lay.total * sizeof(float),
+					     cudaMemcpyHostToDevice, d->stream));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamSynchronize(d->stream));
+out:
+	free(hx);
+	free(hy);
+	free(hp);
+	if (rc != AISP_OK)
+		perf_data_free(d);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* FP32 engine: the baseline (TF32) and the GPU reference (plain FP32) */
+
+/* C = op(A) op(B) + beta*C in FP32 storage with compute type ct. */
+static aisp_err f32_gemm(cublasHandle_t h, cublasComputeType_t ct, cublasOperation_t opa,
+			 cublasOperation_t opb, int m, int n, int k, const float *a,
+			 int lda, const float *b, int ldb, float beta, float *c, int ldc)
+{
+	const float one = 1.0f;
+
+	return perf_blas(cublasGemmEx(h, opa, opb, m, n, k, &one, a, CUDA_R_32F, lda, b,
+				      CUDA_R_32F, ldb, &beta, c, CUDA_R_32F, ldc, ct,
+				      CUBLAS_GEMM_DEFAULT));
+}
+
+/* Free the engine's buffers; safe on a zeroed struct. */
+static void f32_free(struct perf_f32 *f)
+{
+	float *all[] = {f->p, f->g, f->h1, f->h2, f->z, f->dz, f->dh1, f->dh2};
+
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		cudaFree(all[i]);
+	memset(f, 0, sizeof(*f));
+}
+
+/* Allocate parameters (= d->p0), zeroed gradients and activations. */
+static aisp_err f32_alloc(struct perf_f32 *f, const struct perf_data *d)
+{
+	const struct perf_shape *s = &d->sh;
+	size_t act = (size_t)s->microbatch * s->hidden * sizeof(float);
+	size_t logit = (size_t)s->microbatch * s->cp * sizeof(float);
+	size_t pbytes = d->lay.total * sizeof(float);
+	aisp_err rc;
+
+	memset(f, 0, sizeof(*f));
+	rc = perf_cu(cudaMalloc(&f->p, pbytes));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&f->g, pbytes));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&f->h1, act));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&f->h2, act));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&f->dh1, act));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&f->dh2, act));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&f->z, logit));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&f->dz, logit));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMemsetAsync(f->g, 0, pbytes, d->stream));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMemcpyAsync(f->p, d->p0, pbytes, cudaMemcpyDeviceToDevice,
+					     d->stream));
+	if (rc != AISP_OK)
+		f32_free(f);
+	return rc;
+}
+
+/* Forward and loss of microbatch mb: h1, h2, logits, dz and per-sample loss. */
+static aisp_err f32_forward(struct perf_f32 *f, const struct perf_data *d,
+			    cublasComputeType_t ct, int mb)
+{
+	const struct perf_shape *s = &d->sh;
+	const size_t *o = d->lay.off;
+	const float *x = d->x + (size_t)mb * s->microbatch * s->input;
+	int n = s->microbatch, H = s->hidden;
+	float scale = 1.0f / (float)s->group;
+	cublasOperation_t T = CUBLAS_OP_T, N = CUBLAS_OP_N;
+	aisp_err rc;
+
+	rc = f32_gemm(d->blas, ct, T, N, H, n, s->input, f->p + o[PERF_W1], s->input, x,
+		      s->input, 0.0f, f->h1, H);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_act(f->h1, f->p + o[PERF_B1], H, H, n, 1, d->stream);
+	if (rc == AISP_OK)
+		rc = f32_gemm(d->blas, ct, T, N, H, n, H, f->p + o[PERF_W2], H, f->h1, H,
+			      0.0f, f->h2, H);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_act(f->h2, f->p + o[PERF_B2], H, H, n, 1, d->stream);
+	if (rc == AISP_OK)
+		rc = f32_gemm(d->blas, ct, T, N, s->classes, n, H, f->p + o[PERF_W3], H,
+			      f->h2, H, 0.0f, f->z, s->cp);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_act(f->z, f->p + o[PERF_B3], s->classes, s->cp, n, 0,
+				     d->stream);
+	if (rc == AISP_OK)
+		rc = perf_k_softmax_xent_f32(f->z, d->y + (size_t)mb * n, s->classes, s->cp,
+					     n, scale, f->dz, d->loss + (size_t)mb * n,
+					     d->stream);
+	return rc;
+}
+
+/* Backward of microbatch mb into the gradients (overwritten when first). */
+static aisp_err f32_backward(struct perf_f32 *f, const struct perf_data *d,
+			     cublasComputeType_t ct, int mb, int first)
+{
+	const struct perf_shape *s = &d->sh;
+	const size_t *o = d->lay.off;
+	const float *x = d->x + (size_t)mb * s->microbatch * s->input;
+	int n = s->microbatch, H = s->hidden;
+	float beta = first ? 0.0f : 1.0f;
+	cublasOperation_t T = CUBLAS_OP_T, N = CUBLAS_OP_N;
+	aisp_err rc;
+
+	rc = f32_gemm(d->blas, ct, N, T, H, s->classes, n, f->h2, H, f->dz, s->cp, beta,
+		      f->g + o[PERF_W3], H);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_grad_f32(f->dz, s->classes, s->cp, n, 1.0f, beta,
+					  f->g + o[PERF_B3], d->stream);
+	if (rc == AISP_OK)
+		rc = f32_gemm(d->blas, ct, N, N, H, n, s->classes, f->p + o[PERF_W3], H,
+			      f->dz, s->cp, 0.0f, f->dh2, H);
+	if (rc == AISP_OK)
+		rc = perf_k_relu_bwd_f32(f->dh2, f->h2, H, H, n, d->stream);
+	if (rc == AISP_OK)
+		rc = f32_gemm(d->blas, ct, N, T, H, H, n, f->h1, H, f->dh2, H, beta,
+			      f->g + o[PERF_W2], H);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_grad_f32(f->dh2, H, H, n, 1.0f, beta, f->g + o[PERF_B2],
+					  d->stream);
+	if (rc == AISP_OK)
+		rc = f32_gemm(d->blas, ct, N, N, H, n, H, f->p + o[PERF_W2], H, f->dh2, H,
+			      0.0f, f->dh1, H);
+	if (rc == AISP_OK)
+		rc = perf_k_relu_bwd_f32(f->dh1, f->h1, H, H, n, d->stream);
+	if (rc == AISP_OK)
+		rc = f32_gemm(d->blas, ct, N, T, s->input, H, n, x, s->input, f->dh1, H, beta,
+			      f->g + o[PERF_W1], s->input);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_grad_f32(f->dh1, H, H, n, 1.0f, beta, f->g + o[PERF_B1],
+					  d->stream);
+	return rc;
+}
+
+/* One iteration, eager: every microbatch, one SGD step per accum of them. */
+static aisp_err f32_iteration(struct perf_f32 *f, const struct perf_data *d,
+			      cublasComputeType_t ct)
+{
+	const struct perf_shape *s = &d->sh;
+	aisp_err rc = AISP_OK;
+
+	for (int mb = 0; mb < s->microbatches && rc == AISP_OK; mb++) {
+		rc = f32_forward(f, d, ct, mb);
+		if (rc == AISP_OK)
+			rc = f32_backward(f, d, ct, mb, mb % s->accum == 0);
+		if (rc == AISP_OK && mb % s->accum == s->accum - 1)
+			rc = perf_k_sgd(f->p, f->g, (float)s->lr, d->lay.total, d->stream);
+	}
+	return rc;
+}
+
+/* Parameters back to their initial values. */
+static aisp_err f32_reset(struct perf_f32 *f, const struct perf_data *d)
+{
+	return perf_cu(cudaMemcpyAsync(f->p, d->p0, d->lay.total * sizeof(float),
+				       cudaMemcpyDeviceToDevice, d->stream));
+}
+
+/* ------------------------------------------------------------------ */
+/* baseline_performance                                                */
+
+static void base_teardown(void *state)
+{
+	struct perf_base *b = (struct perf_base *)state;
+
+	if (!b)
+		return;
+	cudaStreamSynchronize(b->d.stream);
+	f32_free(&b->f);
+	perf_data_free(&b->d);
+	free(b);
+}
+
+static aisp_err base_setup(const struct aisp_ctx *ctx, const struct aisp_params *p,
+			   void **state)
+{
+	struct perf_base *b = (struct perf_base *)calloc(1, sizeof(*b));
+	aisp_err rc;
+
+	*state = NULL;
+	if (!b)
+		return AISP_ENOMEM;
+	rc = perf_data_init(&b->d, ctx, p);
+	if (rc == AISP_OK)
+		rc = f32_alloc(&b->f, &b->d);
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamSynchronize(b->d.stream));
+	if (rc != AISP_OK) {
+		base_teardown(b);
+		return rc;
+	}
+	*state = b;
+	return AISP_OK;
+}
+
+static aisp_err base_run(void *state)
+{
+	struct perf_base *b = (struct perf_base *)state;
+
+	return f32_iteration(&b->f, &b->d, CUBLAS_COMPUTE_32F_FAST_TF32);
+}
+
+/* ------------------------------------------------------------------ */
+/* optimized_performance                                               */
+
+/* Largest power of two up to 256 that divides bytes. */
+static uint32_t perf_align_of(size_t bytes)
+{
+	uint32_t a = 256;
+
+	while (a > 1 && bytes % a)
+		a /= 2;
+	return a;
+}
+
+/* The eight GEMMs of one fused step; fallback drops the ReLU-mask epilogues. */
+static aisp_err opt_gemms_init(struct perf_opt *o, int fallback)
+{
+	const struct perf_shape *s = &o->d.sh;
+	int B = s->group, H = s->hidden, I = s->input, C = s->classes, cp = s->cp;
+	int aux_ld = (H + 127) / 128 * 128;
+	uint32_t ax = perf_align_of((size_t)B * I * sizeof(__half));
+	cublasOperation_t T = CUBLAS_OP_T, N = CUBLAS_OP_N;
+	cudaDataType_t h = CUDA_R_16F, f = CUDA_R_32F;
+	cublasLtEpilogue_t fwd = fallback ? CUBLASLT_EPILOGUE_RELU_BIAS
+					  : CUBLASLT_EPILOGUE_RELU_AUX_BIAS;
+	cublasLtEpilogue_t bwd = fallback ? CUBLASLT_EPILOGUE_DEFAULT : CUBLASLT_EPILOGUE_DRELU;
+	void *m1 = fallback ? NULL : o->mask1, *m2 = fallback ? NULL : o->mask2;
+	const struct perf_gemm_cfg cfg[8] = {
+		{T, N, H, B, I, h, h, h, I, I, H, fwd, o->b1h, m1, aux_ld, ax},
+		{T, N, H, B, H, h, h, h, H, H, H, fwd, o->b2h, m2, aux_ld, 0},
+		{T, N, C, B, H, h, h, f, H, H, cp, CUBLASLT_EPILOGUE_BIAS, o->b3m, NULL, 0, 0},
+		{N, N, H, B, cp, h, h, h, H, cp, H, bwd, NULL, m2, aux_ld, 0},
+		{N, T, H, C, B, h, h, f, H, cp, H, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, 0},
+		{N, N, H, B, H, h, h, h, H, H, H, bwd, NULL, m1, aux_ld, 0},
+		{N, T, H, H, B, h, h, h, H, H, H, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, 0},
+		{N, T, I, H, B, h, h, h, I, H, I, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, ax},
+	};
+	struct perf_gemm *g[8] = {&o->fc1, &o->fc2, &o->fc3, &o->dx3,
+				  &o->dw3, &o->dx2, &o->dw2, &o->dw1};
+	aisp_err rc = AISP_OK;
+
+	for (int i = 0; i < 8 && rc == AISP_OK; i++)
+		rc = perf_gemm_init(g[i], o->lt, &cfg[i], PERF_WORKSPACE);
+	if (rc != AISP_OK)
+		for (int i = 0; i < 8; i++)
+			perf_gemm_destroy(g[i]);
+	o->fallback = fallback;
+	return rc;
+}
+
+/* Forward of group g: h1, h2 (and masks), logits, dz and per-sample loss. */
+static aisp_err opt_forward(struct perf_opt *o, int g, cudaStream_t st)
+{
+	const struct perf_shape *s = &o->d.sh;
+	int B = s->group;
+	const __half *x = o->xh + (size_t)g * B * s->input;
+	aisp_err rc;
+
+	rc = perf_gemm_run(&o->fc1, o->lt, o->w1, x, o->h1, o->h1, 1.0f, 0.0f, o->ws,
+			   PERF_WORKSPACE, st);
+	if (rc == AISP_OK)
+		rc = perf_gemm_run(&o->fc2, o->lt, o->w2, o->h1, o->h2, o->h2, 1.0f, 0.0f,
+				   o->ws, PERF_WORKSPACE, st);
+	if (rc == AISP_OK)
+		rc = perf_gemm_run(&o->fc3, o->lt, o->w3, o->h2, o->z, o->z, 1.0f, 0.0f, o->ws,
+				   PERF_WORKSPACE, st);
+	/* dz is the gradient of the summed loss: a loss scale of B, undone in alpha */
+	if (rc == AISP_OK)
+		rc = perf_k_softmax_xent_f16(o->z, o->d.y + (size_t)g * B, s->classes, s->cp,
+					     B, 1.0f, o->dz, o->d.loss + (size_t)g * B, st);
+	return rc;
+}
+
+/* Backward of group g with SGD folded in: W += (-lr/B) * grad, in place. */
+static aisp_err opt_backward(struct perf_opt *o, int g, cudaStream_t st)
+{
+	const struct perf_shape *s = &o->d.sh;
+	int B = s->group, H = s->hidden;
+	const __half *x = o->xh + (size_t)g * B * s->input;
+	float a = (float)(-s->lr / B);
+	aisp_err rc;
+
+	rc = perf_gemm_run(&o->dx3, o->lt, o->w3, o->dz, o->dh2, o->dh2, 1.0f, 0.0f, o->ws,
+			   PERF_WORKSPACE, st);
+	if (rc == AISP_OK && o->fallback)
+		rc = perf_k_relu_bwd_f16(o->dh2, o->h2, H, H, B, st);
+	if (rc == AISP_OK)
+		rc = perf_gemm_run(&o->dw3, o->lt, o->h2, o->dz, o->w3m, o->w3m, a, 1.0f, o->ws,
+				   PERF_WORKSPACE, st);
+	if (rc == AISP_OK)
+		rc = perf_k_f32_to_f16(o->w3, o->w3m, (size_t)s->classes * H, st);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_grad_f16(o->dz, s->classes, s->cp, B, a, 1.0f, o->b3m, NULL, st);
+	if (rc == AISP_OK)
+		rc = perf_gemm_run(&o->dx2, o->lt, o->w2, o->dh2, o->dh1, o->dh1, 1.0f, 0.0f,
+				   o->ws, PERF_WORKSPACE, st);
+	if (rc == AISP_OK && o->fallback)
+		rc = perf_k_relu_bwd_f16(o->dh1, o->h1, H, H, B, st);
+	if (rc == AISP_OK)
+		rc = perf_gemm_run(&o->dw2, o->lt, o->h1, o->dh2, o->w2, o->w2, a, 1.0f, o->ws,
+				   PERF_WORKSPACE, st);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_grad_f16(o->dh2, H, H, B, a, 1.0f, o->b2m, o->b2h, st);
+	if (rc == AISP_OK)
+		rc = perf_gemm_run(&o->dw1, o->lt, x, o->dh1, o->w1, o->w1, a, 1.0f, o->ws,
+				   PERF_WORKSPACE, st);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_grad_f16(o->dh1, H, H, B, a, 1.0f, o->b1m, o->b1h, st);
+	return rc;
+}
+
+/* Parameters back to the initial ones: FP16 copies and FP32 masters. */
+static aisp_err opt_reset(struct perf_opt *o, cudaStream_t st)
+{
+	const size_t *off = o->d.lay.off, *len = o->d.lay.len;
+	const float *p0 = o->d.p0;
+	aisp_err rc;
+
+	rc = perf_k_f32_to_f16(o->w1, p0 + off[PERF_W1], len[PERF_W1], st);
+	if (rc == AISP_OK)
+		rc = perf_k_f32_to_f16(o->w2, p0 + off[PERF_W2], len[PERF_W2], st);
+	if (rc == AISP_OK)
+		rc = perf_k_f32_to_f16(o->w3, p0 + off[PERF_W3], len[PERF_W3], st);
+	if (rc == AISP_OK)
+		rc = perf_k_f32_to_f16(o->b1h, p0 + off[PERF_B1], len[PERF_B1], st);
+	if (rc == AISP_OK)
+		rc = perf_k_f32_to_f16(o->b2h, p0 + off[PERF_B2], len[PERF_B2], st);
+	float *dst[4] = {o->w3m, o->b1m, o->b2m, o->b3m};
+	int seg[4] = {PERF_W3, PERF_B1, PERF_B2, PERF_B3};
+	for (int i = 0; i < 4 && rc == AISP_OK; i++)
+		rc = perf_cu(cudaMemcpyAsync(dst[i], p0 + off[seg[i]], len[seg[i]] * sizeof(float),
+					     cudaMemcpyDeviceToDevice, st));
+	return rc;
+}
+
+/* Parameters as FP32 in the padded layout, into device vector p. */
+static aisp_err opt_export(struct perf_opt *o, float *p, cudaStream_t st)
+{
+	const size_t *off = o->d.lay.off, *len = o->d.lay.len;
+	aisp_err rc;
+
+	rc = perf_cu(cudaMemsetAsync(p, 0, o->d.lay.total * sizeof(float), st));
+	if (rc == AISP_OK)
+		rc = perf_k_f16_to_f32(p + off[PERF_W1], o->w1, len[PERF_W1], st);
+	if (rc == AISP_OK)
+		rc = perf_k_f16_to_f32(p + off[PERF_W2], o->w2, len[PERF_W2], st);
+	const float *src[4] = {o->w3m, o->b1m, o->b2m, o->b3m};
+	int seg[4] = {PERF_W3, PERF_B1, PERF_B2, PERF_B3};
+	for (int i = 0; i < 4 && rc == AISP_OK; i++)
+		rc = perf_cu(cudaMemcpyAsync(p + off[seg[i]], src[i], len[seg[i]] * sizeof(float),
+					     cudaMemcpyDeviceToDevice, st));
+	return rc;
+}
+
+/* Device buffers of the fused variant (zeroed: W3's padding columns stay 0). */
+static aisp_err opt_alloc(struct perf_opt *o)
+{
+	const struct perf_shape *s = &o->d.sh;
+	size_t H = s->hidden, B = s->group, cp = s->cp;
+	size_t aux = (H + 127) / 128 * 128 * B / 8;
+	struct {
+		void **p;
+		size_t bytes;
+	} b[] = {
+		{(void **)&o->xh, (size_t)s->samples * s->input * 2},
+		{(void **)&o->w1, H * s->input * 2}, {(void **)&o->w2, H * H * 2},
+		{(void **)&o->w3, H * cp * 2}, {(void **)&o->b1h, H * 2},
+		{(void **)&o->b2h, H * 2}, {(void **)&o->w3m, H * s->classes * 4},
+		{(void **)&o->b1m, H * 4}, {(void **)&o->b2m, H * 4},
+		{(void **)&o->b3m, cp * 4}, {(void **)&o->h1, H * B * 2},
+		{(void **)&o->h2, H * B * 2}, {(void **)&o->dh1, H * B * 2},
+		{(void **)&o->dh2, H * B * 2}, {(void **)&o->dz, cp * B * 2},
+		{(void **)&o->z, cp * B * 4}, {&o->mask1, aux}, {&o->mask2, aux},
+		{&o->ws, PERF_WORKSPACE},
+	};
+	aisp_err rc = AISP_OK;
+
+	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]) && rc == AISP_OK; i++) {
+		rc = perf_cu(cudaMalloc(b[i].p, b[i].bytes));
+		if (rc == AISP_OK)
+			rc = perf_cu(cudaMemsetAsync(*b[i].p, 0, b[i].bytes, o->d.stream));
+	}
+	return rc;
+}
+
+static void opt_teardown(void *state)
+{
+	struct perf_opt *o = (struct perf_opt *)state;
+
+	if (!o)
+		return;
+	cudaStreamSynchronize(o->d.stream);
+	if (o->exec)
+		cudaGraphExecDestroy(o->exec);
+	if (o->graph)
+		cudaGraphDestroy(o->graph);
+	if (o->cap)
+		cudaStreamDestroy(o->cap);
+	struct perf_gemm *g[8] = {&o->fc1, &o->fc2, &o->fc3, &o->dx3,
+				  &o->dw3, &o->dx2, &o->dw2, &o->dw1};
+	for (int i = 0; i < 8; i++)
+		perf_gemm_destroy(g[i]);
+	void *all[] = {o->xh, o->w1, o->w2, o->w3, o->b1h, o->b2h, o->w3m, o->b1m,
+		       o->b2m, o->b3m, o->h1, o->h2, o->dh1, o->dh2, o->dz, o->z,
+		       o->mask1, o->mask2, o->ws};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		cudaFree(all[i]);
+	if (o->lt)
+		cublasLtDestroy(o->lt);
+	perf_data_free(&o->d);
+	free(o);
+}
+
+/* Capture one iteration (every group's step) into o->exec. */
+static aisp_err opt_capture(struct perf_opt *o)
+{
+	aisp_err rc, rc2;
+
+	rc = perf_cu(cudaStreamBeginCapture(o->cap, cudaStreamCaptureModeThreadLocal));
+	if (rc != AISP_OK)
+		return rc;
+	for (int g = 0; g < o->d.sh.microbatches / o->d.sh.accum && rc == AISP_OK; g++) {
+		rc = opt_forward(o, g, o->cap);
+		if (rc == AISP_OK)
+			rc = opt_backward(o, g, o->cap);
+	}
+	rc2 = perf_cu(cudaStreamEndCapture(o->cap, &o->graph));
+	if (rc == AISP_OK)
+		rc = rc2;
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaGraphInstantiate(&o->exec, o->graph, 0));
+	return rc;
+}
+
+static aisp_err opt_setup(const struct aisp_ctx *ctx, const struct aisp_params *p,
+			  void **state)
+{
+	struct perf_opt *o = (struct perf_opt *)calloc(1, sizeof(*o));
+	aisp_err rc;
+
+	*state = NULL;
+	if (!o)
+		return AISP_ENOMEM;
+	rc = perf_data_init(&o->d, ctx, p);
+	o->d.fused = 1;
+	if (rc == AISP_OK)
+		rc = perf_blas(cublasLtCreate(&o->lt));
+	if (rc == AISP_OK)
+		rc = opt_alloc(o);
+	if (rc == AISP_OK)
+		rc = perf_k_f32_to_f16(o->xh, o->d.x, (size_t)o->d.sh.samples * o->d.sh.input,
+				       o->d.stream);
+	if (rc == AISP_OK)
+		rc = opt_reset(o, o->d.stream);
+	if (rc == AISP_OK && opt_gemms_init(o, 0) != AISP_OK)
+		rc = opt_gemms_init(o, 1);
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamSynchronize(o->d.stream));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamCreateWithFlags(&o->cap, cudaStreamNonBlocking));
+	if (rc == AISP_OK)
+		rc = opt_capture(o);
+	if (rc != AISP_OK) {
+		opt_teardown(o);
+		return rc;
+	}
+	*state = o;
+	return AISP_OK;
+}
+
+static aisp_err opt_run(void *state)
+{
+	struct perf_opt *o = (struct perf_opt *)state;
+
+	return perf_cu(cudaGraphLaunch(o->exec, o->d.stream));
+}
+
+/* ------------------------------------------------------------------ */
+/* verification                                                        */
+
+/* Bounds of one precision; exact[k]: tensor k is stored in FP32. */
+struct perf_tol {
+	double loss, params, update;
+	int exact[PERF_NSEG];
+};
+
+/* What one iteration from the initial parameters produced (host side). */
+struct perf_outcome {
+	double *step_loss; /* [steps] mean loss of each SGD step */
+	double *p;         /* [lay.total] parameters after the iteration */
+};
+
+/* Largest reference the host computes in float64 (multiply-adds). */
+#define PERF_HOST_REF_MACS 1.5e9
+
+/* Wait for the stream, then copy the iteration's losses and parameters. */
+static aisp_err perf_fetch(const struct perf_data *d, const float *dev_p, float *tmp,
+			   struct perf_outcome *out)
+{
+	const struct perf_shape *s = &d->sh;
+	int steps = s->microbatches / s->accum;
+	float *l = NULL;
+	aisp_err rc;
+
+	rc = perf_cu(cudaStreamSynchronize(d->stream));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMemcpy(tmp, dev_p, d->lay.total * sizeof(float),
+					cudaMemcpyDeviceToHost));
+	if (rc != AISP_OK)
+		return rc;
+	for (size_t i = 0; i < d->lay.total; i++)
+		out->p[i] = tmp[i];
+	if (!(l = (float *)malloc((size_t)s->samples * sizeof(float))))
+		return AISP_ENOMEM;
+	rc = perf_cu(cudaMemcpy(l, d->loss, (size_t)s->samples * sizeof(float),
+				cudaMemcpyDeviceToHost));
+	for (int t = 0; t < steps && rc == AISP_OK; t++) {
+		double sum = 0.0;
+		for (int i = 0; i < s->group; i++)
+			sum += l[(size_t)t * s->group + i];
+		out->step_loss[t] = sum / s->group;
+	}
+	free(l);
+	return rc;
+}
+
+/* Float64 host reference (mlp_ref.h) of one iteration, in the padded layout. */
+static aisp_err perf_ref_host(const struct perf_data *d, const float *p0,
+			      struct perf_outcome *ref)
+{
+	const struct perf_shape *s = &d->sh;
+	struct mlp_shape ms = {(size_t)s->input, (size_t)s->hidden, (size_t)s->classes};
+	struct mlp_layout ml;
+	size_t nx = (size_t)s->samples * s->input;
+	float *x = (float *)malloc(nx * sizeof(float));
+	float *flat = NULL;
+	int32_t *y = (int32_t *)malloc((size_t)s->samples * sizeof(int32_t));
+	double *pr = NULL;
+	aisp_err rc = AISP_ENOMEM;
+
+	mlp_layout_of(&ms, &ml);
+	flat = (float *)malloc(ml.total * sizeof(float));
+	pr = (double *)malloc(ml.total * sizeof(double));
+	if (!x || !y || !flat || !pr)
+		goto out;
+	for (int k = 0; k < PERF_NSEG; k++)
+		memcpy(flat + ml.off[k], p0 + d->lay.off[k], ml.len[k] * sizeof(float));
+	rc = perf_cu(cudaMemcpy(x, d->x, nx * sizeof(float), cudaMemcpyDeviceToHost));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMemcpy(y, d->y, (size_t)s->samples * sizeof(int32_t),
+					cudaMemcpyDeviceToHost));
+	if (rc == AISP_OK)
+		rc = mlp_ref_train(&ms, flat, x, y, (size_t)s->samples, (size_t)s->group,
+				   (size_t)(s->microbatches / s->accum), s->lr,
+				   ref->step_loss, pr);
+	if (rc == AISP_OK) {
+		memset(ref->p, 0, d->lay.total * sizeof(double));
+		for (int k = 0; k < PERF_NSEG; k++)
+			memcpy(ref->p + d->lay.off[k], pr + ml.off[k], ml.len[k] * sizeof(double));
+	}
+out:
+	free(x);
+	free(y);
+	free(flat);
+	free(pr);
+	return rc;
+}
+
+/* GPU reference in plain FP32 (no TF32) on engine f, for shapes too big for the host. */
+static aisp_err perf_ref_gpu(const struct perf_data *d, struct perf_f32 *f, float *tmp,
+			     struct perf_outcome *ref)
+{
+	aisp_err rc;
+
+	rc = perf_cu(cudaMemsetAsync(d->loss, 0xff, (size_t)d->sh.samples * sizeof(float),
+				     d->stream));
+	if (rc == AISP_OK)
+		rc = f32_reset(f, d);
+	if (rc == AISP_OK)
+		rc = f32_iteration(f, d, CUBLAS_COMPUTE_32F);
+	if (rc == AISP_OK)
+		rc = perf_fetch(d, f->p, tmp, ref);
+	return rc;
+}
+
+/* ||a - b|| / ||b|| over the tensors in mask (padding skipped); a, b relative to base. */
+static double perf_rel(const struct perf_layout *l, const int *mask, const double *a,
+		       const double *b, const float *base)
+{
+	double num = 0.0, den = 0.0;
+
+	for (int k = 0; k < PERF_NSEG; k++) {
+		if (!mask[k])
+			continue;
+		for (size_t i = l->off[k]; i < l->off[k] + l->len[k]; i++) {
+			double z = base ? base[i] : 0.0;
+			double e = a[i] - b[i], r = b[i] - z;
+			num += e * e;
+			den += r * r;
+		}
+	}
+	return den > 0.0 ? sqrt(num / den) : (num > 0.0 ? INFINITY : 0.0);
+}
+
+/* Judge got against ref: losses, parameters and updates of FP32 tensors. */
+static void perf_judge(const struct perf_data *d, const float *p0,
+		       const struct perf_outcome *got, const struct perf_outcome *ref,
+		       const struct perf_tol *t, const char *refname, struct aisp_check *out)
+{
+	static const int all[PERF_NSEG] = {1, 1, 1, 1, 1, 1};
+	int steps = d->sh.microbatches / d->sh.accum;
+	double lnum = 0.0, lden = 0.0;
+
+	for (int i = 0; i < steps; i++) {
+		lnum += (got->step_loss[i] - ref->step_loss[i]) *
+			(got->step_loss[i] - ref->step_loss[i]);
+		lden += ref->step_loss[i] * ref->step_loss[i];
+	}
+	double le = sqrt(lnum / lden);
+	double pe = perf_rel(&d->lay, all, got->p, ref->p, NULL);
+	double ue = perf_rel(&d->lay, t->exact, got->p, ref->p, p0);
+	double ua = perf_rel(&d->lay, all, got->p, ref->p, p0);
+
+	out->rel_error = pe;
+	out->tolerance = t->params;
+	/* NaN compares false, so a NaN anywhere fails */
+	out->passed = le <= t->loss && pe <= t->params && ue <= t->update;
+	snprintf(out->message, sizeof(out->message),
+		 "vs %s, %d steps: loss %.6f vs %.6f rel %.1e (<= %.0e); params rel %.1e "
+		 "(<= %.0e); update rel %.1e (<= %.0e, fp32-stored); all updates %.1e",
+		 refname, steps, got->step_loss[steps - 1], ref->step_loss[steps - 1], le,
+		 t->loss, pe, t->params, ue, t->update, ua);
+}
+
+/* Host buffers of a verification: initial parameters, two outcomes, staging. */
+struct perf_vbuf {
+	float *p0, *tmp;
+	struct perf_outcome got, ref;
+};
+
+static void perf_vbuf_free(struct perf_vbuf *v)
+{
+	free(v->p0);
+	free(v->tmp);
+	free(v->got.p);
+	free(v->got.step_loss);
+	free(v->ref.p);
+	free(v->ref.step_loss);
+}
+
+/* Allocate the buffers and download the initial parameters. */
+static aisp_err perf_vbuf_init(struct perf_vbuf *v, const struct perf_data *d)
+{
+	size_t n = d->lay.total, steps = (size_t)(d->sh.microbatches / d->sh.accum);
+
+	memset(v, 0, sizeof(*v));
+	v->p0 = (float *)malloc(n * sizeof(float));
+	v->tmp = (float *)malloc(n * sizeof(float));
+	v->got.p = (double *)malloc(n * sizeof(double));
+	v->ref.p = (double *)malloc(n * sizeof(double));
+	v->got.step_loss = (double *)malloc(steps * sizeof(double));
+	v->ref.step_loss = (double *)malloc(steps * sizeof(double));
+	if (!v->p0 || !v->tmp || !v->got.p || !v->ref.p || !v->got.step_loss ||
+	    !v->ref.step_loss)
+		return AISP_ENOMEM;
+	return perf_cu(cudaMemcpy(v->p0, d->p0, n * sizeof(float), cudaMemcpyDeviceToHost));
+}
+
+/* Small shapes: the float64 host reference; else plain FP32 on the GPU (engine f). */
+static aisp_err perf_reference(const struct perf_data *d, struct perf_f32 *f,
+			       struct perf_vbuf *v, const char **name)
+{
+	double macs = (double)d->sh.samples *
+		      ((double)d->sh.hidden * (d->sh.input + d->sh.hidden + d->sh.classes));
+
+	if (macs * 3.0 <= PERF_HOST_REF_MACS) {
+		*name = "float64 host reference";
+		return perf_ref_host(d, v->p0, &v->ref);
+	}
+	*name = "FP32 GPU path (no TF32)";
+	return perf_ref_gpu(d, f, v->tmp, &v->ref);
+}
+
+/* Fill the check after a device failure during verification. */
+static aisp_err perf_verify_failed(aisp_err rc, struct aisp_check *out)
+{
+	out->passed = 0;
+	out->rel_error = NAN;
+	snprintf(out->message, sizeof(out->message), "verification stopped: %s (%s)",
+		 aisp_err_name(rc), cudaGetErrorString(cudaGetLastError()));
+	return rc;
+}
+
+static aisp_err base_verify(void *state, struct aisp_check *out)
+{
+	static const struct perf_tol tol = {1e-3, 1e-4, 1e-2, {1, 1, 1, 1, 1, 1}};
+	struct perf_base *b = (struct perf_base *)state;
+	struct perf_data *d = &b->d;
+	struct perf_vbuf v;
+	const char *name = "";
+	aisp_err rc;
+
+	rc = perf_vbuf_init(&v, d);
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMemsetAsync(d->loss, 0xff, (size_t)d->sh.samples * 4, d->stream));
+	if (rc == AISP_OK)
+		rc = f32_reset(&b->f, d);
+	if (rc == AISP_OK)
+		rc = base_run(b);
+	if (rc == AISP_OK)
+		rc = perf_fetch(d, b->f.p, v.tmp, &v.got);
+	if (rc == AISP_OK)
+		rc = perf_reference(d, &b->f, &v, &name);
+	if (rc == AISP_OK)
+		rc = f32_reset(&b->f, d);
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamSynchronize(d->stream));
+	if (rc == AISP_OK)
+		perf_judge(d, v.p0, &v.got, &v.ref, &tol, name, out);
+	perf_vbuf_free(&v);
+	return rc == AISP_OK ? AISP_OK : perf_verify_failed(rc, out);
+}
+
+/* One fused iteration from the initial parameters; parameters into dev_p. */
+static aisp_err opt_iterate_fresh(struct perf_opt *o, float *dev_p)
+{
+	struct perf_data *d = &o->d;
+	aisp_err rc;
+
+	rc = perf_cu(cudaMemsetAsync(d->loss, 0xff, (size_t)d->sh.samples * 4, d->stream));
+	if (rc == AISP_OK)
+		rc = opt_reset(o, d->stream);
+	if (rc == AISP_OK)
+		rc = opt_run(o);
+	if (rc == AISP_OK)
+		rc = opt_export(o, dev_p, d->stream);
+	return rc;
+}
+
+static aisp_err opt_verify(void *state, struct aisp_check *out)
+{
+	static const struct perf_tol tol = {1e-2, 3e-3, 3e-2, {0, 1, 0, 1, 1, 1}};
+	struct perf_opt *o = (struct perf_opt *)state;
+	struct perf_data *d = &o->d;
+	struct perf_f32 f;
+	struct perf_vbuf v;
+	const char *name = "";
+	float *dev_p = NULL;
+	aisp_err rc;
+
+	memset(&f, 0, sizeof(f));
+	rc = perf_vbuf_init(&v, d);
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMalloc(&dev_p, d->lay.total * sizeof(float)));
+	if (rc == AISP_OK)
+		rc = opt_iterate_fresh(o, dev_p);
+	if (rc == AISP_OK)
+		rc = perf_fetch(d, dev_p, v.tmp, &v.got);
+	cudaFree(dev_p);
+	if (rc == AISP_OK)
+		rc = f32_alloc(&f, d);
+	if (rc == AISP_OK)
+		rc = perf_reference(d, &f, &v, &name);
+	f32_free(&f);
+	if (rc == AISP_OK)
+		rc = opt_reset(o, d->stream);
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamSynchronize(d->stream));
+	if (rc == AISP_OK)
+		perf_judge(d, v.p0, &v.got, &v.ref, &tol, name, out);
+	perf_vbuf_free(&v);
+	return rc == AISP_OK ? AISP_OK : perf_verify_failed(rc, out);
+}
+
+/* ------------------------------------------------------------------ */
+/* target                                                              */
+
+/* Samples per iteration. */
+static double perf_work(const struct aisp_params *p)
+{
+	return p->v[3] * p->v[4];
+}
+
+/* FLOPs per iteration: forward, weight gradients, and input gradients of layers 2-3. */
+static double perf_flops(const struct aisp_params *p)
+{
+	double I = p->v[0], H = p->v[1], C = p->v[2], S = p->v[3] * p->v[4];
+
+	return 2.0 * S * (2.0 * (I * H + H * H + H * C) + H * H + H * C);
+}
+
+/* Fewest bytes per iteration of the fused FP16 loop: per step the big weights
+ * are read by the forward, W2 by the input gradient, and read+written by the
+ * folded update (activations stay small next to them). */
+static double perf_bytes(const struct aisp_params *p)
+{
+	double I = p->v[0], H = p->v[1], steps = floor(p->v[4] / p->v[5]);
+
+	return steps * 2.0 * (I * H * 3.0 + H * H * 4.0);
+}
+
+static const struct aisp_variant perf_variants[] = {
+	{"baseline_performance", AISP_ROLE_BASELINE,
+	 "FP32 eager (TF32 GEMMs): cuBLAS per microbatch, gradient accumulation",
+	 base_setup, base_run, base_verify, base_teardown},
+	{"optimized_performance", AISP_ROLE_OPTIMIZED,
+	 "FP16 fused microbatches: cuBLASLt bias/ReLU epilogues, SGD folded into weight-gradient GEMMs, CUDA graph",
+	 opt_setup, opt_run, opt_verify, opt_teardown},
+};
+
+extern "C" const struct aisp_target ch01_performance_cuda = {
+	AISP_ABI_VERSION,
+	"ch01:performance",
+	AISP_BACKEND_CUDA,
+	"training-loop goodput: FP32 eager with gradient accumulation vs reduced precision with fused microbatches",
+	"throughput",
+	perf_params,
+	sizeof(perf_params) / sizeof(perf_params[0]),
+	perf_variants,
+	sizeof(perf_variants) / sizeof(perf_variants[0]),
+	perf_work,
+	"samples",
+	perf_bytes,
+	perf_flops,
+	0,
+};
+
+/* ------------------------------------------------------------------ */
+/* test hooks (tests/gpu): not used by the runner                      */
+
+/* Mean loss of each SGD step of the last iteration into loss[steps]; syncs. */
+extern "C" aisp_err perf_cuda_step_losses(void *state, double *loss)
+{
+	struct perf_data *d = (struct perf_data *)state;
+	int steps = d->sh.microbatches / d->sh.accum;
+	float *l = (float *)malloc((size_t)d->sh.samples * sizeof(float));
+	aisp_err rc;
+
+	if (!l)
+		return AISP_ENOMEM;
+	rc = perf_cu(cudaStreamSynchronize(d->stream));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaMemcpy(l, d->loss, (size_t)d->sh.samples * sizeof(float),
+					cudaMemcpyDeviceToHost));
+	for (int t = 0; t < steps && rc == AISP_OK; t++) {
+		double sum = 0.0;
+		for (int i = 0; i < d->sh.group; i++)
+			sum += l[(size_t)t * d->sh.group + i];
+		loss[t] = sum / d->sh.group;
+	}
+	free(l);
+	return rc;
+}
+
+/* 1 when the fused variant fell back to own ReLU-mask kernels. */
+extern "C" int perf_cuda_fallback(void *state)
+{
+	struct perf_data *d = (struct perf_data *)state;
+
+	return d->fused ? ((struct perf_opt *)state)->fallback : 0;
+}

@@ -1,0 +1,237 @@
+/*
+ * perf_driver.cu - standalone driver of ch01:performance on CUDA, without
+ * the runner: own stream and cuBLAS handle, setup/verify/run/teardown of each
+ * variant, run() timed with CUDA events (median after warm-up), a table.
+ *
+ *   perf_driver [--name value ...] [--iters N] [--warmup N] [--variant all|baseline|optimized]
+ *               [--verify 0|1] [--curve N] [--seed S]
+ *
+ * --name value sets a target parameter (input, hidden, ...). --curve N runs
+ * both variants N iterations from the same start and compares their per-step
+ * losses (the FP16 curve must follow the FP32 one and fall). Exit status 0
+ * when every check passed, 1 otherwise, 2 on bad usage.
+ */
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern "C" {
+#include "aisp.h"
+extern const struct aisp_target ch01_performance_cuda;
+aisp_err perf_cuda_step_losses(void *state, double *loss);
+int perf_cuda_fallback(void *state);
+}
+
+struct opts {
+	int iters, warmup, verify, curve;
+	const char *variant;
+	uint64_t seed;
+	double curve_tol;
+};
+
+/* Compare doubles for qsort. */
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Parse argv into o and the target parameters p; 0 on success. */
+static int parse(int argc, char **argv, struct opts *o, struct aisp_params *p)
+{
+	const struct aisp_target *t = &ch01_performance_cuda;
+
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc || strncmp(argv[i], "--", 2))
+			return -1;
+		const char *k = argv[i] + 2, *v = argv[i + 1];
+		int idx = aisp_param_index(t, k);
+		if (idx >= 0)
+			p->v[idx] = atof(v);
+		else if (!strcmp(k, "iters"))
+			o->iters = atoi(v);
+		else if (!strcmp(k, "warmup"))
+			o->warmup = atoi(v);
+		else if (!strcmp(k, "verify"))
+			o->verify = atoi(v);
+		else if (!strcmp(k, "curve"))
+			o->curve = atoi(v);
+		else if (!strcmp(k, "curve-tol"))
+			o->curve_tol = atof(v);
+		else if (!strcmp(k, "variant"))
+			o->variant = v;
+		else if (!strcmp(k, "seed"))
+			o->seed = strtoull(v, NULL, 0);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* Median of n run() times of variant v in ms (events around each run). */
+static int time_variant(const struct aisp_variant *v, void *st, cudaStream_t s,
+			const struct opts *o, double *med, double *lo, double *hi)
+{
+	cudaEvent_t a, b;
+	double *ms = (double *)calloc((size_t)o->iters, sizeof(double));
+
+	if (!ms || cudaEventCreate(&a) || cudaEventCreate(&b))
+		return -1;
+	for (int i = 0; i < o->warmup; i++)
+		if (v->run(st) != AISP_OK)
+			return -1;
+	if (cudaStreamSynchronize(s))
+		return -1;
+	for (int i = 0; i < o->iters; i++) {
+		float f;
+		cudaEventRecord(a, s);
+		if (v->run(st) != AISP_OK)
+			return -1;
+		cudaEventRecord(b, s);
+		if (cudaEventSynchronize(b) || cudaEventElapsedTime(&f, a, b))
+			return -1;
+		ms[i] = f;
+	}
+	qsort(ms, (size_t)o->iters, sizeof(double), cmp_double);
+	*med = o->iters % 2 ? ms[o->iters / 2]
+			    : 0.5 * (ms[o->iters / 2 - 1] + ms[o->iters / 2]);
+	*lo = ms[0];
+	*hi = ms[o->iters - 1];
+	cudaEventDestroy(a);
+	cudaEventDestroy(b);
+	free(ms);
+	return 0;
+}
+
+/* Set up, verify and time one variant; prints one table row. 0: all good. */
+static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ctx,
+			 const struct aisp_params *p, const struct opts *o, double *med)
+{
+	const struct aisp_target *t = &ch01_performance_cuda;
+	struct aisp_check chk;
+	double lo = 0, hi = 0;
+	void *st = NULL;
+	aisp_err rc;
+	int bad = 0;
+
+	*med = NAN;
+	if ((rc = v->setup(ctx, p, &st)) != AISP_OK) {
+		printf("%-24s setup failed: %s (%s)\n", v->name, aisp_err_name(rc),
+		       cudaGetErrorString(cudaGetLastError()));
+		return 1;
+	}
+	if (o->verify) {
+		memset(&chk, 0, sizeof(chk));
+		rc = v->verify(st, &chk);
+		printf("%-24s verify %s: %s\n", v->name,
+		       rc != AISP_OK ? aisp_err_name(rc) : chk.passed ? "PASS" : "FAIL",
+		       chk.message);
+		bad |= rc != AISP_OK || !chk.passed;
+	}
+	if (o->iters > 0 && time_variant(v, st, (cudaStream_t)ctx->stream, o, med, &lo, &hi)) {
+		printf("%-24s timing failed: %s\n", v->name,
+		       cudaGetErrorString(cudaGetLastError()));
+		bad = 1;
+	}
+	if (o->iters > 0 && !bad)
+		printf("%-24s median %9.3f ms  min %9.3f  max %9.3f  %12.0f samples/s%s\n",
+		       v->name, *med, lo, hi, t->work(p) / (*med * 1e-3),
+		       perf_cuda_fallback(st) ? "  (ReLU-mask fallback)" : "");
+	v->teardown(st);
+	return bad;
+}
+
+/* Run both variants o->curve iterations; compare per-step losses. 0: pass. */
+static int loss_curve(const struct aisp_ctx *ctx, const struct aisp_params *p,
+		      const struct opts *o)
+{
+	const struct aisp_target *t = &ch01_performance_cuda;
+	int steps = (int)(p->v[aisp_param_index(t, "microbatches")] /
+			  p->v[aisp_param_index(t, "accum")]);
+	int n = steps * o->curve;
+	double *l[2] = {(double *)calloc((size_t)n, sizeof(double)),
+			(double *)calloc((size_t)n, sizeof(double))};
+	double worst = 0.0;
+	int bad = 0;
+
+	for (int k = 0; k < 2 && !bad; k++) {
+		const struct aisp_variant *v = &t->variants[k];
+		void *st = NULL;
+		bad |= v->setup(ctx, p, &st) != AISP_OK;
+		for (int it = 0; it < o->curve && !bad; it++)
+			bad |= v->run(st) != AISP_OK ||
+			       perf_cuda_step_losses(st, l[k] + (size_t)it * steps) != AISP_OK;
+		v->teardown(st);
+	}
+	if (bad) {
+		printf("loss curve: device failure: %s\n", cudaGetErrorString(cudaGetLastError()));
+		return 1;
+	}
+	printf("step   fp32(tf32)      fp16       rel diff\n");
+	for (int i = 0; i < n; i++) {
+		double d = fabs(l[1][i] - l[0][i]) / fabs(l[0][i]);
+		worst = !(d <= worst) ? d : worst;
+		if (i < 4 || i % steps == 0 || i == n - 1)
+			printf("%4d  %11.6f  %11.6f  %9.2e\n", i, l[0][i], l[1][i], d);
+	}
+	int falls = l[0][n - 1] < l[0][0] && l[1][n - 1] < l[1][0];
+	int pass = worst <= o->curve_tol && falls;
+	printf("loss curve over %d steps: worst rel diff %.2e (<= %.0e), falls %s -> %s\n", n,
+	       worst, o->curve_tol, falls ? "yes" : "NO", pass ? "PASS" : "FAIL");
+	free(l[0]);
+	free(l[1]);
+	return !pass;
+}
+
+int main(int argc, char **argv)
+{
+	const struct aisp_target *t = &ch01_performance_cuda;
+	struct opts o = {20, 3, 1, 0, "all", 42, 1e-2};
+	struct aisp_params p;
+	struct aisp_ctx ctx;
+	aisp_error err;
+	cudaStream_t s;
+	cublasHandle_t h;
+	double med[2] = {NAN, NAN};
+	int bad = 0;
+
+	aisp_params_defaults(t, &p);
+	if (parse(argc, argv, &o, &p) || aisp_params_validate(t, &p, &err) != AISP_OK) {
+		fprintf(stderr, "usage: perf_driver [--param value ...] (see source)\n");
+		return 2;
+	}
+	if (cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking) || cublasCreate(&h) ||
+	    cublasSetStream(h, s)) {
+		fprintf(stderr, "perf_driver: no CUDA device or cuBLAS\n");
+		return 1;
+	}
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.backend = AISP_BACKEND_CUDA;
+	ctx.stream = s;
+	ctx.blas = h;
+	ctx.seed = o.seed;
+	printf("ch01:performance cuda:");
+	for (size_t i = 0; i < t->n_params; i++)
+		printf(" %s=%g", t->params[i].name, p.v[i]);
+	printf("  (floor: %.3f GB, %.3f TFLOP per iteration)\n", t->bytes(&p) / 1e9,
+	       t->flops(&p) / 1e12);
+	if (o.curve > 0) {
+		bad |= loss_curve(&ctx, &p, &o);
+	} else {
+		for (size_t k = 0; k < t->n_variants; k++) {
+			const char *nm = t->variants[k].name;
+			if (strcmp(o.variant, "all") && !strstr(nm, o.variant))
+				continue;
+			bad |= bench_variant(&t->variants[k], &ctx, &p, &o, &med[k]);
+		}
+		if (med[0] == med[0] && med[1] == med[1])
+			printf("speedup %.2fx (baseline/optimized median)\n", med[0] / med[1]);
+	}
+	cublasDestroy(h);
+	cudaStreamDestroy(s);
+	return bad;
+}
