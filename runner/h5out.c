@@ -176,54 +176,24 @@ static aisp_err commit(struct h5out *h, aisp_error *err)
 	return rc;
 }
 
-/* Read a whole file into memory; *buf is malloc'd. */
-static aisp_err slurp(const char *path, void **buf, size_t *len, aisp_error *err)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0 || fstat(fd, &st) || st.st_size <= 0) {
-		if (fd >= 0)
-			close(fd);
-		return aisp_fail(err, AISP_EINPUT, "%s: cannot read rank file to resume: %s", path,
-				 strerror(errno ? errno : EINVAL));
-	}
-	*buf = malloc((size_t)st.st_size);
-	n = *buf ? read(fd, *buf, (size_t)st.st_size) : -1;
-	close(fd);
-	if (n != st.st_size) {
-		free(*buf);
-		return aisp_fail(err, AISP_EIO, "%s: short read", path);
-	}
-	*len = (size_t)st.st_size;
-	return AISP_OK;
-}
-
 /* Open path in memory: a new file, or a copy of the existing one. */
 static aisp_err open_image(struct h5out *h, int resume, aisp_error *err)
 {
 	hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
-	void *img = NULL;
-	size_t len = 0;
-	aisp_err rc = AISP_OK;
 
+	/* Core driver without backing store: an existing file is read whole into
+	 * memory at open and never written in place; commit() writes it anew. */
 	H5Pset_fapl_core(fapl, 1 << 20, 0);
-	if (resume) {
-		rc = slurp(h->path, &img, &len, err);
-		if (!rc && H5Pset_file_image(fapl, img, len) < 0)
-			rc = aisp_fail(err, AISP_EIO, "%s: cannot use file image", h->path);
-		if (!rc)
-			h->file = H5Fopen(h->path, H5F_ACC_RDWR, fapl);
-	} else {
+	if (resume)
+		h->file = H5Fopen(h->path, H5F_ACC_RDWR, fapl);
+	else
 		h->file = H5Fcreate(h->path, H5F_ACC_TRUNC, H5P_DEFAULT, fapl);
-	}
-	if (!rc && h->file < 0)
-		rc = aisp_fail(err, resume ? AISP_EINPUT : AISP_EIO, "%s: not a readable HDF5 file",
-			       h->path);
-	free(img);
 	H5Pclose(fapl);
-	return rc;
+	if (h->file < 0)
+		return aisp_fail(err, resume ? AISP_EINPUT : AISP_EIO, "%s: %s", h->path,
+				 resume ? "not a readable rank file (cannot resume from it)"
+					: "cannot create the HDF5 file in memory");
+	return AISP_OK;
 }
 
 aisp_err h5out_open(const char *path, const struct rank_info *info, int resume,
@@ -279,6 +249,7 @@ static void read_str_attr(hid_t loc, const char *name, char *dst, size_t n)
 	if (H5Tget_class(type) == H5T_STRING && H5Tis_variable_str(type) > 0) {
 		mem = H5Tcopy(H5T_C_S1);
 		H5Tset_size(mem, H5T_VARIABLE);
+		H5Tset_cset(mem, H5Tget_cset(type)); /* HDF5 converts no charsets */
 		if (H5Aread(a, mem, &v) >= 0 && v) {
 			text_copy(dst, n, v);
 			H5free_memory(v);
