@@ -43,6 +43,7 @@ struct gemm {
 	const float **ap, **bp;       /* per-GEMM pointers (batched variant) */
 	float **cp;
 	double *ref;                  /* float64 C from the same float32 inputs */
+	float *work;                  /* hblas packing scratch */
 };
 
 /* C = A * B with naive i-j-k loops: one GEMM, the book's single call. */
@@ -70,33 +71,34 @@ static void gemm_iter_separate(struct gemm *g)
 
 /* One call over arrays of pointers: C[i] = A[i] * B[i] for i < batch. */
 static void gemm_batched(size_t m, size_t n, size_t k, const float *const *a,
-			 const float *const *b, float *const *c, size_t batch)
+			 const float *const *b, float *const *c, size_t batch,
+			 float *work)
 {
 	for (size_t i = 0; i < batch; i++)
-		hblas_sgemm(m, n, k, a[i], k, 1, b[i], n, c[i], n, 0);
+		hblas_sgemm(m, n, k, a[i], k, 1, b[i], n, c[i], n, 0, work);
 }
 
 /* optimized_gemm_batched: one batched call over pointer arrays. */
 static void gemm_iter_batched(struct gemm *g)
 {
-	gemm_batched(g->m, g->n, g->k, g->ap, g->bp, g->cp, g->batch);
+	gemm_batched(g->m, g->n, g->k, g->ap, g->bp, g->cp, g->batch, g->work);
 }
 
 /* One call over one buffer each: GEMM i at a + i*sa, b + i*sb, c + i*sc. */
 static void gemm_strided(size_t m, size_t n, size_t k, const float *a,
 			 size_t sa, const float *b, size_t sb, float *c,
-			 size_t sc, size_t batch)
+			 size_t sc, size_t batch, float *work)
 {
 	for (size_t i = 0; i < batch; i++)
 		hblas_sgemm(m, n, k, a + i * sa, k, 1, b + i * sb, n,
-			    c + i * sc, n, 0);
+			    c + i * sc, n, 0, work);
 }
 
 /* optimized_gemm_strided: one strided-batched call. */
 static void gemm_iter_strided(struct gemm *g)
 {
 	gemm_strided(g->m, g->n, g->k, g->a, g->m * g->k, g->b, g->k * g->n,
-		     g->c, g->m * g->n, g->batch);
+		     g->c, g->m * g->n, g->batch, g->work);
 }
 
 /* Seconds on CLOCK_MONOTONIC (only for the test knob, see the top). */
@@ -180,7 +182,9 @@ static aisp_err gemm_setup(const struct aisp_ctx *ctx,
 	g->ap = malloc(g->batch * sizeof(*g->ap));
 	g->bp = malloc(g->batch * sizeof(*g->bp));
 	g->cp = malloc(g->batch * sizeof(*g->cp));
-	if (!g->a || !g->b || !g->c || !g->ref || !g->ap || !g->bp || !g->cp) {
+	g->work = malloc(HBLAS_WORK(g->n) * sizeof(float));
+	if (!g->a || !g->b || !g->c || !g->ref || !g->ap || !g->bp || !g->cp ||
+	    !g->work) {
 		gemm_teardown(g);
 		return AISP_ENOMEM;
 	}
@@ -268,6 +272,7 @@ static void gemm_teardown(void *state)
 	free(g->ap);
 	free(g->bp);
 	free(g->cp);
+	free(g->work);
 	free(g);
 }
 

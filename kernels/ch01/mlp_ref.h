@@ -1,0 +1,69 @@
+/*
+ * mlp_ref.h - the ch01:performance model, its seeded weights and data, and
+ * a float64 reference of its training, shared by the host twin and by the
+ * CUDA target's checks on small shapes.
+ *
+ * Model: x -> Linear(hidden) -> ReLU -> Linear(hidden) -> ReLU ->
+ * Linear(classes), softmax cross-entropy averaged over the samples of a
+ * step, plain SGD (w -= lr * grad).
+ *
+ * Parameters live in one flat float vector, PyTorch's order and layout:
+ * W1 [hidden][input], b1 [hidden], W2 [hidden][hidden], b2 [hidden],
+ * W3 [classes][hidden], b3 [classes]; W row-major [out][in].
+ *
+ * Random streams (runner/rng.h, seed from ctx->seed): parameters from salt
+ * 101 in flat order; inputs x [n][input] uniform(-1, 1) from salt 102;
+ * labels y = argmax_c (T x)_c for a teacher T [classes][input] uniform(-1, 1)
+ * from salt 103, so that the labels are learnable and the loss falls.
+ */
+#ifndef AISP_MLP_REF_H
+#define AISP_MLP_REF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aisp.h"
+
+struct mlp_shape {
+	size_t input, hidden, classes;
+};
+
+/* Segments of the flat parameter vector, in order. */
+enum { MLP_W1, MLP_B1, MLP_W2, MLP_B2, MLP_W3, MLP_B3, MLP_NSEG };
+
+/* Where each segment starts and how long it is; layer l (0..2) has weight
+ * segment 2l and bias segment 2l+1, with in[l] inputs and out[l] outputs. */
+struct mlp_layout {
+	size_t off[MLP_NSEG], len[MLP_NSEG];
+	size_t in[3], out[3];
+	size_t total;
+};
+
+/* Fill l for shape s. */
+void mlp_layout_of(const struct mlp_shape *s, struct mlp_layout *l);
+
+/* Multiply-adds of one sample's forward pass (sum of in*out over layers). */
+double mlp_macs(const struct mlp_shape *s);
+
+/* Parameters from seed: every W and b of a layer uniform(-1/sqrt(in),
+ * 1/sqrt(in)), PyTorch's nn.Linear default. params holds layout.total. */
+void mlp_init_params(const struct mlp_shape *s, uint64_t seed, float *params);
+
+/* The synthetic data set: n samples x [n][input], labels y [n]. */
+void mlp_make_data(const struct mlp_shape *s, uint64_t seed, size_t n,
+		   float *x, int32_t *y);
+
+/*
+ * Float64 training from params0 (float32, widened): `steps` SGD steps; the
+ * samples are visited in order, each step takes step_samples of them, the
+ * last step of a pass over the n samples takes what is left, and the next
+ * step starts again at sample 0. loss[t] gets step t's mean loss (before
+ * its update); params (layout.total doubles) the final parameters.
+ * Returns AISP_ENOMEM when its buffers cannot be allocated.
+ */
+aisp_err mlp_ref_train(const struct mlp_shape *s, const float *params0,
+		       const float *x, const int32_t *y, size_t n,
+		       size_t step_samples, size_t steps, double lr,
+		       double *loss, double *params);
+
+#endif /* AISP_MLP_REF_H */

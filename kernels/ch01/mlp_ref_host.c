@@ -1,0 +1,232 @@
+/* mlp_ref_host.c - the ch01:performance model: seeded data and a float64
+ * reference of its training (see mlp_ref.h). Plain loops, no blocking: it
+ * is the yardstick, not a benchmark. */
+#include "mlp_ref.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rng.h"
+
+void mlp_layout_of(const struct mlp_shape *s, struct mlp_layout *l)
+{
+	size_t off = 0;
+
+	l->in[0] = s->input;
+	l->out[0] = s->hidden;
+	l->in[1] = s->hidden;
+	l->out[1] = s->hidden;
+	l->in[2] = s->hidden;
+	l->out[2] = s->classes;
+	for (int i = 0; i < 3; i++) {
+		l->off[2 * i] = off;
+		l->len[2 * i] = l->out[i] * l->in[i];
+		off += l->len[2 * i];
+		l->off[2 * i + 1] = off;
+		l->len[2 * i + 1] = l->out[i];
+		off += l->len[2 * i + 1];
+	}
+	l->total = off;
+}
+
+double mlp_macs(const struct mlp_shape *s)
+{
+	return (double)s->input * s->hidden + (double)s->hidden * s->hidden +
+	       (double)s->hidden * s->classes;
+}
+
+void mlp_init_params(const struct mlp_shape *s, uint64_t seed, float *params)
+{
+	struct mlp_layout l;
+	struct aisp_rng r;
+
+	mlp_layout_of(s, &l);
+	aisp_rng_init(&r, seed, 101);
+	for (int i = 0; i < 3; i++) {
+		double bound = 1.0 / sqrt((double)l.in[i]);
+		size_t end = l.off[2 * i + 1] + l.len[2 * i + 1];
+
+		for (size_t j = l.off[2 * i]; j < end; j++)
+			params[j] = (float)aisp_rng_uniform(&r, -bound, bound);
+	}
+}
+
+void mlp_make_data(const struct mlp_shape *s, uint64_t seed, size_t n,
+		   float *x, int32_t *y)
+{
+	struct aisp_rng r, t;
+
+	aisp_rng_init(&r, seed, 102);
+	for (size_t i = 0; i < n * s->input; i++)
+		x[i] = (float)aisp_rng_uniform(&r, -1.0, 1.0);
+	for (size_t i = 0; i < n; i++) {
+		double best = -INFINITY;
+
+		aisp_rng_init(&t, seed, 103); /* same teacher for every sample */
+		y[i] = 0;
+		for (size_t c = 0; c < s->classes; c++) {
+			double z = 0.0;
+
+			for (size_t j = 0; j < s->input; j++)
+				z += aisp_rng_uniform(&t, -1.0, 1.0) *
+				     (double)x[i * s->input + j];
+			if (z > best) {
+				best = z;
+				y[i] = (int32_t)c;
+			}
+		}
+	}
+}
+
+/* Buffers of one step of up to S samples. */
+struct mlp_ref_buf {
+	double *x, *h1, *h2, *z, *d1, *d2, *dz, *grad;
+};
+
+/* out[s][o] = act(b[o] + sum_i in[s][i] W[o][i]) for S samples. */
+static void mlp_ref_linear(const double *in, size_t S, size_t nin,
+			   const double *w, const double *b, size_t nout,
+			   int relu, double *out)
+{
+	for (size_t s = 0; s < S; s++) {
+		for (size_t o = 0; o < nout; o++) {
+			double v = b[o];
+
+			for (size_t i = 0; i < nin; i++)
+				v += in[s * nin + i] * w[o * nin + i];
+			out[s * nout + o] = relu && v < 0.0 ? 0.0 : v;
+		}
+	}
+}
+
+/* Weight and bias gradients of a layer from dout [S][nout], in [S][nin];
+ * din (may be NULL) = dout W, masked where the ReLU output in is 0. */
+static void mlp_ref_backward(const double *dout, const double *in, size_t S,
+			     size_t nin, size_t nout, const double *w,
+			     double *gw, double *gb, double *din)
+{
+	memset(gw, 0, nout * nin * sizeof(*gw));
+	memset(gb, 0, nout * sizeof(*gb));
+	for (size_t s = 0; s < S; s++) {
+		for (size_t o = 0; o < nout; o++) {
+			double d = dout[s * nout + o];
+
+			gb[o] += d;
+			for (size_t i = 0; i < nin; i++)
+				gw[o * nin + i] += d * in[s * nin + i];
+		}
+	}
+	if (!din)
+		return;
+	for (size_t s = 0; s < S; s++) {
+		for (size_t i = 0; i < nin; i++) {
+			double v = 0.0;
+
+			for (size_t o = 0; o < nout; o++)
+				v += dout[s * nout + o] * w[o * nin + i];
+			din[s * nin + i] = in[s * nin + i] > 0.0 ? v : 0.0;
+		}
+	}
+}
+
+/* Mean softmax cross-entropy of logits z [S][C]; dz = d(mean loss)/dz. */
+static double mlp_ref_xent(const double *z, const int32_t *y, size_t S,
+			   size_t C, double *dz)
+{
+	double loss = 0.0;
+
+	for (size_t s = 0; s < S; s++) {
+		const double *zs = z + s * C;
+		double mx = zs[0], sum = 0.0;
+
+		for (size_t c = 1; c < C; c++)
+			mx = fmax(mx, zs[c]);
+		for (size_t c = 0; c < C; c++)
+			sum += exp(zs[c] - mx);
+		loss += log(sum) - (zs[y[s]] - mx);
+		for (size_t c = 0; c < C; c++)
+			dz[s * C + c] = (exp(zs[c] - mx) / sum -
+					 (c == (size_t)y[s])) / (double)S;
+	}
+	return loss / (double)S;
+}
+
+/* One SGD step on samples x [S][input], y [S]; returns the mean loss. */
+static double mlp_ref_step(const struct mlp_layout *l, double *p,
+			   const float *x, const int32_t *y, size_t S,
+			   double lr, struct mlp_ref_buf *b)
+{
+	double *g = b->grad, loss;
+
+	for (size_t i = 0; i < S * l->in[0]; i++)
+		b->x[i] = x[i];
+	mlp_ref_linear(b->x, S, l->in[0], p + l->off[MLP_W1], p + l->off[MLP_B1],
+		       l->out[0], 1, b->h1);
+	mlp_ref_linear(b->h1, S, l->in[1], p + l->off[MLP_W2], p + l->off[MLP_B2],
+		       l->out[1], 1, b->h2);
+	mlp_ref_linear(b->h2, S, l->in[2], p + l->off[MLP_W3], p + l->off[MLP_B3],
+		       l->out[2], 0, b->z);
+	loss = mlp_ref_xent(b->z, y, S, l->out[2], b->dz);
+	mlp_ref_backward(b->dz, b->h2, S, l->in[2], l->out[2], p + l->off[MLP_W3],
+			 g + l->off[MLP_W3], g + l->off[MLP_B3], b->d2);
+	mlp_ref_backward(b->d2, b->h1, S, l->in[1], l->out[1], p + l->off[MLP_W2],
+			 g + l->off[MLP_W2], g + l->off[MLP_B2], b->d1);
+	mlp_ref_backward(b->d1, b->x, S, l->in[0], l->out[0], p + l->off[MLP_W1],
+			 g + l->off[MLP_W1], g + l->off[MLP_B1], NULL);
+	for (size_t i = 0; i < l->total; i++)
+		p[i] -= lr * g[i];
+	return loss;
+}
+
+/* Free the step buffers. */
+static void mlp_ref_buf_free(struct mlp_ref_buf *b)
+{
+	free(b->x);
+	free(b->h1);
+	free(b->h2);
+	free(b->z);
+	free(b->d1);
+	free(b->d2);
+	free(b->dz);
+	free(b->grad);
+}
+
+aisp_err mlp_ref_train(const struct mlp_shape *s, const float *params0,
+		       const float *x, const int32_t *y, size_t n,
+		       size_t step_samples, size_t steps, double lr,
+		       double *loss, double *params)
+{
+	struct mlp_layout l;
+	struct mlp_ref_buf b;
+	size_t S = step_samples < n ? step_samples : n, lo = 0;
+	aisp_err rc = AISP_OK;
+
+	if (n == 0 || step_samples == 0)
+		return AISP_EINPUT;
+	mlp_layout_of(s, &l);
+	b.x = malloc(S * s->input * sizeof(double));
+	b.h1 = malloc(S * s->hidden * sizeof(double));
+	b.h2 = malloc(S * s->hidden * sizeof(double));
+	b.z = malloc(S * s->classes * sizeof(double));
+	b.d1 = malloc(S * s->hidden * sizeof(double));
+	b.d2 = malloc(S * s->hidden * sizeof(double));
+	b.dz = malloc(S * s->classes * sizeof(double));
+	b.grad = malloc(l.total * sizeof(double));
+	if (!b.x || !b.h1 || !b.h2 || !b.z || !b.d1 || !b.d2 || !b.dz || !b.grad) {
+		rc = AISP_ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < l.total; i++)
+		params[i] = params0[i];
+	for (size_t t = 0; t < steps; t++) {
+		size_t cnt = n - lo < S ? n - lo : S;
+
+		loss[t] = mlp_ref_step(&l, params, x + lo * s->input, y + lo,
+				       cnt, lr, &b);
+		lo = lo + cnt == n ? 0 : lo + cnt;
+	}
+out:
+	mlp_ref_buf_free(&b);
+	return rc;
+}
