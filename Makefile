@@ -45,7 +45,7 @@ ifeq ($(CUDA),1)
 CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_100,code=sm_100 \
 	     -gencode arch=compute_100,code=compute_100
 CFLAGS += -DAISP_HAVE_CUDA -I$(CUDA_HOME)/include
-NVCCFLAGS := -O3 -std=c++17 $(CUDA_ARCH) -DAISP_HAVE_CUDA -Irunner -lineinfo \
+NVCCFLAGS := -O3 -std=c++17 $(CUDA_ARCH) -DAISP_HAVE_CUDA -Xcompiler -iquote,runner -lineinfo \
 	     -Xcompiler -Wall,-Wextra,-Werror -Werror all-warnings
 CUPTI_LIB := $(firstword $(wildcard $(CUDA_HOME)/extras/CUPTI/lib64 $(CUDA_HOME)/lib64))
 LDLIBS += -L$(CUDA_HOME)/lib64 -L$(CUPTI_LIB) -Wl,-rpath,$(CUDA_HOME)/lib64 \

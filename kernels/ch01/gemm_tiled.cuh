@@ -12,6 +12,12 @@
  * by BM/TM so that a warp reads consecutive rows of A (conflict-free with
  * the 4-float row padding) and one float4 of B per column quad.
  *
+ * With CL > 1 a thread-block cluster of CL blocks shares one tile and splits
+ * the chunks of k between its blocks (split-k across blocks: a wider tile,
+ * so fewer re-reads of A and B, without fewer blocks); the other blocks add
+ * their partial tile into block 0's shared memory (distributed shared
+ * memory, sm_90+) and block 0 writes C.
+ *
  * The fast path needs m % BM, n % BN, k % BK all zero (16-byte aligned rows
  * follow); other shapes take gemm_naive_kernel. Both are pure FP32 (FFMA),
  * no TF32. Shared by kernels/ch01/gemm.cu and tests/gpu/gemm_sweep.cu.
@@ -19,6 +25,7 @@
 #ifndef AISP_GEMM_TILED_CUH
 #define AISP_GEMM_TILED_CUH
 
+#include <cooperative_groups.h>
 #include <cuda_runtime.h>
 
 namespace gemm_tiled {
@@ -49,10 +56,10 @@ __device__ __forceinline__ void cp_async_wait()
 }
 
 /* Compile-time shape of one tiled configuration. */
-template <int BM_, int BN_, int BK_, int TM_, int KS_, int STAGES_>
+template <int BM_, int BN_, int BK_, int TM_, int KS_, int STAGES_, int CL_ = 1>
 struct cfg {
 	static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, KS = KS_;
-	static constexpr int STAGES = STAGES_;
+	static constexpr int STAGES = STAGES_, CL = CL_;
 	static constexpr int RG = BM / TM;          /* row groups */
 	static constexpr int CQ = BN / 4;           /* column quads */
 	static constexpr int TPG = RG * CQ;         /* threads per k-group */
@@ -62,11 +69,15 @@ struct cfg {
 	static constexpr int A_FLOATS = BM * LDA;
 	static constexpr int STAGE_FLOATS = A_FLOATS + BK * BN;
 	static constexpr int RED_FLOATS = (KS - 1) * BM * BN;
-	static constexpr int SMEM_FLOATS =
+	static constexpr int WORK_FLOATS =
 		STAGES * STAGE_FLOATS > RED_FLOATS ? STAGES * STAGE_FLOATS : RED_FLOATS;
+	static constexpr int RECV_FLOATS = CL > 1 ? BM * BN : 0; /* cluster partials */
+	static constexpr int SMEM_FLOATS = WORK_FLOATS + RECV_FLOATS;
 	static_assert(BM % TM == 0 && BN % 4 == 0 && BK % KS == 0, "tile shape");
 	static_assert(KB % 4 == 0, "each k-group needs whole float4 steps of k");
 	static_assert(THREADS <= 1024 && THREADS % 32 == 0, "block size");
+	static_assert(CL >= 1 && CL <= 8, "cluster size");
+	static_assert(CL == 1 || TPG % 32 == 0, "cluster path: whole warps per k-group");
 	static_assert(SMEM_FLOATS * 4 <= 48 * 1024, "static shared memory");
 };
 
@@ -122,7 +133,83 @@ __device__ __forceinline__ void mma_chunk(const float *stage, int g, int rg, int
 	}
 }
 
-/* Fast path: grid (n/BN, m/BM, batch), C::THREADS threads. */
+/* Add the KS groups' partial tiles into group 0's acc (through smem). */
+template <class C>
+__device__ __forceinline__ void reduce_groups(float *smem, int g, int rg, int cq,
+					      float4 (&acc)[C::TM])
+{
+	cp_async_wait<0>();
+	__syncthreads();
+	if (g > 0) {
+#pragma unroll
+		for (int i = 0; i < C::TM; i++)
+			*reinterpret_cast<float4 *>(smem + ((g - 1) * C::BM + rg + i * C::RG) *
+						    C::BN + cq * 4) = acc[i];
+	}
+	__syncthreads();
+	if (g > 0)
+		return;
+#pragma unroll
+	for (int j = 1; j < C::KS; j++) {
+#pragma unroll
+		for (int i = 0; i < C::TM; i++) {
+			float4 v = *reinterpret_cast<const float4 *>(
+				smem + ((j - 1) * C::BM + rg + i * C::RG) * C::BN + cq * 4);
+
+			acc[i].x += v.x;
+			acc[i].y += v.y;
+			acc[i].z += v.z;
+			acc[i].w += v.w;
+		}
+	}
+}
+
+/* Cluster split-k: blocks 1..CL-1 add their tile into block 0's recv area
+ * (one at a time, ordered by cluster barriers); block 0 ends with the sum. */
+template <class C>
+__device__ __forceinline__ void reduce_cluster(float *recv, int rank, int g, int rg, int cq,
+					       float4 (&acc)[C::TM])
+{
+	namespace cg = cooperative_groups;
+	cg::cluster_group cl = cg::this_cluster();
+
+	asm volatile("barrier.cluster.wait;\n" ::: "memory"); /* all blocks started */
+	for (int r = 1; r < C::CL; r++) {
+		if (rank == r && g == 0) {
+			float *dst = cl.map_shared_rank(recv, 0);
+
+#pragma unroll
+			for (int i = 0; i < C::TM; i++) {
+				float4 *d = reinterpret_cast<float4 *>(dst + (rg + i * C::RG) * C::BN +
+								       cq * 4);
+				if (r == 1) {
+					*d = acc[i];
+				} else {
+					float4 v = *d;
+
+					*d = make_float4(v.x + acc[i].x, v.y + acc[i].y,
+							 v.z + acc[i].z, v.w + acc[i].w);
+				}
+			}
+		}
+		cl.sync();
+	}
+	if (rank != 0 || g != 0)
+		return;
+#pragma unroll
+	for (int i = 0; i < C::TM; i++) {
+		float4 v = *reinterpret_cast<const float4 *>(recv + (rg + i * C::RG) * C::BN +
+							     cq * 4);
+
+		acc[i].x += v.x;
+		acc[i].y += v.y;
+		acc[i].z += v.z;
+		acc[i].w += v.w;
+	}
+}
+
+/* Fast path: grid (n/BN, m/BM, batch * CL), C::THREADS threads, clusters of
+ * (1, 1, CL) blocks when CL > 1. */
 template <class C>
 __global__ void __launch_bounds__(C::THREADS)
 tiled_kernel(const float *__restrict__ a, const float *__restrict__ b,
@@ -132,58 +219,43 @@ tiled_kernel(const float *__restrict__ a, const float *__restrict__ b,
 	const int g = threadIdx.x / C::TPG, t = threadIdx.x % C::TPG;
 	const int rg = t / C::CQ, cq = t % C::CQ;
 	const int m0 = blockIdx.y * C::BM, n0 = blockIdx.x * C::BN;
-	const int chunks = k / C::BK;
+	const int rank = C::CL > 1 ? (int)(blockIdx.z % C::CL) : 0;
+	const int z = C::CL > 1 ? (int)(blockIdx.z / C::CL) : (int)blockIdx.z;
+	const int chunks = k / C::BK / C::CL, first = rank * chunks;
 	float4 acc[C::TM];
 
-	a += (size_t)blockIdx.z * m * k + (size_t)m0 * k;
-	b += (size_t)blockIdx.z * k * n + n0;
-	c += (size_t)blockIdx.z * m * n + (size_t)m0 * n + n0;
+	if (C::CL > 1)
+		asm volatile("barrier.cluster.arrive.relaxed;\n" ::: "memory");
+	a += (size_t)z * m * k + (size_t)m0 * k;
+	b += (size_t)z * k * n + n0;
+	c += (size_t)z * m * n + (size_t)m0 * n + n0;
 #pragma unroll
 	for (int i = 0; i < C::TM; i++)
 		acc[i] = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll
 	for (int s = 0; s < C::STAGES - 1; s++) {
 		if (s < chunks)
-			load_chunk<C>(smem + s * C::STAGE_FLOATS, a, b, n, k, s);
+			load_chunk<C>(smem + s * C::STAGE_FLOATS, a, b, n, k, first + s);
 		cp_async_commit();
 	}
 	for (int ch = 0; ch < chunks; ch++) {
 		int next = ch + C::STAGES - 1;
 
 		if (next < chunks)
-			load_chunk<C>(smem + (next % C::STAGES) * C::STAGE_FLOATS, a, b, n, k, next);
+			load_chunk<C>(smem + (next % C::STAGES) * C::STAGE_FLOATS, a, b, n, k,
+				      first + next);
 		cp_async_commit();
 		cp_async_wait<C::STAGES - 1>();
 		__syncthreads();
 		mma_chunk<C>(smem + (ch % C::STAGES) * C::STAGE_FLOATS, g, rg, cq, acc);
 		__syncthreads();
 	}
-	if (C::KS > 1) {
-		cp_async_wait<0>();
-		__syncthreads();
-		if (g > 0) {
-#pragma unroll
-			for (int i = 0; i < C::TM; i++)
-				*reinterpret_cast<float4 *>(smem + ((g - 1) * C::BM + rg + i * C::RG) *
-							    C::BN + cq * 4) = acc[i];
-		}
-		__syncthreads();
-		if (g > 0)
-			return;
-#pragma unroll
-		for (int j = 1; j < C::KS; j++) {
-#pragma unroll
-			for (int i = 0; i < C::TM; i++) {
-				float4 v = *reinterpret_cast<const float4 *>(
-					smem + ((j - 1) * C::BM + rg + i * C::RG) * C::BN + cq * 4);
-
-				acc[i].x += v.x;
-				acc[i].y += v.y;
-				acc[i].z += v.z;
-				acc[i].w += v.w;
-			}
-		}
-	}
+	if (C::KS > 1)
+		reduce_groups<C>(smem, g, rg, cq, acc);
+	if (C::CL > 1)
+		reduce_cluster<C>(smem + C::WORK_FLOATS, rank, g, rg, cq, acc);
+	if (g != 0 || rank != 0)
+		return;
 #pragma unroll
 	for (int i = 0; i < C::TM; i++)
 		*reinterpret_cast<float4 *>(c + (size_t)(rg + i * C::RG) * n + cq * 4) = acc[i];
@@ -210,7 +282,7 @@ __global__ void naive_kernel(const float *__restrict__ a, const float *__restric
 template <class C>
 inline bool fits(int m, int n, int k)
 {
-	return m % C::BM == 0 && n % C::BN == 0 && k % C::BK == 0;
+	return m % C::BM == 0 && n % C::BN == 0 && k % (C::BK * C::CL) == 0;
 }
 
 /* Enqueue the batched GEMM on stream: C's fast path when the shape fits,
@@ -219,7 +291,21 @@ template <class C>
 inline cudaError_t launch(const float *a, const float *b, float *c, int m, int n, int k,
 			  int batch, cudaStream_t stream)
 {
-	if (fits<C>(m, n, k)) {
+	if (fits<C>(m, n, k) && C::CL > 1) {
+		cudaLaunchConfig_t lc = {};
+		cudaLaunchAttribute at[1];
+
+		lc.gridDim = dim3(n / C::BN, m / C::BM, batch * C::CL);
+		lc.blockDim = dim3(C::THREADS);
+		lc.stream = stream;
+		at[0].id = cudaLaunchAttributeClusterDimension;
+		at[0].val.clusterDim.x = 1;
+		at[0].val.clusterDim.y = 1;
+		at[0].val.clusterDim.z = C::CL;
+		lc.attrs = at;
+		lc.numAttrs = 1;
+		return cudaLaunchKernelEx(&lc, tiled_kernel<C>, a, b, c, m, n, k);
+	} else if (fits<C>(m, n, k)) {
 		dim3 grid(n / C::BN, m / C::BM, batch);
 
 		tiled_kernel<C><<<grid, C::THREADS, 0, stream>>>(a, b, c, m, n, k);
