@@ -20,10 +20,10 @@
 #include "text.h"
 
 #define JOB_MAX_DEPTH 5          /* top map, targets, entry, sweep, sweep values */
-#define JOB_MAX_NODES 100000
+#define JOB_MAX_NODES 1000000   /* job_write_yaml of 10000 full instances fits */
 #define JOB_MAX_KEYS 64          /* keys in one mapping */
 #define JOB_MAX_INSTANCES 10000
-#define JOB_MAX_FILE (1 << 20)
+#define JOB_MAX_FILE (16 << 20)  /* so does its text */
 #define JOB_NUM_MAX 32           /* room for a formatted double */
 #define JOB_PATH_MAX 256         /* room for a field path */
 
@@ -207,7 +207,7 @@ static aisp_err jload_add(struct jload *ld, const yaml_event_t *ev,
 	aisp_err rc;
 
 	if (++ld->n_nodes > JOB_MAX_NODES)
-		return jload_fail_mark(ld, ev->start_mark, "too many nodes (at most 100000)");
+		return jload_fail_mark(ld, ev->start_mark, "too many nodes (at most 1000000)");
 	y = calloc(1, sizeof(*y));
 	if (!y)
 		return aisp_fail(ld->err, AISP_ENOMEM, "%s: out of memory", ld->file);
@@ -894,13 +894,37 @@ static aisp_err job_entry_instance(const struct jload *ld, const struct jentry *
 	return AISP_OK;
 }
 
+/* Smallest power of two >= n (n >= 1): the capacity of an array of n. */
+static size_t job_cap(size_t n)
+{
+	size_t c = 1;
+
+	while (c < n)
+		c *= 2;
+	return c;
+}
+
+/* Room for want instances in job->targets (grown to a power of two, so
+ * appending one at a time costs amortized O(1)). */
+static aisp_err job_reserve(struct job *job, size_t want, aisp_error *err)
+{
+	struct job_target *grown;
+
+	if (want <= (job->n_targets ? job_cap(job->n_targets) : 0))
+		return AISP_OK;
+	grown = realloc(job->targets, job_cap(want) * sizeof(*grown));
+	if (!grown)
+		return aisp_fail(err, AISP_ENOMEM, "job: out of memory");
+	job->targets = grown;
+	return AISP_OK;
+}
+
 /* Append every instance of entry e to job->targets. */
 static aisp_err job_entry_expand(struct jload *ld, struct job *job,
 				 const struct jentry *e)
 {
 	double count = job_entry_count(e);
 	size_t total;
-	struct job_target *grown;
 	struct jsrc *src;
 	char path[JOB_PATH_MAX];
 	aisp_err rc;
@@ -913,14 +937,14 @@ static aisp_err job_entry_expand(struct jload *ld, struct job *job,
 		return jfail(ld, e->node, e->path, "job has more than %d target instances",
 			     JOB_MAX_INSTANCES);
 	total = job->n_targets + (size_t)count;
-	grown = realloc(job->targets, total * sizeof(*grown));
-	if (grown)
-		job->targets = grown;
-	src = realloc(ld->src, total * sizeof(*src));
-	if (src)
+	if ((rc = job_reserve(job, total, ld->err)))
+		return rc;
+	if (total > (job->n_targets ? job_cap(job->n_targets) : 0)) {
+		src = realloc(ld->src, job_cap(total) * sizeof(*src));
+		if (!src)
+			return aisp_fail(ld->err, AISP_ENOMEM, "%s: out of memory", ld->file);
 		ld->src = src;
-	if (!grown || !src)
-		return aisp_fail(ld->err, AISP_ENOMEM, "%s: out of memory", ld->file);
+	}
 	for (size_t k = 0; k < (size_t)count; k++) {
 		if ((rc = job_entry_instance(ld, e, k, &job->targets[job->n_targets])))
 			return rc;
@@ -931,37 +955,43 @@ static aisp_err job_entry_expand(struct jload *ld, struct job *job,
 	return AISP_OK;
 }
 
-/* qsort order of instance indices by name, then by position. */
-static int job_inst_cmp(const void *a, const void *b, void *arg)
-{
-	const struct job *job = arg;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(job->targets[x].instance, job->targets[y].instance);
+struct job_inst {
+	const char *name;
+	size_t i;
+};
 
-	return c ? c : (x > y) - (x < y);
+/* qsort order of instances: by name, then by position. */
+static int job_inst_cmp(const void *a, const void *b)
+{
+	const struct job_inst *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
 /* Fail when two instances of the job have the same name. */
 static aisp_err job_check_distinct(const struct jload *ld, const struct job *job)
 {
-	size_t *ix = malloc((job->n_targets + 1) * sizeof(*ix));
+	struct job_inst *ix = malloc((job->n_targets + 1) * sizeof(*ix));
 	aisp_err rc = AISP_OK;
 
 	if (!ix)
 		return aisp_fail(ld->err, AISP_ENOMEM, "%s: out of memory", ld->file);
-	for (size_t i = 0; i < job->n_targets; i++)
-		ix[i] = i;
-	qsort_r(ix, job->n_targets, sizeof(*ix), job_inst_cmp, (void *)job);
+	for (size_t i = 0; i < job->n_targets; i++) {
+		ix[i].name = job->targets[i].instance;
+		ix[i].i = i;
+	}
+	qsort(ix, job->n_targets, sizeof(*ix), job_inst_cmp);
 	for (size_t i = 1; i < job->n_targets && !rc; i++) {
-		const struct job_target *a = &job->targets[ix[i - 1]], *b = &job->targets[ix[i]];
-		const struct jsrc *at = &ld->src[ix[i]];
+		const struct jsrc *at = &ld->src[ix[i].i];
 		char path[JOB_PATH_MAX];
 
-		if (strcmp(a->instance, b->instance))
+		if (strcmp(ix[i - 1].name, ix[i].name))
 			continue;
 		jpath(path, "targets[%zu].target", at->entry);
 		rc = jfail(ld, at->at, path, "instance '%s' is listed twice (first at "
-			   "line %d; use sweep for several shapes)", b->instance, a->line);
+			   "line %d; use sweep for several shapes)", ix[i].name,
+			   job->targets[ix[i - 1].i].line);
 	}
 	free(ix);
 	return rc;
@@ -1123,7 +1153,10 @@ aisp_err job_load_buffer(const char *text, size_t len, const char *name,
 	aisp_err rc;
 
 	job_init(job);
-	rc = jload_parse(&ld, text, len);
+	if (len > JOB_MAX_FILE)
+		rc = jfail_at(&ld, 1, 1, "(top)", "file is larger than 16 MiB");
+	else
+		rc = jload_parse(&ld, text, len);
 	if (!rc && !ld.root)
 		rc = jfail_at(&ld, 1, 1, "(top)", "empty job file");
 	if (!rc)
@@ -1139,42 +1172,57 @@ aisp_err job_load_buffer(const char *text, size_t len, const char *name,
 	return AISP_OK;
 }
 
+/* Read all of f into *buf (malloc'd, *len bytes), at most JOB_MAX_FILE + 1. */
+static aisp_err job_read_file(FILE *f, const char *path, char **buf, size_t *len,
+			      aisp_error *err)
+{
+	size_t cap = 0, n = 0, got;
+	char *b = NULL, *grown;
+
+	do {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 65536;
+			grown = realloc(b, cap);
+			if (!grown) {
+				free(b);
+				return aisp_fail(err, AISP_ENOMEM, "%s: out of memory", path);
+			}
+			b = grown;
+		}
+		got = fread(b + n, 1, cap - n, f);
+		n += got;
+	} while (got > 0 && n <= JOB_MAX_FILE);
+	if (ferror(f)) {
+		free(b);
+		return aisp_fail(err, AISP_EIO, "%s: read failed: %s", path, strerror(errno));
+	}
+	*buf = b;
+	*len = n;
+	return AISP_OK;
+}
+
 aisp_err job_load(const char *path, struct job *job, aisp_error *err)
 {
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
-	size_t len;
+	size_t len = 0;
 	aisp_err rc;
 
 	job_init(job);
 	if (!f)
 		return aisp_fail(err, AISP_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-	buf = malloc(JOB_MAX_FILE + 1);
-	if (!buf) {
-		rc = aisp_fail(err, AISP_ENOMEM, "%s: out of memory", path);
-		goto out;
-	}
-	len = fread(buf, 1, JOB_MAX_FILE + 1, f);
-	if (ferror(f)) {
-		rc = aisp_fail(err, AISP_EIO, "%s: read failed: %s", path, strerror(errno));
-		goto out;
-	}
-	if (len > JOB_MAX_FILE) {
-		rc = aisp_fail(err, AISP_EINPUT, "%s:1:1: (top): file is larger than 1 MiB",
-			       path);
-		goto out;
-	}
-	rc = job_load_buffer(buf, len, path, job, err);
-out:
-	free(buf);
+	rc = job_read_file(f, path, &buf, &len, err);
 	fclose(f);
+	if (!rc)
+		rc = job_load_buffer(buf, len, path, job, err);
+	free(buf);
 	return rc;
 }
 
 aisp_err job_add_target(struct job *job, const struct aisp_target *t,
 			aisp_error *err)
 {
-	struct job_target *grown, *jt;
+	struct job_target *jt;
 
 	if (job->n_targets >= JOB_MAX_INSTANCES)
 		return aisp_fail(err, AISP_EINPUT, "%s: more than %d target instances",
@@ -1184,10 +1232,8 @@ aisp_err job_add_target(struct job *job, const struct aisp_target *t,
 	for (size_t i = 0; i < job->n_targets; i++)
 		if (!strcmp(job->targets[i].instance, t->name))
 			return aisp_fail(err, AISP_EINPUT, "%s: target listed twice", t->name);
-	grown = realloc(job->targets, (job->n_targets + 1) * sizeof(*grown));
-	if (!grown)
-		return aisp_fail(err, AISP_ENOMEM, "%s: out of memory", t->name);
-	job->targets = grown;
+	if (job_reserve(job, job->n_targets + 1, err))
+		return AISP_ENOMEM;
 	jt = &job->targets[job->n_targets++];
 	memset(jt, 0, sizeof(*jt));
 	text_copy(jt->target, sizeof(jt->target), t->name);
