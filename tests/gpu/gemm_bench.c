@@ -108,10 +108,11 @@ static aisp_err measure(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			const struct aisp_variant *v, void *st, const struct opts *o,
 			void *flush, struct row *r, aisp_error *e)
 {
+	int b2b = o->iters < B2B_RUNS ? o->iters : B2B_RUNS;
 	aisp_err rc = AISP_OK;
 	double ms = 0;
 
-	for (int i = 0; i < o->warmup && !rc; i++)
+	for (int i = 0; i < o->warmup && i < o->iters && !rc; i++)
 		rc = v->run(st);
 	if (rc || (rc = be->sync(ctx, e)))
 		return rc;
@@ -124,11 +125,11 @@ static aisp_err measure(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		return rc;
 	if ((rc = be->time_begin(ctx, e)))
 		return rc;
-	for (int i = 0; i < B2B_RUNS && !rc; i++)
+	for (int i = 0; i < b2b && !rc; i++)
 		rc = v->run(st);
 	if (rc || (rc = be->time_end(ctx, &ms, e)))
 		return rc;
-	r->b2b_ms = ms / B2B_RUNS;
+	r->b2b_ms = ms / b2b;
 	if (flush)
 		rc = time_runs(be, ctx, v, st, o->iters < 500 ? o->iters : 500, flush,
 			       &r->cold, e);
