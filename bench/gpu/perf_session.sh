@@ -3,7 +3,7 @@
 # driver, run the GPU correctness tests, time both aisp variants at the book's
 # shape, time the PyTorch peers in the same session, then repeat the aisp
 # timing REPEAT times (spread of medians). Logs go to $OUT (or ./perf-out).
-#   bench/gpu/perf_session.sh [tests|bench|all]   (default all)
+#   bench/gpu/perf_session.sh [tests|bench|all|profile]   (default all)
 set -u -o pipefail
 OUT=${OUT:-perf-out}
 WHAT=${1:-all}
@@ -16,6 +16,11 @@ B=build-perf
 	nvcc --version | tail -1
 } 2>&1 | tee "$OUT/env.txt"
 tests/gpu/perf_build.sh $B 2>&1 | tee "$OUT/build.txt" || exit 1
+if [ "$WHAT" = profile ]; then
+	$B/perf_driver --input 256 --hidden 256 --iters 0 2>&1 | tee "$OUT/tests.txt"
+	$B/perf_driver --iters 20 --warmup 3 --verify 0 --ab 1 --tune 5 --profile 10 2>&1 | tee "$OUT/profile.txt"
+	exit 0
+fi
 if [ "$WHAT" != bench ]; then
 	tests/gpu/perf_test.sh $B 2>&1 | tee "$OUT/tests.txt"
 fi

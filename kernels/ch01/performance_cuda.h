@@ -101,6 +101,9 @@ aisp_err perf_gemm_init(struct perf_gemm *g, cublasLtHandle_t lt,
 aisp_err perf_gemm_run(const struct perf_gemm *g, cublasLtHandle_t lt, const void *a,
 		       const void *b, const void *c, void *d, float alpha, float beta,
 		       void *workspace, size_t wsize, cudaStream_t s);
+/* Up to max heuristic algos for g's descriptors (best first) into algos. */
+aisp_err perf_gemm_candidates(const struct perf_gemm *g, cublasLtHandle_t lt, size_t workspace,
+			      cublasLtMatmulAlgo_t *algos, int max, int *found);
 /* Free the descriptors; safe on a zeroed struct. */
 void perf_gemm_destroy(struct perf_gemm *g);
 

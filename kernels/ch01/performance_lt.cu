@@ -103,6 +103,30 @@ aisp_err perf_gemm_run(const struct perf_gemm *g, cublasLtHandle_t lt, const voi
 					g->lc, d, g->lc, &g->algo, workspace, wsize, s));
 }
 
+aisp_err perf_gemm_candidates(const struct perf_gemm *g, cublasLtHandle_t lt, size_t workspace,
+			      cublasLtMatmulAlgo_t *algos, int max, int *found)
+{
+	cublasLtMatmulHeuristicResult_t res[16];
+	cublasLtMatmulPreference_t pref = NULL;
+	aisp_err rc;
+
+	*found = 0;
+	max = max < 16 ? max : 16;
+	rc = perf_blas(cublasLtMatmulPreferenceCreate(&pref));
+	if (rc == AISP_OK)
+		rc = perf_blas(cublasLtMatmulPreferenceSetAttribute(
+			pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace,
+			sizeof(workspace)));
+	if (rc == AISP_OK)
+		rc = perf_blas(cublasLtMatmulAlgoGetHeuristic(lt, g->desc, g->la, g->lb, g->lc,
+							      g->lc, pref, max, res, found));
+	for (int i = 0; rc == AISP_OK && i < *found; i++)
+		algos[i] = res[i].algo;
+	if (pref)
+		cublasLtMatmulPreferenceDestroy(pref);
+	return rc;
+}
+
 void perf_gemm_destroy(struct perf_gemm *g)
 {
 	if (g->lc)

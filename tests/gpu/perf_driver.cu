@@ -4,11 +4,14 @@
  * variant, run() timed with CUDA events (median after warm-up), a table.
  *
  *   perf_driver [--name value ...] [--iters N] [--warmup N] [--variant all|baseline|optimized]
- *               [--verify 0|1] [--curve N] [--seed S]
+ *               [--verify 0|1] [--curve N] [--seed S] [--profile REPS] [--ab 1] [--tune REPS]
  *
  * --name value sets a target parameter (input, hidden, ...). --curve N runs
  * both variants N iterations from the same start and compares their per-step
- * losses (the FP16 curve must follow the FP32 one and fall). Exit status 0
+ * losses (the FP16 curve must follow the FP32 one and fall). --profile REPS
+ * times each op of one fused step and every heuristic algo of its GEMMs; --ab 1
+ * also times the fused graph without its side branches; --tune REPS picks the
+ * fastest heuristic algo per GEMM and times again. Exit status 0
  * when every check passed, 1 otherwise, 2 on bad usage.
  */
 #include <cublas_v2.h>
@@ -24,10 +27,13 @@ extern "C" {
 extern const struct aisp_target ch01_performance_cuda;
 aisp_err perf_cuda_step_losses(void *state, double *loss);
 int perf_cuda_fallback(void *state);
+aisp_err perf_cuda_profile(void *state, int reps, char *buf, size_t cap);
+aisp_err perf_cuda_set_branches(void *state, int on);
+aisp_err perf_cuda_autotune(void *state, int reps, char *buf, size_t cap);
 }
 
 struct opts {
-	int iters, warmup, verify, curve;
+	int iters, warmup, verify, curve, profile, ab, tune;
 	const char *variant;
 	uint64_t seed;
 	double curve_tol;
@@ -58,6 +64,12 @@ static int parse(int argc, char **argv, struct opts *o, struct aisp_params *p)
 			o->warmup = atoi(v);
 		else if (!strcmp(k, "verify"))
 			o->verify = atoi(v);
+		else if (!strcmp(k, "tune"))
+			o->tune = atoi(v);
+		else if (!strcmp(k, "ab"))
+			o->ab = atoi(v);
+		else if (!strcmp(k, "profile"))
+			o->profile = atoi(v);
 		else if (!strcmp(k, "curve"))
 			o->curve = atoi(v);
 		else if (!strcmp(k, "curve-tol"))
@@ -141,6 +153,28 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 		printf("%-24s median %9.3f ms  min %9.3f  max %9.3f  %12.0f samples/s%s\n",
 		       v->name, *med, lo, hi, t->work(p) / (*med * 1e-3),
 		       perf_cuda_fallback(st) ? "  (ReLU-mask fallback)" : "");
+	if (o->ab && strstr(v->name, "optimized") && !bad) {
+		double m2;
+		bad |= perf_cuda_set_branches(st, 0) != AISP_OK ||
+		       time_variant(v, st, (cudaStream_t)ctx->stream, o, &m2, &lo, &hi);
+		printf("%-24s median %9.3f ms  min %9.3f  max %9.3f  (graph without side branches)\n",
+		       v->name, m2, lo, hi);
+		bad |= perf_cuda_set_branches(st, 1) != AISP_OK;
+	}
+	if (o->tune > 0 && strstr(v->name, "optimized") && !bad) {
+		static char rep[4096];
+		double m2;
+		bad |= perf_cuda_autotune(st, o->tune, rep, sizeof(rep)) != AISP_OK ||
+		       time_variant(v, st, (cudaStream_t)ctx->stream, o, &m2, &lo, &hi);
+		printf("%s%-24s median %9.3f ms  min %9.3f  max %9.3f  (autotuned GEMM algos)\n",
+		       rep, v->name, m2, lo, hi);
+	}
+	if (o->profile > 0 && strstr(v->name, "optimized")) {
+		static char rep[16384];
+		rc = perf_cuda_profile(st, o->profile, rep, sizeof(rep));
+		printf("profile of one fused step (%s):\n%s", aisp_err_name(rc), rep);
+		bad |= rc != AISP_OK;
+	}
 	v->teardown(st);
 	return bad;
 }
@@ -190,7 +224,7 @@ static int loss_curve(const struct aisp_ctx *ctx, const struct aisp_params *p,
 int main(int argc, char **argv)
 {
 	const struct aisp_target *t = &ch01_performance_cuda;
-	struct opts o = {20, 3, 1, 0, "all", 42, 1e-2};
+	struct opts o = {20, 3, 1, 0, 0, 0, 0, "all", 42, 1e-2};
 	struct aisp_params p;
 	struct aisp_ctx ctx;
 	aisp_error err;
