@@ -479,7 +479,7 @@ static aisp_err job_get_name(const struct jload *ld, const struct ynode *y,
 	return rc;
 }
 
-/* Fail unless y is a mapping (want_map) or a list. */
+/* Fail unless y is of the given kind (a mapping or a list). */
 static aisp_err job_want(const struct jload *ld, const struct ynode *y,
 			 const char *path, enum ynode_kind kind)
 {

@@ -259,6 +259,9 @@ static void test_add_target(void **state)
 	assert_int_equal(job.targets[1].n_variants, 0);
 	assert_true(job.targets[1].timeout_s == 77);
 	assert_true(isnan(job.targets[1].tol_lower));
+	/* a value %g would round, and a one-sided tolerance, survive the trip */
+	job.targets[1].params.v[1] = 0.1 + 0.2;
+	job.targets[1].tol_lower = 1.0 / 3.0;
 	assert_round_trip(&job);
 	job_free(&job);
 }
