@@ -20,9 +20,19 @@ die() {
 	exit 1
 }
 
-# True when TCP port $1 has no listener on this machine.
+# True when no TCP socket on this machine uses local port $1 (/proc/net/tcp*).
 port_free() {
-	! ss -Htln 2>/dev/null | awk '{print $4}' | grep -q "[:.]$1\$"
+	hex=$(printf '%04X' "$1")
+	! cat /proc/net/tcp /proc/net/tcp6 2>/dev/null | awk -v h=":$hex" 'substr($2, length($2) - 4) == h { f = 1 } END { exit !f }'
+}
+
+# True when $1 and every directory above it are searchable by others.
+searchable() {
+	d=$1
+	while [ -n "$d" ] && [ "$d" != / ]; do
+		case $(stat -c %A "$d") in *[xt]) ;; *) return 1 ;; esac
+		d=$(dirname "$d")
+	done
 }
 
 # Print a base port B such that B..B+3 are free (one slurmctld, three slurmd).
@@ -134,11 +144,12 @@ wait_idle() {
 cmd_start() {
 	dir=$1
 	[ "$(id -u)" = 0 ] || die "must run as root (the test cluster's SlurmUser is root)"
-	for c in munged slurmctld slurmd sbatch sinfo ss; do
+	for c in munged slurmctld slurmd sbatch sinfo; do
 		command -v "$c" >/dev/null 2>&1 || die "missing command: $c"
 	done
 	mkdir -p "$dir" || die "cannot create $dir"
 	chmod 755 "$dir"
+	searchable "$dir" || die "munged needs every directory above $dir searchable by all (chmod o+x)"
 	dir=$(cd "$dir" && pwd)
 	[ -e "$dir/pids" ] && die "$dir/pids exists: cluster already started? stop it first"
 	base=$(pick_ports) || die "no free ports found"
