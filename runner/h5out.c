@@ -354,6 +354,8 @@ static int write_variant_attrs(hid_t g, const struct variant_result *r)
 	bad |= attr_f64(g, "rel_error", r->rel_error) < 0;
 	bad |= attr_f64(g, "tolerance", r->tolerance) < 0;
 	bad |= attr_f64(g, "elapsed_s", r->elapsed_s) < 0;
+	bad |= attr_f64(g, "worker_start_ms", r->worker_start_ms) < 0;
+	bad |= attr_f64(g, "worker_open_ms", r->worker_open_ms) < 0;
 	bad |= attr_i64(g, "signal", r->signal) < 0;
 	bad |= attr_i64(g, "seed", (long long)r->seed) < 0;
 	return bad;

@@ -18,7 +18,8 @@
  *      mad_ms, launches_per_iteration, kernels_per_iteration (-1: not
  *      counted), work_per_iteration, work_unit, throughput,
  *      throughput_unit ("<work_unit>/s"), bytes_per_iteration,
- *      flops_per_iteration, rel_error, tolerance, elapsed_s, signal, seed
+ *      flops_per_iteration, rel_error, tolerance, elapsed_s, signal, seed,
+ *      worker_start_ms, worker_open_ms (0 unless a worker was started for it)
  *   /targets/<instance>/<variant>/samples_ms   float64[n], chunked; every
  *      timed iteration, raw, in order
  *   /targets/<instance>/<variant>/gpu_before, gpu_after   groups whose
@@ -59,6 +60,8 @@ struct variant_result {
 	double throughput;         /* work per second at the median, NAN if none */
 	double rel_error, tolerance;
 	double elapsed_s;          /* wall time the worker spent on this variant */
+	double worker_start_ms;    /* spawn to "ready" of a worker started for this item, else 0 */
+	double worker_open_ms;     /* of which its backend open (device context) took, else 0 */
 	int signal;                /* signal that ended the worker, 0 if none */
 	unsigned long long seed;
 	struct aisp_params params;

@@ -147,6 +147,7 @@ static aisp_err run_item(struct sched *s, int item, aisp_error *err)
 	const struct aisp_target *t = registry_find(it->target, s->worker->backend);
 	const char *names[AISP_MAX_PARAMS];
 	struct variant_result r;
+	int starts = s->worker->starts;
 	aisp_err rc;
 
 	result_init(s, it, &r);
@@ -159,6 +160,10 @@ static aisp_err run_item(struct sched *s, int item, aisp_error *err)
 			s->rank == 0 ? serve_tick : NULL, s, &r, err);
 	if (s->facts)
 		s->facts(s->facts_arg, &r.after);
+	if (s->worker->starts != starts) { /* this item paid for a worker start */
+		r.worker_start_ms = s->worker->start_ms;
+		r.worker_open_ms = s->worker->open_ms;
+	}
 	if (rc == AISP_EINTERRUPT) {
 		sigs_take(s->sigfd);
 		s->interrupted = 1;
