@@ -18,6 +18,7 @@ exec > >(tee -a "$OUT/session.log") 2>&1
 ncu_dir=$(ls -d /opt/nvidia/nsight-compute/*/ 2>/dev/null | sort | tail -1)
 export PATH="$PATH:/usr/local/cuda/bin${ncu_dir:+:$ncu_dir}"
 export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/cuda/extras/CUPTI/lib64:$PWD/.deps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export PKG_CONFIG_PATH="$PWD/.deps/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 export PYTHONUNBUFFERED=1
 BIN=.deps/bin
 AISP=build-dev/aisp
@@ -48,7 +49,9 @@ fi
 
 if want aisp; then
 	step aisp build
-	make -j16 DEPS_PREFIX=.deps CUDA=1 BUILD=build-dev build-dev/aisp >"$OUT/make.log" 2>&1 &&
+	# no .git travels: the caller passes the commit as AISP_GIT_COMMIT
+	make -j16 DEPS_PREFIX=.deps CUDA=1 BUILD=build-dev GIT_COMMIT="${AISP_GIT_COMMIT:-unknown}" \
+		build-dev/aisp >"$OUT/make.log" 2>&1 &&
 		echo "aisp built" || { echo "aisp build FAILED:"; tail -20 "$OUT/make.log"; }
 fi
 

@@ -20,7 +20,12 @@ for deb in "$tmp"/*.deb; do
 done
 cp -a "$tmp/root/usr/include/." "$deps/include/"
 cp -a "$tmp/root/usr/lib/x86_64-linux-gnu/." "$deps/lib/"
-rm -rf "$deps/lib/pkgconfig"
+# pkg-config files relative to where they lie (the device's path differs):
+# PKG_CONFIG_PATH=.deps/lib/pkgconfig then finds yaml-0.1 and jansson.
+for pc in "$deps"/lib/pkgconfig/*.pc; do
+	sed -i 's|^prefix=.*|prefix=${pcfiledir}/../..|; s|^libdir=.*|libdir=${prefix}/lib|;
+		s|^includedir=.*|includedir=${prefix}/include|' "$pc"
+done
 # GPU test programs, built here (nvcc 13.0, no GPU needed) as a fallback.
 if command -v nvcc >/dev/null 2>&1; then
 	sh bench/gpu/build-tests.sh "$deps/bin"

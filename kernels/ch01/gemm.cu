@@ -203,6 +203,8 @@ static aisp_err gemm_setup_kind(const struct aisp_ctx *ctx, const struct aisp_pa
 		goto fail;
 	if (kind == GEMM_GRAPH && (rc = gemm_make_graph(g)))
 		goto fail;
+	if (kind == GEMM_TILED && gemm_tiled::prepare<gemm_tiled_cfg>() != cudaSuccess)
+		goto fail;
 	*state = g;
 	return AISP_OK;
 fail:

@@ -56,10 +56,10 @@ __device__ __forceinline__ void cp_async_wait()
 }
 
 /* Compile-time shape of one tiled configuration. */
-template <int BM_, int BN_, int BK_, int TM_, int KS_, int STAGES_, int CL_ = 1>
+template <int BM_, int BN_, int BK_, int TM_, int KS_, int STAGES_, int CL_ = 1, int MINB_ = 1>
 struct cfg {
 	static constexpr int BM = BM_, BN = BN_, BK = BK_, TM = TM_, KS = KS_;
-	static constexpr int STAGES = STAGES_, CL = CL_;
+	static constexpr int STAGES = STAGES_, CL = CL_, MINB = MINB_;
 	static constexpr int RG = BM / TM;          /* row groups */
 	static constexpr int CQ = BN / 4;           /* column quads */
 	static constexpr int TPG = RG * CQ;         /* threads per k-group */
@@ -69,16 +69,23 @@ struct cfg {
 	static constexpr int A_FLOATS = BM * LDA;
 	static constexpr int STAGE_FLOATS = A_FLOATS + BK * BN;
 	static constexpr int RED_FLOATS = (KS - 1) * BM * BN;
-	static constexpr int WORK_FLOATS =
-		STAGES * STAGE_FLOATS > RED_FLOATS ? STAGES * STAGE_FLOATS : RED_FLOATS;
 	static constexpr int RECV_FLOATS = CL > 1 ? BM * BN : 0; /* cluster partials */
-	static constexpr int SMEM_FLOATS = WORK_FLOATS + RECV_FLOATS;
+	/* Shared floats for a k of `chunks` chunks per block: only as many
+	 * stages as there are chunks (all in flight when STAGES > chunks). */
+	static __host__ __device__ constexpr int smem_floats(int chunks)
+	{
+		return ((chunks < STAGES ? chunks : STAGES) * STAGE_FLOATS > RED_FLOATS
+				? (chunks < STAGES ? chunks : STAGES) * STAGE_FLOATS
+				: RED_FLOATS) + RECV_FLOATS;
+	}
+	static constexpr int SMEM_FLOATS = (STAGES * STAGE_FLOATS > RED_FLOATS
+						    ? STAGES * STAGE_FLOATS : RED_FLOATS) + RECV_FLOATS;
 	static_assert(BM % TM == 0 && BN % 4 == 0 && BK % KS == 0, "tile shape");
 	static_assert(KB % 4 == 0, "each k-group needs whole float4 steps of k");
 	static_assert(THREADS <= 1024 && THREADS % 32 == 0, "block size");
 	static_assert(CL >= 1 && CL <= 8, "cluster size");
 	static_assert(CL == 1 || TPG % 32 == 0, "cluster path: whole warps per k-group");
-	static_assert(SMEM_FLOATS * 4 <= 48 * 1024, "static shared memory");
+	static_assert(SMEM_FLOATS * 4 <= 227 * 1024, "shared memory per block");
 };
 
 /* Queue the copies of chunk c (A: BM x BK, B: BK x BN) into stage s. */
@@ -211,11 +218,11 @@ __device__ __forceinline__ void reduce_cluster(float *recv, int rank, int g, int
 /* Fast path: grid (n/BN, m/BM, batch * CL), C::THREADS threads, clusters of
  * (1, 1, CL) blocks when CL > 1. */
 template <class C>
-__global__ void __launch_bounds__(C::THREADS)
+__global__ void __launch_bounds__(C::THREADS, C::MINB)
 tiled_kernel(const float *__restrict__ a, const float *__restrict__ b,
 	     float *__restrict__ c, int m, int n, int k)
 {
-	__shared__ __align__(16) float smem[C::SMEM_FLOATS];
+	extern __shared__ __align__(16) float smem[];
 	const int g = threadIdx.x / C::TPG, t = threadIdx.x % C::TPG;
 	const int rg = t / C::CQ, cq = t % C::CQ;
 	const int m0 = blockIdx.y * C::BM, n0 = blockIdx.x * C::BN;
@@ -253,7 +260,8 @@ tiled_kernel(const float *__restrict__ a, const float *__restrict__ b,
 	if (C::KS > 1)
 		reduce_groups<C>(smem, g, rg, cq, acc);
 	if (C::CL > 1)
-		reduce_cluster<C>(smem + C::WORK_FLOATS, rank, g, rg, cq, acc);
+		reduce_cluster<C>(smem + C::smem_floats(chunks) - C::RECV_FLOATS, rank, g, rg,
+				  cq, acc);
 	if (g != 0 || rank != 0)
 		return;
 #pragma unroll
@@ -285,6 +293,14 @@ inline bool fits(int m, int n, int k)
 	return m % C::BM == 0 && n % C::BN == 0 && k % (C::BK * C::CL) == 0;
 }
 
+/* Allow C's kernel its largest dynamic shared memory (once, before launches). */
+template <class C>
+inline cudaError_t prepare()
+{
+	return cudaFuncSetAttribute(tiled_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+				    4 * C::SMEM_FLOATS);
+}
+
 /* Enqueue the batched GEMM on stream: C's fast path when the shape fits,
  * else the naive kernel. Returns the launch error (cudaSuccess when queued). */
 template <class C>
@@ -297,6 +313,7 @@ inline cudaError_t launch(const float *a, const float *b, float *c, int m, int n
 
 		lc.gridDim = dim3(n / C::BN, m / C::BM, batch * C::CL);
 		lc.blockDim = dim3(C::THREADS);
+		lc.dynamicSmemBytes = 4 * C::smem_floats(k / C::BK / C::CL);
 		lc.stream = stream;
 		at[0].id = cudaLaunchAttributeClusterDimension;
 		at[0].val.clusterDim.x = 1;
@@ -308,7 +325,8 @@ inline cudaError_t launch(const float *a, const float *b, float *c, int m, int n
 	} else if (fits<C>(m, n, k)) {
 		dim3 grid(n / C::BN, m / C::BM, batch);
 
-		tiled_kernel<C><<<grid, C::THREADS, 0, stream>>>(a, b, c, m, n, k);
+		tiled_kernel<C><<<grid, C::THREADS, 4 * C::smem_floats(k / C::BK), stream>>>(
+			a, b, c, m, n, k);
 	} else {
 		dim3 block(32, 8), grid((n + 31) / 32, (m + 7) / 8, batch);
 
