@@ -23,6 +23,8 @@
 #define HBLAS_KC 256  /* rows of the packed B panel */
 #define HBLAS_MC 64   /* rows of the packed A block */
 
+_Static_assert(HBLAS_MC % HBLAS_MR == 0, "A blocks hold whole MR-row panels");
+
 /* Floats of scratch a GEMM with n columns needs (packed A and B). */
 #define HBLAS_WORK(n) ((size_t)HBLAS_KC * \
 	(((size_t)(n) + HBLAS_NR - 1) / HBLAS_NR * HBLAS_NR + HBLAS_MC))
