@@ -17,7 +17,7 @@ B=build-perf
 } 2>&1 | tee "$OUT/env.txt"
 tests/gpu/perf_build.sh $B 2>&1 | tee "$OUT/build.txt" || exit 1
 if [ "$WHAT" = profile ]; then
-	$B/perf_driver --input 256 --hidden 256 --iters 0 2>&1 | tee "$OUT/tests.txt"
+	$B/perf_driver --input 256 --hidden 256 --iters 3 --ab 1 2>&1 | tee "$OUT/tests.txt"
 	$B/perf_driver --iters 20 --warmup 3 --verify 0 --ab 1 --tune 5 --profile 10 2>&1 | tee "$OUT/profile.txt"
 	exit 0
 fi
@@ -25,7 +25,7 @@ if [ "$WHAT" != bench ]; then
 	tests/gpu/perf_test.sh $B 2>&1 | tee "$OUT/tests.txt"
 fi
 if [ "$WHAT" != tests ]; then
-	$B/perf_driver --iters 20 --warmup 3 2>&1 | tee "$OUT/aisp.txt"
+	$B/perf_driver --iters 20 --warmup 3 --ab 1 2>&1 | tee "$OUT/aisp.txt"
 	PYTHONUNBUFFERED=1 python3 bench/torch_performance.py --iters 20 2>&1 | tee "$OUT/torch.txt"
 	for i in $(seq "$REPEAT"); do
 		$B/perf_driver --iters 20 --warmup 3 --verify 0 2>&1 | grep median

@@ -40,7 +40,10 @@ static const struct aisp_param perf_params[] = {
 	{"lr", AISP_PARAM_REAL, 0.01, 1e-6, 1.0, "SGD learning rate"},
 };
 
-#define OPT_NEV 16 /* fork/join events of the graph: one per op, one join */
+/* fork/join events of the graph: one per op, the side join, the dW2 join */
+#define OPT_NEV 18
+#define OPT_EV_SIDE (OP_N)
+#define OPT_EV_DW2 (OP_N + 1)
 
 /* Inputs and the initial parameters, the same for both variants. */
 struct perf_data {
@@ -77,8 +80,9 @@ struct perf_opt {
 	void *mask1, *mask2;
 	int fallback; /* 1: ReLU masks by own kernel, not cuBLASLt epilogues */
 	struct perf_gemm fc1, fc2, fc3, dx3, dw3, dx2, dw2, dw1;
-	int branches; /* 1: small ops on a side branch of the graph */
-	cudaStream_t cap, side;
+	int branches; /* 1: small ops on a side branch; 2: and dW2 on a second;
+		       * 3: as 2, the main stream's kernels at higher priority */
+	cudaStream_t cap, side, side2, side2lo;
 	cudaEvent_t ev[OPT_NEV];
 	cudaGraph_t graph;
 	cudaGraphExec_t exec;
@@ -468,7 +472,7 @@ enum {
 	OP_DX2, OP_MASK1, OP_DW2, OP_DB2, OP_DW1, OP_DB1, OP_N
 };
 
-static_assert(OP_N + 1 <= OPT_NEV, "one fork event per op and a join");
+static_assert(OP_N + 2 <= OPT_NEV, "one fork event per op and two joins");
 
 static const char *const opt_op_names[OP_N] = {
 	"fc1 (bias+relu+mask)", "fc2 (bias+relu+mask)", "fc3 (bias, fp32 out)", "softmax-xent",
@@ -495,15 +499,16 @@ static int opt_gemm_of(const struct perf_opt *o, int op, int g, struct opt_gemm_
 {
 	const struct perf_shape *s = &o->d.sh;
 	const __half *x = o->xh + (size_t)g * s->group * s->input;
+	__half *h1 = o->h1 + (size_t)(g % 2) * s->group * s->hidden;
 	float a = (float)(-s->lr / s->group);
 	const struct opt_gemm_call t[] = {
-		{&o->fc1, o->w1, x, o->h1, 1.0f, 0.0f},
-		{&o->fc2, o->w2, o->h1, o->h2, 1.0f, 0.0f},
+		{&o->fc1, o->w1, x, h1, 1.0f, 0.0f},
+		{&o->fc2, o->w2, h1, o->h2, 1.0f, 0.0f},
 		{&o->fc3, o->w3, o->h2, o->z, 1.0f, 0.0f},
 		{&o->dx3, o->w3, o->dz, o->dh2, 1.0f, 0.0f},
 		{&o->dw3, o->h2, o->dz, o->w3m, a, 1.0f},
 		{&o->dx2, o->w2, o->dh2, o->dh1, 1.0f, 0.0f},
-		{&o->dw2, o->h1, o->dh2, o->w2, a, 1.0f},
+		{&o->dw2, h1, o->dh2, o->w2, a, 1.0f},
 		{&o->dw1, x, o->dh1, o->w1, a, 1.0f},
 	};
 	const int ops[] = {OP_FC1, OP_FC2, OP_FC3, OP_DX3, OP_DW3, OP_DX2, OP_DW2, OP_DW1};
@@ -540,7 +545,9 @@ static aisp_err opt_op(struct perf_opt *o, int op, int g, cudaStream_t st)
 		return perf_k_bias_grad_f16(o->dz, s->classes, s->cp, B, a, 1.0f, o->b3m, NULL,
 					    st);
 	case OP_MASK1:
-		return o->fallback ? perf_k_relu_bwd_f16(o->dh1, o->h1, H, H, B, st) : AISP_OK;
+		return o->fallback ? perf_k_relu_bwd_f16(o->dh1, o->h1 + (size_t)(g % 2) * B * H, H,
+							 H, B, st)
+				   : AISP_OK;
 	case OP_DB2:
 		return perf_k_bias_grad_f16(o->dh2, H, H, B, a, 1.0f, o->b2m, o->b2h, st);
 	case OP_DB1:
@@ -607,7 +614,7 @@ static aisp_err opt_alloc(struct perf_opt *o)
 		{(void **)&o->w3, H * cp * 2}, {(void **)&o->b1h, H * 2},
 		{(void **)&o->b2h, H * 2}, {(void **)&o->w3m, H * s->classes * 4},
 		{(void **)&o->b1m, H * 4}, {(void **)&o->b2m, H * 4},
-		{(void **)&o->b3m, cp * 4}, {(void **)&o->h1, H * B * 2},
+		{(void **)&o->b3m, cp * 4}, {(void **)&o->h1, 2 * H * B * 2},
 		{(void **)&o->h2, H * B * 2}, {(void **)&o->dh1, H * B * 2},
 		{(void **)&o->dh2, H * B * 2}, {(void **)&o->dz, cp * B * 2},
 		{(void **)&o->z, cp * B * 4}, {&o->mask1, aux}, {&o->mask2, aux},
@@ -638,6 +645,10 @@ static void opt_teardown(void *state)
 		cudaStreamDestroy(o->cap);
 	if (o->side)
 		cudaStreamDestroy(o->side);
+	if (o->side2)
+		cudaStreamDestroy(o->side2);
+	if (o->side2lo)
+		cudaStreamDestroy(o->side2lo);
 	for (int i = 0; i < OPT_NEV; i++)
 		if (o->ev[i])
 			cudaEventDestroy(o->ev[i]);
@@ -675,27 +686,54 @@ static int opt_side_after(int op)
 	return -1;
 }
 
-/* Enqueue step g on the capture stream, small ops forked to the side one. */
+/* Enqueue op of step g on stream st after event `after` (when >= 0). */
+static aisp_err opt_enqueue_after(struct perf_opt *o, int op, int g, cudaStream_t st,
+				  int after)
+{
+	aisp_err rc = AISP_OK;
+
+	if (after >= 0)
+		rc = perf_cu(cudaStreamWaitEvent(st, o->ev[after], 0));
+	return rc == AISP_OK ? opt_op(o, op, g, st) : rc;
+}
+
+/*
+ * Enqueue step g on the capture stream. branches >= 1: small ops forked to
+ * the side stream, joined before the next step. branches 2: dW2 forked to a
+ * second side stream after dx2 (which reads the old W2), overlapping dW1 and
+ * the next step's fc1 (h1 is double-buffered for that), joined before the
+ * next fc2 reads W2. branches 3: the same, dW2 at low stream priority so
+ * that the critical path (main stream) gets the SMs first.
+ */
 static aisp_err opt_capture_step(struct perf_opt *o, int g)
 {
 	aisp_err rc = AISP_OK;
 
+	cudaStream_t s2 = o->branches == 3 ? o->side2lo : o->side2;
+	int fork2 = o->branches >= 2;
+
 	for (int op = 0; op < OP_N && rc == AISP_OK; op++) {
 		int after = o->branches ? opt_side_after(op) : -1;
-		if (after < 0) {
+		if (op == OP_FC2 && g > 0 && fork2)
+			rc = perf_cu(cudaStreamWaitEvent(o->cap, o->ev[OPT_EV_DW2], 0));
+		if (rc != AISP_OK)
+			break;
+		if (op == OP_DW2 && fork2) {
+			rc = opt_enqueue_after(o, op, g, s2, OP_MASK1);
+			if (rc == AISP_OK)
+				rc = perf_cu(cudaEventRecord(o->ev[OPT_EV_DW2], s2));
+		} else if (after >= 0) {
+			rc = opt_enqueue_after(o, op, g, o->side, after);
+		} else {
 			rc = opt_op(o, op, g, o->cap);
 			if (rc == AISP_OK && o->branches)
 				rc = perf_cu(cudaEventRecord(o->ev[op], o->cap));
-			continue;
 		}
-		rc = perf_cu(cudaStreamWaitEvent(o->side, o->ev[after], 0));
-		if (rc == AISP_OK)
-			rc = opt_op(o, op, g, o->side);
 	}
 	if (rc == AISP_OK && o->branches)
-		rc = perf_cu(cudaEventRecord(o->ev[OP_N], o->side));
+		rc = perf_cu(cudaEventRecord(o->ev[OPT_EV_SIDE], o->side));
 	if (rc == AISP_OK && o->branches)
-		rc = perf_cu(cudaStreamWaitEvent(o->cap, o->ev[OP_N], 0));
+		rc = perf_cu(cudaStreamWaitEvent(o->cap, o->ev[OPT_EV_SIDE], 0));
 	return rc;
 }
 
@@ -715,6 +753,8 @@ static aisp_err opt_capture(struct perf_opt *o)
 		return rc;
 	for (int g = 0; g < o->d.sh.microbatches / o->d.sh.accum && rc == AISP_OK; g++)
 		rc = opt_capture_step(o, g);
+	if (rc == AISP_OK && o->branches >= 2)
+		rc = perf_cu(cudaStreamWaitEvent(o->cap, o->ev[OPT_EV_DW2], 0));
 	rc2 = perf_cu(cudaStreamEndCapture(o->cap, &o->graph));
 	if (rc == AISP_OK)
 		rc = rc2;
@@ -728,9 +768,17 @@ static aisp_err opt_streams(struct perf_opt *o)
 {
 	aisp_err rc;
 
-	rc = perf_cu(cudaStreamCreateWithFlags(&o->cap, cudaStreamNonBlocking));
+	int lo = 0, hi = 0;
+
+	rc = perf_cu(cudaDeviceGetStreamPriorityRange(&lo, &hi));
 	if (rc == AISP_OK)
-		rc = perf_cu(cudaStreamCreateWithFlags(&o->side, cudaStreamNonBlocking));
+		rc = perf_cu(cudaStreamCreateWithPriority(&o->cap, cudaStreamNonBlocking, hi));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamCreateWithPriority(&o->side, cudaStreamNonBlocking, hi));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamCreateWithPriority(&o->side2, cudaStreamNonBlocking, hi));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamCreateWithPriority(&o->side2lo, cudaStreamNonBlocking, lo));
 	for (int i = 0; i < OPT_NEV && rc == AISP_OK; i++)
 		rc = perf_cu(cudaEventCreateWithFlags(&o->ev[i], cudaEventDisableTiming));
 	return rc;
@@ -760,7 +808,7 @@ static aisp_err opt_setup(const struct aisp_ctx *ctx, const struct aisp_params *
 		rc = opt_gemms_init(o, 1);
 	if (rc == AISP_OK)
 		rc = perf_cu(cudaStreamSynchronize(o->d.stream));
-	o->branches = 1;
+	o->branches = 2;
 	if (rc == AISP_OK)
 		rc = opt_streams(o);
 	if (rc == AISP_OK)
@@ -1261,7 +1309,7 @@ extern "C" aisp_err perf_cuda_profile(void *state, int reps, char *buf, size_t c
 	return rc;
 }
 
-/* Test hook: recapture the fused graph with (1) or without (0) side branches. */
+/* Test hook: recapture the fused graph with branches 0 (none), 1 or 2 (opt_capture_step). */
 extern "C" aisp_err perf_cuda_set_branches(void *state, int on)
 {
 	struct perf_opt *o = (struct perf_opt *)state;

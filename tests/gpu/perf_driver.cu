@@ -10,7 +10,7 @@
  * both variants N iterations from the same start and compares their per-step
  * losses (the FP16 curve must follow the FP32 one and fall). --profile REPS
  * times each op of one fused step and every heuristic algo of its GEMMs; --ab 1
- * also times the fused graph without its side branches; --tune REPS picks the
+ * also times the fused graph with branch levels 0, 1 and 3 (default 2); --tune REPS picks the
  * fastest heuristic algo per GEMM and times again. Exit status 0
  * when every check passed, 1 otherwise, 2 on bad usage.
  */
@@ -154,16 +154,24 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 		       v->name, *med, lo, hi, t->work(p) / (*med * 1e-3),
 		       perf_cuda_fallback(st) ? "  (ReLU-mask fallback)" : "");
 	if (o->ab && strstr(v->name, "optimized") && !bad) {
-		double m2;
-		bad |= perf_cuda_set_branches(st, 0) != AISP_OK ||
-		       time_variant(v, st, (cudaStream_t)ctx->stream, o, &m2, &lo, &hi);
-		printf("%-24s median %9.3f ms  min %9.3f  max %9.3f  (graph without side branches)\n",
-		       v->name, m2, lo, hi);
-		bad |= perf_cuda_set_branches(st, 1) != AISP_OK;
+		for (int br = 0; br <= 3 && !bad; br += br == 1 ? 2 : 1) {
+			double m2 = NAN;
+			bad |= perf_cuda_set_branches(st, br) != AISP_OK ||
+			       time_variant(v, st, (cudaStream_t)ctx->stream, o, &m2, &lo, &hi);
+			printf("%-24s median %9.3f ms  min %9.3f  max %9.3f  (graph branches %d)\n",
+			       v->name, m2, lo, hi, br);
+			if (o->verify && !bad) {
+				memset(&chk, 0, sizeof(chk));
+				bad |= v->verify(st, &chk) != AISP_OK || !chk.passed;
+				printf("%-24s verify (graph branches %d) %s: %s\n", v->name, br,
+				       chk.passed ? "PASS" : "FAIL", chk.message);
+			}
+		}
+		bad |= perf_cuda_set_branches(st, 2) != AISP_OK;
 	}
 	if (o->tune > 0 && strstr(v->name, "optimized") && !bad) {
 		static char rep[4096];
-		double m2;
+		double m2 = NAN;
 		bad |= perf_cuda_autotune(st, o->tune, rep, sizeof(rep)) != AISP_OK ||
 		       time_variant(v, st, (cudaStream_t)ctx->stream, o, &m2, &lo, &hi);
 		printf("%s%-24s median %9.3f ms  min %9.3f  max %9.3f  (autotuned GEMM algos)\n",
