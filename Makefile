@@ -16,6 +16,9 @@ DEPS_PREFIX ?=
 SANITIZE ?=
 
 CC := mpicc
+# ASan+UBSan build: make asan (objects in build-asan/).
+ASAN_FLAGS := OPT="-O1 -g -fno-omit-frame-pointer" \
+	SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" 
 HDF5_PC := $(shell pkg-config --exists hdf5-serial 2>/dev/null && echo hdf5-serial || echo hdf5)
 PKG_CFLAGS := $(shell pkg-config --cflags $(HDF5_PC) yaml-0.1 jansson 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(HDF5_PC) yaml-0.1 jansson 2>/dev/null)
@@ -27,8 +30,8 @@ GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null || echo unknown)
 VERSION := 0.1.0
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers
-CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE $(WARN) -iquote runner -Ianalysis $(PKG_CFLAGS) \
+OPT ?= -O2 -g
+CFLAGS := $(OPT) -std=c11 -D_GNU_SOURCE $(WARN) -iquote runner -Ianalysis $(PKG_CFLAGS) \
 	  -DAISP_VERSION='"$(VERSION)"' -DAISP_GIT_COMMIT='"$(GIT_COMMIT)"' $(SANITIZE)
 LDLIBS := $(PKG_LIBS) -ldl -lm
 LDFLAGS += $(SANITIZE)
@@ -99,12 +102,8 @@ test: deps aisp $(TEST_BIN)
 	@sh tests/run-all.sh $(BUILD) $(TEST_BIN)
 
 asan:
-	$(MAKE) BUILD=build-asan CUDA=0 CFLAGS="-O1 -g -fno-omit-frame-pointer" \
-		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-		build-asan/aisp
-	$(MAKE) BUILD=build-asan CUDA=0 CFLAGS="-O1 -g -fno-omit-frame-pointer" \
-		SANITIZE="-fsanitize=address,undefined -fno-sanitize-recover=all" \
-		AISP=build-asan/aisp test
+	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) build-asan/aisp
+	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) AISP=build-asan/aisp test
 
 bench: all
 	sh bench/run.sh
