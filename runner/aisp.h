@@ -84,6 +84,8 @@ struct aisp_check {
 	double rel_error;  /* ||out - ref|| / ||ref||, or NAN if not computed */
 	double tolerance;  /* bound that rel_error was held to */
 	int passed;        /* 1 when the check passed */
+	int skipped;       /* 1: nothing to measure here (e.g. one GPU for an
+			    * all-reduce): status "skipped", message says why */
 	char message[256]; /* what was compared, or why it failed */
 };
 
