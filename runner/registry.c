@@ -8,6 +8,12 @@
 extern const struct aisp_target ch01_gemm_host;
 extern const struct aisp_target ch01_performance_host;
 extern const struct aisp_target test_fault_host;
+extern const struct aisp_target qual_mem_bw_host;
+extern const struct aisp_target qual_gemm_peak_host;
+extern const struct aisp_target qual_launch_host;
+extern const struct aisp_target qual_pcie_host;
+extern const struct aisp_target qual_health_host;
+extern const struct aisp_target qual_nccl_host;
 #ifdef AISP_HAVE_CUDA
 extern const struct aisp_target ch01_gemm_cuda;
 extern const struct aisp_target ch01_performance_cuda;
@@ -16,6 +22,12 @@ extern const struct aisp_target ch01_performance_cuda;
 static const struct aisp_target *const registry[] = {
 	&ch01_gemm_host,
 	&ch01_performance_host,
+	&qual_mem_bw_host,
+	&qual_gemm_peak_host,
+	&qual_launch_host,
+	&qual_pcie_host,
+	&qual_health_host,
+	&qual_nccl_host,
 #ifdef AISP_HAVE_CUDA
 	&ch01_gemm_cuda,
 	&ch01_performance_cuda,
