@@ -18,6 +18,7 @@ void fleet_init(struct fleet *f)
 	strtab_init(&f->s);
 	f->z_threshold = FLEET_Z_DEFAULT;
 	f->min_delta = FLEET_MIN_DELTA_DEFAULT;
+	f->file_timeout_s = FLEET_FILE_TIMEOUT_S;
 }
 
 const char *fleet_str(const struct fleet *f, uint32_t id)
@@ -152,7 +153,10 @@ aisp_err fleet_add_file(struct fleet *f, const char *dir, const char *path,
 	size_t run;
 	aisp_err rc;
 
-	rc = rankfile_read(path, &r, fleet_on_variant, &st, &e);
+	if (f->unguarded)
+		rc = rankfile_read(path, &r, fleet_on_variant, &st, &e);
+	else
+		rc = rankfile_read_guarded(path, &r, fleet_on_variant, &st, f->file_timeout_s, &e);
 	if (rc == AISP_ENOMEM)
 		return aisp_fail(err, rc, "%s: out of memory", path);
 	if (rc != AISP_OK) {

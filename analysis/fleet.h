@@ -27,6 +27,7 @@
 #define FLEET_Z_DEFAULT 3.5
 #define FLEET_MIN_DELTA_DEFAULT 0.02
 #define FLEET_NONE ((size_t)-1)
+#define FLEET_FILE_TIMEOUT_S 30.0
 
 /* One variant of one rank file. Strings are strtab ids. */
 struct fleet_row {
@@ -91,6 +92,8 @@ struct fleet_inst {
 struct fleet {
 	struct strtab s;
 	double z_threshold, min_delta;
+	double file_timeout_s;      /* limit on reading one file (guarded read) */
+	int unguarded;              /* 1: read files in this process (faster) */
 	struct fleet_row *rows;
 	size_t n_rows, cap_rows;
 	struct fleet_file *files;

@@ -23,6 +23,9 @@ static const char gather_usage[] =
 	"  --z Z            robust z above which a slower GPU is an outlier (3.5)\n"
 	"  --min-delta F    ...and only when slower than the fleet median by more\n"
 	"                   than this fraction (0.02)\n"
+	"  --file-timeout S skip a file whose reading takes longer (30; each file\n"
+	"                   is read in a child process: HDF5 may hang or crash on\n"
+	"                   corrupt input)\n"
 	"exit: 0 ok, 2 bad usage or input, 3 a file skipped or a run incomplete\n";
 
 aisp_err gather_load(struct fleet *f, char *const *dirs, int n_dirs, double z,
@@ -30,7 +33,6 @@ aisp_err gather_load(struct fleet *f, char *const *dirs, int n_dirs, double z,
 {
 	aisp_err rc;
 
-	fleet_init(f);
 	f->z_threshold = z;
 	f->min_delta = min_delta;
 	rankfile_quiet();
@@ -128,10 +130,11 @@ int gather_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"out", required_argument, NULL, 'o'}, {"z", required_argument, NULL, 'z'},
 		{"min-delta", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
+		{"file-timeout", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = ".";
-	double z = FLEET_Z_DEFAULT, md = FLEET_MIN_DELTA_DEFAULT;
+	double z = FLEET_Z_DEFAULT, md = FLEET_MIN_DELTA_DEFAULT, ft = FLEET_FILE_TIMEOUT_S;
 	aisp_error err = {0};
 	struct fleet f;
 	aisp_err rc;
@@ -143,6 +146,7 @@ int gather_main(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'z': if (gather_real("z", optarg, 0.0, 1e6, &z)) return 2; break;
 		case 'm': if (gather_real("min-delta", optarg, 0.0, 100.0, &md)) return 2; break;
+		case 't': if (gather_real("file-timeout", optarg, 0.001, 1e6, &ft)) return 2; break;
 		case 'h': fputs(gather_usage, stdout); return 0;
 		default: fputs(gather_usage, stderr); return 2;
 		}
@@ -151,12 +155,14 @@ int gather_main(int argc, char **argv)
 		fprintf(stderr, "aisp gather: no RUN_DIR given\n%s", gather_usage);
 		return 2;
 	}
+	fleet_init(&f);
+	f.file_timeout_s = ft;
 	rc = gather_load(&f, argv + optind, argc - optind, z, md, &err);
 	if (rc == AISP_OK) {
 		gather_print_problems(&f, "gather", stdout);
 		gather_print_summary(&f);
 		if (f.n_insts == 0)
-			rc = aisp_fail(&err, AISP_EINCOMPLETE, "gather: no readable results in the run directories given");
+			rc = aisp_fail(&err, AISP_EINCOMPLETE, "no readable results in the run directories given");
 		else
 			rc = gather_write(&f, out, &err);
 	}
@@ -175,6 +181,7 @@ aisp_err expect_update_from_run(const char *run_dir, const char *out_json_path,
 	struct fleet f;
 	aisp_err rc;
 
+	fleet_init(&f);
 	rc = gather_load(&f, dirs, 1, FLEET_Z_DEFAULT, FLEET_MIN_DELTA_DEFAULT, err);
 	if (rc == AISP_OK && f.n_insts == 0)
 		rc = aisp_fail(err, AISP_EINCOMPLETE, "%s: no readable results", run_dir);

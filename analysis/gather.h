@@ -41,7 +41,8 @@ aisp_err gather_write_json(const struct fleet *f, uint32_t hk, const char *path,
 /* Write fleet.h5 at path (atomically). */
 aisp_err gather_write_h5(const struct fleet *f, const char *path, aisp_error *err);
 
-/* Load and finish a fleet from run directories (z, min_delta as given). */
+/* Load and finish fleet f (fleet_init done by the caller) from run
+ * directories, with outlier rule z, min_delta. */
 aisp_err gather_load(struct fleet *f, char *const *dirs, int n_dirs, double z,
 		     double min_delta, aisp_error *err);
 

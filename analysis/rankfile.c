@@ -11,6 +11,28 @@
 #include "stats.h"
 
 #define RANKFILE_SCHEMA 1
+#define RANKFILE_MAX_SAMPLES (1u << 26)
+
+/* Replace bytes of s that are not valid UTF-8 (or are control characters)
+ * by '?', so that JSON, HTML and terminals get clean text. */
+static void rankfile_clean(char *s)
+{
+	unsigned char *u = (unsigned char *)s;
+
+	while (*u) {
+		int n = *u < 0x80 ? 0 : (*u & 0xe0) == 0xc0 ? 1 : (*u & 0xf0) == 0xe0 ? 2 :
+			(*u & 0xf8) == 0xf0 ? 3 : -1;
+		int ok = n >= 0 && !(n == 0 && *u < 0x20) && !(n == 1 && *u < 0xc2);
+
+		for (int i = 1; ok && i <= n; i++)
+			ok = (u[i] & 0xc0) == 0x80;
+		if (!ok) {
+			*u++ = '?';
+			continue;
+		}
+		u += n + 1;
+	}
+}
 
 void rankfile_quiet(void)
 {
@@ -71,6 +93,7 @@ static aisp_err rankfile_str(hid_t obj, const char *name, char *dst, size_t n,
 		}
 		snprintf(dst, n, "%s", v);
 		H5free_memory(v);
+		rankfile_clean(dst);
 	} else {
 		size_t sz = H5Tget_size(t);
 		char *tmp = calloc(1, sz + 1);
@@ -81,6 +104,7 @@ static aisp_err rankfile_str(hid_t obj, const char *name, char *dst, size_t n,
 		else
 			snprintf(dst, n, "%s", tmp);
 		free(tmp);
+		rankfile_clean(dst);
 	}
 out:
 	if (mt >= 0)
@@ -182,6 +206,11 @@ static aisp_err rankfile_samples(struct rankfile_read *rd, hid_t g, const char *
 			       rd->path, where);
 		goto out;
 	}
+	if ((size_t)len > RANKFILE_MAX_SAMPLES) {
+		rc = aisp_fail(rd->err, AISP_EINPUT, "%s: %s/samples_ms: %lld samples: implausible",
+			       rd->path, where, (long long)len);
+		goto out;
+	}
 	if ((size_t)len > rd->cap) {
 		double *b = realloc(rd->buf, (size_t)len * sizeof(*b));
 
@@ -227,6 +256,8 @@ static aisp_err rankfile_variant(struct rankfile_read *rd, hid_t g, const char *
 	snprintf(v.instance, sizeof(v.instance), "%s", rd->instance);
 	snprintf(v.target, sizeof(v.target), "%s", rd->target);
 	snprintf(v.variant, sizeof(v.variant), "%s", name);
+	rankfile_clean(v.instance);
+	rankfile_clean(v.variant);
 	if ((rc = rankfile_str(g, "status", v.status, sizeof(v.status), rd->path, where, rd->err)) ||
 	    (rc = rankfile_str(g, "role", v.role, sizeof(v.role), rd->path, where, rd->err)) ||
 	    (rc = rankfile_num(g, "iterations", &it, 0, rd->path, where, rd->err)) ||

@@ -44,6 +44,14 @@ void rankfile_quiet(void);
 aisp_err rankfile_read(const char *path, struct rankfile_root *root,
 		       rankfile_fn fn, void *ctx, aisp_error *err);
 
+/* rankfile_read in a child process, so that a file that makes the HDF5
+ * library crash or loop (it does, on some corrupt files) costs only that
+ * file: the child is killed after timeout_s seconds. The callback runs in
+ * this process, with v->samples NULL. */
+aisp_err rankfile_read_guarded(const char *path, struct rankfile_root *root,
+			       rankfile_fn fn, void *ctx, double timeout_s,
+			       aisp_error *err);
+
 /* 1 when name looks like a rank file: rank-<digits>.h5. */
 int rankfile_is_name(const char *name);
 

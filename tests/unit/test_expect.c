@@ -241,6 +241,22 @@ static void test_missing_fields(void **state)
 		   NULL);
 }
 
+/* A fleet variant that failed on every GPU has a null median: valid. */
+static void test_fleet_null_median(void **state)
+{
+	static const char text[] =
+		"{\"schema_version\": 2, \"hardware_key\": \"h\", \"examples\": {\"g_cuda\":"
+		" {\"example\": \"g\", \"type\": \"cuda\", \"metadata\": {}, \"provenance\": {},"
+		" \"metrics\": {\"baseline_time_ms\": 1}, \"fleet\": {\"variants\":"
+		" {\"v\": {\"median_ms\": null}}}}}}";
+	aisp_error err = {0};
+	json_t *root;
+
+	(void)state;
+	assert_int_equal(expect_parse(text, strlen(text), "t", &root, &err), AISP_OK);
+	json_decref(root);
+}
+
 /* save writes atomically and load reads the same tree; tolerance defaults. */
 static void test_save_load_tolerance(void **state)
 {
@@ -289,6 +305,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_bad_json),
 		cmocka_unit_test(test_wrong_schema),
 		cmocka_unit_test(test_missing_fields),
+		cmocka_unit_test(test_fleet_null_median),
 		cmocka_unit_test(test_save_load_tolerance),
 	};
 	const char *env = getenv("AISP_FIXTURES");
