@@ -8,7 +8,7 @@
 # its gather; a qualification array pinned one element per node, node3 failing
 # on purpose and node2 measuring slow, compared against that baseline, its
 # gather draining both; SIGTERM to a run under mpirun (rank files interrupted);
-# the health check passing and draining. Stops every daemon it started.
+# a requeued run resuming its directory; the health check passing and draining. Stops every daemon it started.
 # One line per check; exit 0 pass, 1 fail, 77 skip (packages missing and not
 # installable). AISP_SLURM_KEEP=1 keeps the temp dir.
 set -u
@@ -238,7 +238,39 @@ expect_line "SIGTERM: slurm-status says signal=TERM" "$(cat "$RES/run-$RUN/slurm
 expect "SIGTERM: both rank files closed with status interrupted" \
 	"$(rank_nodes "$RES/run-$RUN" | xargs)" "node1 interrupted node2 interrupted"
 
-# ---- 5. the health check snippet, run as slurmd would on node1
+# ---- 5. requeue (a node failure, preemption): the job resumes its run directory
+# shellcheck disable=SC2086
+out=$(AISP_TEST_SLOW_FIRST=1 slurm/submit refresh --parsable --partition test \
+	--nodes 'node[1-2]' --gpus-per-node 0 --tasks-per-node 1 --time 5 --job "$JOB" \
+	--compare "$CMP" --aisp "$ROOT/tests/slurm/fault-aisp.sh" --results "$RES" -- $BENCH)
+RUN=$(echo "$out" | awk '{print $1}')
+GATHER=$(echo "$out" | awk '{print $2}')
+i=0
+while [ "$(find "$RES/run-$RUN" -name 'rank-*.h5' 2>/dev/null | wc -l)" -lt 2 ] && [ "$i" -lt 120 ]; do
+	sleep 0.5
+	i=$((i + 1))
+done
+scontrol requeue "$RUN"
+result $? "requeue: run $RUN requeued while measuring (its first attempt is 50x slow)"
+i=0
+until job_states "$RUN" | grep -q PENDING || [ "$i" -gt 60 ]; do
+	sleep 0.5
+	i=$((i + 1))
+done
+scontrol update jobid="$RUN" starttime=now # skip Slurm's requeue delay
+wait_jobs 90 "$RUN,$GATHER"
+result $? "requeue: run $RUN and gather $GATHER ended within 90 s"
+expect "requeue: run COMPLETED, exit 0, after 1 restart" \
+	"$(job_states "$RUN" | cut -d' ' -f3-) $(scontrol show job -o "$RUN" | grep -o 'Restarts=[0-9]*')" \
+	"COMPLETED 0:0 Restarts=1"
+expect "requeue: first start ran bench run --out, the second --resume on the same directory" \
+	"$(sed -n 's/^aisp-run: job .* bench run \(--[a-z]*\) \([^ ]*\).*/\1 \2/p' "$RES/logs/aisp-run-$RUN.out" | xargs)" \
+	"--out $RES/run-$RUN --resume $RES/run-$RUN"
+expect "requeue: both rank files complete" "$(rank_nodes "$RES/run-$RUN" | xargs)" \
+	"node1 complete node2 complete"
+expect "requeue: gather COMPLETED, exit 0" "$(job_states "$GATHER" | cut -d' ' -f3-)" "COMPLETED 0:0"
+
+# ---- 6. the health check snippet, run as slurmd would on node1
 # shellcheck disable=SC2086
 SLURMD_NODENAME=node1 AISP_HEALTH_DIR=$DIR/health AISP_HEALTH_RANKS=1 \
 	AISP_HEALTH_ARGS="$BENCH" slurm/aisp-healthcheck >"$DIR/health.out" 2>&1
@@ -251,7 +283,7 @@ expect "healthcheck: fails on a bad node (exit 1)" "$?" 1
 expect_line "healthcheck: bad node drained with an aisp reason" \
 	"$(sinfo -h -N -n node1 -o '%T %E')" "^drain.* aisp health: "
 
-# ---- 6. stop: every daemon started is gone
+# ---- 7. stop: every daemon started is gone
 pids=$(awk '{print $2}' "$DIR/cluster/pids" 2>/dev/null)
 sh tests/slurm/cluster.sh stop "$DIR/cluster"
 alive=""
