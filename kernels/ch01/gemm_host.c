@@ -200,18 +200,21 @@ static aisp_err gemm_setup(const struct aisp_ctx *ctx,
 	return AISP_OK;
 }
 
+/* Setup of baseline_gemm. */
 static aisp_err gemm_setup_separate(const struct aisp_ctx *ctx,
 				    const struct aisp_params *p, void **state)
 {
 	return gemm_setup(ctx, p, state, gemm_iter_separate);
 }
 
+/* Setup of optimized_gemm_batched. */
 static aisp_err gemm_setup_batched(const struct aisp_ctx *ctx,
 				   const struct aisp_params *p, void **state)
 {
 	return gemm_setup(ctx, p, state, gemm_iter_batched);
 }
 
+/* Setup of optimized_gemm_strided. */
 static aisp_err gemm_setup_strided(const struct aisp_ctx *ctx,
 				   const struct aisp_params *p, void **state)
 {
@@ -276,6 +279,7 @@ static void gemm_teardown(void *state)
 	free(g);
 }
 
+/* Test hook: C of the last run (ch01_host.h). */
 const float *gemm_host_output(void *state, size_t *n)
 {
 	struct gemm *g = state;
@@ -284,6 +288,7 @@ const float *gemm_host_output(void *state, size_t *n)
 	return g->c;
 }
 
+/* Test hook: reference scaled by 1 + rel (ch01_host.h). */
 void gemm_host_perturb_ref(void *state, double rel)
 {
 	struct gemm *g = state;

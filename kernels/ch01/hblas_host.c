@@ -151,6 +151,7 @@ static void hblas_gemm(size_t m, size_t n, size_t k, const float *af,
 	}
 }
 
+/* C = (acc ? C : 0) + A * B, float32 operands (hblas.h). */
 void hblas_sgemm(size_t m, size_t n, size_t k,
 		 const float *a, size_t rsa, size_t csa,
 		 const float *b, size_t ldb,
@@ -159,6 +160,7 @@ void hblas_sgemm(size_t m, size_t n, size_t k,
 	hblas_gemm(m, n, k, a, NULL, rsa, csa, b, NULL, ldb, c, ldc, acc, work);
 }
 
+/* C = (acc ? C : 0) + A * B, bfloat16 operands (hblas.h). */
 void hblas_sgemm_bf16(size_t m, size_t n, size_t k,
 		      const uint16_t *a, size_t rsa, size_t csa,
 		      const uint16_t *b, size_t ldb,

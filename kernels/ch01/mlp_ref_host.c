@@ -9,6 +9,7 @@
 
 #include "rng.h"
 
+/* Offsets and lengths of the six parameter segments of shape s. */
 void mlp_layout_of(const struct mlp_shape *s, struct mlp_layout *l)
 {
 	size_t off = 0;
@@ -30,12 +31,14 @@ void mlp_layout_of(const struct mlp_shape *s, struct mlp_layout *l)
 	l->total = off;
 }
 
+/* Multiply-adds of one sample's forward pass. */
 double mlp_macs(const struct mlp_shape *s)
 {
 	return (double)s->input * s->hidden + (double)s->hidden * s->hidden +
 	       (double)s->hidden * s->classes;
 }
 
+/* nn.Linear-style uniform parameters from (seed, salt 101). */
 void mlp_init_params(const struct mlp_shape *s, uint64_t seed, float *params)
 {
 	struct mlp_layout l;
@@ -52,6 +55,7 @@ void mlp_init_params(const struct mlp_shape *s, uint64_t seed, float *params)
 	}
 }
 
+/* Inputs from (seed, 102), labels from the teacher (seed, 103). */
 void mlp_make_data(const struct mlp_shape *s, uint64_t seed, size_t n,
 		   float *x, int32_t *y)
 {
@@ -192,6 +196,7 @@ static void mlp_ref_buf_free(struct mlp_ref_buf *b)
 	free(b->grad);
 }
 
+/* Float64 SGD from params0 over the data in order (mlp_ref.h). */
 aisp_err mlp_ref_train(const struct mlp_shape *s, const float *params0,
 		       const float *x, const int32_t *y, size_t n,
 		       size_t step_samples, size_t steps, double lr,

@@ -446,12 +446,14 @@ fail:
 	return rc;
 }
 
+/* Setup of baseline_performance. */
 static aisp_err perf_setup_f32(const struct aisp_ctx *ctx,
 			       const struct aisp_params *prm, void **state)
 {
 	return perf_setup(ctx, prm, state, 0);
 }
 
+/* Setup of optimized_performance. */
 static aisp_err perf_setup_bf16(const struct aisp_ctx *ctx,
 				const struct aisp_params *prm, void **state)
 {
@@ -572,6 +574,7 @@ static aisp_err perf_verify(void *state, struct aisp_check *out)
 	return AISP_OK;
 }
 
+/* Test hook: float32 master parameters (ch01_host.h). */
 const float *perf_host_params(void *state, size_t *n)
 {
 	struct perf *p = state;
@@ -580,6 +583,7 @@ const float *perf_host_params(void *state, size_t *n)
 	return p->w;
 }
 
+/* Test hook: losses of the last iteration's steps (ch01_host.h). */
 const double *perf_host_losses(void *state, size_t *n)
 {
 	struct perf *p = state;
@@ -588,6 +592,7 @@ const double *perf_host_losses(void *state, size_t *n)
 	return p->loss;
 }
 
+/* Test hook: reference scaled by 1 + rel (ch01_host.h). */
 void perf_host_perturb_ref(void *state, double rel)
 {
 	struct perf *p = state;
