@@ -182,6 +182,7 @@ aisp_err expect_update_from_run(const char *run_dir, const char *out_json_path,
 	aisp_err rc;
 
 	fleet_init(&f);
+	f.unguarded = 1; /* files this run just wrote; no fork() inside an MPI rank */
 	rc = gather_load(&f, dirs, 1, FLEET_Z_DEFAULT, FLEET_MIN_DELTA_DEFAULT, err);
 	if (rc == AISP_OK && f.n_insts == 0)
 		rc = aisp_fail(err, AISP_EINCOMPLETE, "%s: no readable results", run_dir);
