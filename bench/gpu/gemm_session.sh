@@ -4,7 +4,8 @@
 #   bash bench/gpu/gemm_session.sh            (everything, logs to $OUT)
 #   STEPS="bench sweep" bash bench/gpu/gemm_session.sh
 # Steps, in order: env, tools (GPU check programs: prebuilt in .deps/bin, else
-# built here), aisp (build with DEPS_PREFIX=.deps), bench (tests/gpu/gemm_bench:
+# built here), aisp (build with DEPS_PREFIX=.deps), warm (a few seconds of
+# GEMMs so that clocks have left idle before anything is timed), bench (tests/gpu/gemm_bench:
 # verify, CUPTI launches, event timing of every variant, NVML facts), shapes
 # (verify odd and larger shapes), sweep (tiled configurations, copy ceilings),
 # torch (bench/torch_gemm.py), ncu (one variant under Nsight Compute), run
@@ -12,7 +13,7 @@
 # (aisp --profile minimal, short). Never changes clocks, power or modes.
 set -u
 OUT=${OUT:-/tmp/gemm-session}
-STEPS=${STEPS:-"env tools aisp bench shapes sweep torch ncu run profile"}
+STEPS=${STEPS:-"env tools aisp warm bench shapes sweep torch ncu run profile"}
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/session.log") 2>&1
 ncu_dir=$(ls -d /opt/nvidia/nsight-compute/*/ 2>/dev/null | sort | tail -1)
@@ -50,9 +51,25 @@ fi
 if want aisp; then
 	step aisp build
 	# no .git travels: the caller passes the commit as AISP_GIT_COMMIT
-	make -j16 DEPS_PREFIX=.deps CUDA=1 BUILD=build-dev GIT_COMMIT="${AISP_GIT_COMMIT:-unknown}" \
-		build-dev/aisp >"$OUT/make.log" 2>&1 &&
-		echo "aisp built" || { echo "aisp build FAILED:"; tail -20 "$OUT/make.log"; }
+	mk="make -j16 DEPS_PREFIX=.deps CUDA=1 BUILD=build-dev GIT_COMMIT=${AISP_GIT_COMMIT:-unknown}"
+	if $mk build-dev/aisp >"$OUT/make.log" 2>&1; then
+		echo "aisp built"
+	elif grep -q "undefined reference to .qual_.*_cuda" "$OUT/make.log"; then
+		# The registry names CUDA qualification targets not written yet:
+		# drop those lines in this disposable copy only, to run ch01:gemm.
+		echo "aisp: qual CUDA targets missing; building without them (device copy only)"
+		sed -i '/qual_[a-z_]*_cuda/d' runner/registry.c
+		$mk build-dev/aisp >>"$OUT/make.log" 2>&1 && echo "aisp built (no qual CUDA)" ||
+			{ echo "aisp build FAILED:"; tail -20 "$OUT/make.log"; }
+	else
+		echo "aisp build FAILED:"; tail -20 "$OUT/make.log"
+	fi
+fi
+
+if want warm; then
+	step "warm-up (untimed)"
+	$BIN/gemm_bench --variant baseline_gemm --iters 4000 --no-count >/dev/null
+	nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv,noheader
 fi
 
 if want bench; then

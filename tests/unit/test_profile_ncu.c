@@ -152,6 +152,36 @@ static void test_parse_thousands_and_na(void **st)
 	assert_true(fabs(sm - 30.0) < 1e-9);
 }
 
+/* Columns and values cut from a real report (ncu 2025.3, H100, tiled kernel,
+ * 2026-11-25): quoted fields, commas inside the kernel name, units row. */
+static const char csv_h100[] =
+	"\"ID\",\"Process Name\",\"Kernel Name\",\"Grid Size\","
+	"\"gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed\","
+	"\"gpu__time_duration.sum\",\"launch__registers_per_thread\","
+	"\"sm__throughput.avg.pct_of_peak_sustained_elapsed\"\n"
+	"\"\",\"\",\"\",\"\",\"%\",\"us\",\"register/thread\",\"%\"\n"
+	"\"0\",\"gemm_bench\",\"void tiled_kernel<cfg<32, 32, 32, 4, 2, 3, 1>>(const float *, "
+	"const float *, float *, int, int, int)\",\"(8, 1, 40)\",\"40.309932\",\"11.200000\","
+	"\"83\",\"39.646763\"\n"
+	"\"1\",\"gemm_bench\",\"void tiled_kernel<cfg<32, 32, 32, 4, 2, 3, 1>>(const float *, "
+	"const float *, float *, int, int, int)\",\"(8, 1, 40)\",\"40.361134\",\"11.136000\","
+	"\"83\",\"39.697943\"\n"
+	"\"2\",\"gemm_bench\",\"void tiled_kernel<cfg<32, 32, 32, 4, 2, 3, 1>>(const float *, "
+	"const float *, float *, int, int, int)\",\"(8, 1, 40)\",\"40.596312\",\"11.104000\","
+	"\"83\",\"39.924927\"\n";
+
+static void test_parse_real_h100_rows(void **st)
+{
+	double mem = 0, sm = 0;
+	aisp_error e = {0};
+
+	(void)st;
+	assert_int_equal(profile_ncu_parse_csv(csv_h100, &mem, &sm, &e), AISP_OK);
+	/* duration-weighted means, computed with Python from the same rows */
+	assert_true(fabs(mem - 40.42207760382775) < 1e-9);
+	assert_true(fabs(sm - 39.7561730937799) < 1e-9);
+}
+
 static void test_parse_errors(void **st)
 {
 	double mem = 0, sm = 0;
@@ -178,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_argv_prefix),
 		cmocka_unit_test(test_parse_weighted_by_duration),
 		cmocka_unit_test(test_parse_thousands_and_na),
+		cmocka_unit_test(test_parse_real_h100_rows),
 		cmocka_unit_test(test_parse_errors),
 	};
 
