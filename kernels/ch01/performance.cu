@@ -72,7 +72,7 @@ struct perf_base {
 struct perf_opt {
 	struct perf_data d;
 	cublasLtHandle_t lt;
-	void *ws;
+	void *ws, *ws_side, *ws_side2; /* cuBLASLt workspace per concurrent stream */
 	__half *xh, *w1, *w2, *w3, *b1h, *b2h;
 	float *w3m, *b1m, *b2m, *b3m;
 	__half *h1, *h2, *dh1, *dh2, *dz;
@@ -522,6 +522,17 @@ static int opt_gemm_of(const struct perf_opt *o, int op, int g, struct opt_gemm_
 	return 0;
 }
 
+/* The workspace of GEMMs on stream st: GEMMs that may run at the same time
+ * (graph branches) must not share one. */
+static void *opt_workspace(const struct perf_opt *o, cudaStream_t st)
+{
+	if (st == o->side)
+		return o->ws_side;
+	if (st == o->side2 || st == o->side2lo)
+		return o->ws_side2;
+	return o->ws;
+}
+
 /* Enqueue op of group g on st. */
 static aisp_err opt_op(struct perf_opt *o, int op, int g, cudaStream_t st)
 {
@@ -531,8 +542,8 @@ static aisp_err opt_op(struct perf_opt *o, int op, int g, cudaStream_t st)
 	struct opt_gemm_call c;
 
 	if (opt_gemm_of(o, op, g, &c))
-		return perf_gemm_run(c.gemm, o->lt, c.a, c.b, c.c, c.c, c.alpha, c.beta, o->ws,
-				     PERF_WORKSPACE, st);
+		return perf_gemm_run(c.gemm, o->lt, c.a, c.b, c.c, c.c, c.alpha, c.beta,
+				     opt_workspace(o, st), PERF_WORKSPACE, st);
 	switch (op) {
 	case OP_XENT:
 		return perf_k_softmax_xent_f16(o->z, o->d.y + (size_t)g * B, s->classes, s->cp,
@@ -618,7 +629,8 @@ static aisp_err opt_alloc(struct perf_opt *o)
 		{(void **)&o->h2, H * B * 2}, {(void **)&o->dh1, H * B * 2},
 		{(void **)&o->dh2, H * B * 2}, {(void **)&o->dz, cp * B * 2},
 		{(void **)&o->z, cp * B * 4}, {&o->mask1, aux}, {&o->mask2, aux},
-		{&o->ws, PERF_WORKSPACE},
+		{&o->ws, PERF_WORKSPACE}, {&o->ws_side, PERF_WORKSPACE},
+		{&o->ws_side2, PERF_WORKSPACE},
 	};
 	aisp_err rc = AISP_OK;
 
@@ -658,7 +670,7 @@ static void opt_teardown(void *state)
 		perf_gemm_destroy(g[i]);
 	void *all[] = {o->xh, o->w1, o->w2, o->w3, o->b1h, o->b2h, o->w3m, o->b1m,
 		       o->b2m, o->b3m, o->h1, o->h2, o->dh1, o->dh2, o->dz, o->z,
-		       o->mask1, o->mask2, o->ws};
+		       o->mask1, o->mask2, o->ws, o->ws_side, o->ws_side2};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		cudaFree(all[i]);
 	if (o->lt)

@@ -154,6 +154,9 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 		       v->name, *med, lo, hi, t->work(p) / (*med * 1e-3),
 		       perf_cuda_fallback(st) ? "  (ReLU-mask fallback)" : "");
 	if (o->ab && strstr(v->name, "optimized") && !bad) {
+		double loss0[4096], loss[4096];
+		memset(loss0, 0, sizeof(loss0));
+		memset(loss, 0, sizeof(loss));
 		for (int br = 0; br <= 3 && !bad; br += br == 1 ? 2 : 1) {
 			double m2 = NAN;
 			bad |= perf_cuda_set_branches(st, br) != AISP_OK ||
@@ -165,6 +168,15 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 				bad |= v->verify(st, &chk) != AISP_OK || !chk.passed;
 				printf("%-24s verify (graph branches %d) %s: %s\n", v->name, br,
 				       chk.passed ? "PASS" : "FAIL", chk.message);
+				/* verify leaves the initial parameters: one iteration's
+				 * losses must not depend on the branch level, bit for bit */
+				bad |= v->run(st) != AISP_OK ||
+				       perf_cuda_step_losses(st, br ? loss : loss0) != AISP_OK;
+				if (br && !bad && memcmp(loss, loss0, sizeof(loss))) {
+					printf("%-24s graph branches %d: losses differ from level 0 (a race)\n",
+					       v->name, br);
+					bad = 1;
+				}
 			}
 		}
 		bad |= perf_cuda_set_branches(st, 2) != AISP_OK;

@@ -4,7 +4,8 @@
 #     losses of every step and parameters after one iteration;
 #  2. the FP16 loss curve follows the FP32 one over a few dozen steps and falls,
 #     on a small shape and on the full one;
-#  3. a check that must fail: a loss-curve bound of 0 (proves the comparison bites).
+#  3. the fused graph's branch levels give bit-identical losses (no race);
+#  4. a check that must fail: a loss-curve bound of 0 (proves the comparison bites).
 #   tests/gpu/perf_test.sh [BUILD_DIR]   (built by tests/gpu/perf_build.sh)
 set -u
 B=${1:-build-perf}
@@ -20,6 +21,8 @@ check 0 "odd shape vs float64 reference" $D --input 200 --hidden 384 --classes 7
 	--microbatch 16 --microbatches 12 --accum 3 --iters 0 --seed 7
 check 0 "single-step groups vs float64 reference" $D --input 128 --hidden 256 \
 	--microbatch 64 --microbatches 4 --accum 1 --lr 0.1 --iters 0 --seed 3
+check 0 "graph branch levels: same losses bit for bit, each verified" $D --input 256 \
+	--hidden 256 --iters 2 --ab 1 --variant optimized
 check 0 "fp16 loss curve follows fp32 (small, 40 steps)" $D --input 256 --hidden 256 --curve 5
 check 0 "fp16 loss curve follows fp32 (full shape, 40 steps)" $D --curve 5
 check 1 "a zero curve bound fails" $D --input 256 --hidden 256 --curve 1 --curve-tol 0
