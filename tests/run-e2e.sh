@@ -6,8 +6,9 @@ AISP=${AISP:-$(pwd)/aisp}
 case $AISP in /*) ;; *) AISP=$(pwd)/$AISP ;; esac
 PY=${PY:-/usr/bin/python3}
 # Open MPI's own allocations are never freed: leak checks stay on for the
-# unit tests (no MPI) and off for runs of the MPI binary under ASan.
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0}
+# unit tests (no MPI) and off for runs of the MPI binary under ASan; the
+# fault targets crash on purpose, so SIGSEGV stays a signal.
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:handle_segv=0}
 export AISP PY ASAN_OPTIONS
 pass=0 fail=0 skip=0 failed=""
 [ $# -gt 0 ] || set -- tests/e2e/*.sh
