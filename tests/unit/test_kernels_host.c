@@ -197,16 +197,18 @@ static double run_ms(const struct aisp_variant *v, void *s)
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	assert_int_equal(v->run(s), AISP_OK);
 	clock_gettime(CLOCK_MONOTONIC, &b);
-	return 1e3 * (double)(b.tv_sec - a.tv_sec) + 1e-6 * (double)(b.tv_nsec - a.tv_nsec);
+	return 1e3 * (double)(b.tv_sec - a.tv_sec) +
+	       1e-6 * (double)(b.tv_nsec - a.tv_nsec);
 }
 
-/* Knob 200 makes each gemm iteration at least ~3x its compute time. */
+/* Knob 300 makes each gemm iteration 4x its compute time: at least 2.5x
+ * the fastest plain one (margin for a loaded machine). */
 static void test_gemm_knob(void **unused)
 {
 	const struct aisp_target *t = target("ch01:gemm");
 	struct aisp_params p = params(t, "batch", 8.0, NULL);
 	const struct aisp_variant *v = &t->variants[1];
-	struct aisp_ctx plain = ctx_of(3, 0), slow = ctx_of(3, 200);
+	struct aisp_ctx plain = ctx_of(3, 0), slow = ctx_of(3, 300);
 	double fast = INFINITY, stretched = INFINITY;
 	void *a, *b;
 
@@ -218,7 +220,7 @@ static void test_gemm_knob(void **unused)
 		stretched = fmin(stretched, run_ms(v, b));
 	}
 	if (!(stretched >= 2.5 * fast))
-		fail_msg("knob 200: %.3f ms vs %.3f ms plain", stretched, fast);
+		fail_msg("knob 300: %.3f ms vs %.3f ms plain", stretched, fast);
 	v->teardown(a);
 	v->teardown(b);
 }
@@ -242,8 +244,9 @@ static void test_perf_default_and_odd(void **unused)
 	assert_string_equal(t->work_unit, "samples");
 	assert_true(t->work(&p) == 512.0);
 	/* forward 2 MACs, weight grads 2, input grads 2 (layers 2, 3) */
-	assert_true(t->flops(&p) == 512.0 * (4.0 * (128 * 128 + 128 * 128 + 128 * 10) +
-					     2.0 * (128 * 128 + 128 * 10)));
+	assert_true(t->flops(&p) ==
+		    512.0 * (4.0 * (128 * 128 + 128 * 128 + 128 * 10) +
+			     2.0 * (128 * 128 + 128 * 10)));
 	all_pass(t, &p);
 	all_pass(t, &odd); /* 3 steps, the last one a short group */
 	all_pass(t, &big);
