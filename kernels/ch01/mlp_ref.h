@@ -15,6 +15,17 @@
  * 101 in flat order; inputs x [n][input] uniform(-1, 1) from salt 102;
  * labels y = argmax_c (T x)_c for a teacher T [classes][input] uniform(-1, 1)
  * from salt 103, so that the labels are learnable and the loss falls.
+ *
+ * ch01:performance uses n = microbatches * microbatch samples and steps of
+ * accum * microbatch of them. To check another implementation of it:
+ *
+ *	mlp_layout_of(&s, &l);                   params hold l.total floats
+ *	mlp_init_params(&s, seed, w0);
+ *	mlp_make_data(&s, seed, n, x, y);
+ *	mlp_ref_train(&s, w0, x, y, n, accum * microbatch, steps, lr, loss, w);
+ *
+ * then compare its losses with loss[] and its change of each segment
+ * (final - w0) with w - w0 (performance_host.c's perf_compare does this).
  */
 #ifndef AISP_MLP_REF_H
 #define AISP_MLP_REF_H
