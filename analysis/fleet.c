@@ -92,11 +92,14 @@ static size_t fleet_run_of(struct fleet *f, const char *dir,
 	return f->n_runs++;
 }
 
-/* Rows of one file are staged here until the whole file read cleanly. */
+/* Context of a list read: the fleet, the run directory, where the rows of
+ * the file being read start, and the first error that is not the file's. */
 struct fleet_stage {
 	struct fleet *f;
+	const char *dir;
+	char *const *paths;
 	size_t first_row;
-	uint32_t run_tmp;
+	aisp_err rc;
 };
 
 /* rankfile callback: one row per variant. */
@@ -125,7 +128,7 @@ static aisp_err fleet_on_variant(void *ctx, const struct rankfile_root *r,
 	row->node = strtab_intern(s, r->node);
 	row->host = strtab_intern(s, r->hostname);
 	row->gpu_name = strtab_intern(s, r->gpu_name);
-	row->run = st->run_tmp;
+	row->run = 0; /* set when the file is complete */
 	row->rank = (int32_t)r->rank;
 	row->gpu_index = (int32_t)r->gpu_index;
 	row->iterations = v->iterations;
@@ -137,53 +140,81 @@ static aisp_err fleet_on_variant(void *ctx, const struct rankfile_root *r,
 	row->p90 = v->p90_ms;
 	row->work = v->work;
 	row->bytes = v->bytes;
-	if (s->n && (row->hk == UINT32_MAX || row->gpu == UINT32_MAX || row->msg == UINT32_MAX))
+	if (s->n == 0 || row->hk == UINT32_MAX || row->inst == UINT32_MAX ||
+	    row->target == UINT32_MAX || row->var == UINT32_MAX || row->role == UINT32_MAX ||
+	    row->tech == UINT32_MAX || row->unit == UINT32_MAX || row->status == UINT32_MAX ||
+	    row->msg == UINT32_MAX || row->backend == UINT32_MAX || row->gpu == UINT32_MAX ||
+	    row->node == UINT32_MAX || row->host == UINT32_MAX || row->gpu_name == UINT32_MAX)
 		return aisp_fail(err, AISP_ENOMEM, "out of memory");
 	f->n_rows++;
 	return AISP_OK;
 }
 
-aisp_err fleet_add_file(struct fleet *f, const char *dir, const char *path,
-			aisp_error *err)
+/* Record the file read (its rows' run, the rank -> GPU map entry). */
+static aisp_err fleet_commit_file(struct fleet_stage *st, const struct rankfile_root *r)
 {
-	struct fleet_stage st = {f, f->n_rows, 0};
-	struct rankfile_root r;
+	struct fleet *f = st->f;
 	struct fleet_file *ff;
-	aisp_error e = {0};
-	size_t run;
-	aisp_err rc;
+	size_t run = fleet_run_of(f, st->dir, r);
 
-	if (f->unguarded)
-		rc = rankfile_read(path, &r, fleet_on_variant, &st, &e);
-	else
-		rc = rankfile_read_guarded(path, &r, fleet_on_variant, &st, f->file_timeout_s, &e);
-	if (rc == AISP_ENOMEM)
-		return aisp_fail(err, rc, "%s: out of memory", path);
-	if (rc != AISP_OK) {
-		f->n_rows = st.first_row; /* drop the half-read file */
-		return fleet_skip(f, path, e.msg) ? aisp_fail(err, AISP_ENOMEM, "out of memory")
-						   : AISP_OK;
-	}
-	run = fleet_run_of(f, dir, &r);
 	if (run == FLEET_NONE ||
 	    fleet_grow((void **)&f->files, &f->cap_files, f->n_files, sizeof(*ff)))
-		return aisp_fail(err, AISP_ENOMEM, "%s: out of memory", path);
-	for (size_t i = st.first_row; i < f->n_rows; i++)
+		return AISP_ENOMEM;
+	for (size_t i = st->first_row; i < f->n_rows; i++)
 		f->rows[i].run = (uint32_t)run;
 	f->runs[run].n_files++;
-	if (strcmp(r.status, "complete"))
+	if (strcmp(r->status, "complete"))
 		f->runs[run].n_unfinished++;
 	ff = &f->files[f->n_files++];
 	ff->run = (uint32_t)run;
-	ff->node = strtab_intern(&f->s, r.node);
-	ff->host = strtab_intern(&f->s, r.hostname);
-	ff->gpu = strtab_intern(&f->s, r.gpu_uuid);
-	ff->gpu_name = strtab_intern(&f->s, r.gpu_name);
-	ff->hk = strtab_intern(&f->s, r.hardware_key);
-	ff->status = strtab_intern(&f->s, r.status);
-	ff->rank = (int32_t)r.rank;
-	ff->gpu_index = (int32_t)r.gpu_index;
-	return AISP_OK;
+	ff->node = strtab_intern(&f->s, r->node);
+	ff->host = strtab_intern(&f->s, r->hostname);
+	ff->gpu = strtab_intern(&f->s, r->gpu_uuid);
+	ff->gpu_name = strtab_intern(&f->s, r->gpu_name);
+	ff->hk = strtab_intern(&f->s, r->hardware_key);
+	ff->status = strtab_intern(&f->s, r->status);
+	ff->rank = (int32_t)r->rank;
+	ff->gpu_index = (int32_t)r->gpu_index;
+	return ff->status == UINT32_MAX ? AISP_ENOMEM : AISP_OK;
+}
+
+/* rankfile_read_many callback: keep a good file, name and drop a bad one. */
+static void fleet_on_file(void *ctx, size_t index, const struct rankfile_root *r,
+			  aisp_err rc, const aisp_error *e)
+{
+	struct fleet_stage *st = ctx;
+
+	if (st->rc != AISP_OK)
+		return;
+	if (rc == AISP_OK)
+		st->rc = fleet_commit_file(st, r);
+	else
+		st->rc = fleet_skip(st->f, st->paths[index], e->msg);
+	if (rc != AISP_OK || st->rc != AISP_OK)
+		st->f->n_rows = st->first_row;
+	st->first_row = st->f->n_rows;
+}
+
+/* Read paths[0..n) of run directory dir into f. */
+static aisp_err fleet_add_paths(struct fleet *f, const char *dir, char *const *paths,
+				size_t n, aisp_error *err)
+{
+	struct fleet_stage st = {f, dir, paths, f->n_rows, AISP_OK};
+	aisp_err rc;
+
+	rc = rankfile_read_many(paths, n, fleet_on_variant, fleet_on_file, &st,
+				f->unguarded ? 0.0 : f->file_timeout_s, err);
+	if (rc == AISP_OK && st.rc != AISP_OK)
+		rc = aisp_fail(err, st.rc, "%s: out of memory", dir);
+	return rc;
+}
+
+aisp_err fleet_add_file(struct fleet *f, const char *dir, const char *path,
+			aisp_error *err)
+{
+	char *paths[1] = {(char *)path};
+
+	return fleet_add_paths(f, dir, paths, 1, err);
 }
 
 static int fleet_cmp_name(const void *a, const void *b)
@@ -204,8 +235,9 @@ aisp_err fleet_add_dir(struct fleet *f, const char *dir, aisp_error *err)
 	while ((de = readdir(d))) {
 		if (!rankfile_is_name(de->d_name))
 			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (fleet_grow((void **)&names, &cap, n, sizeof(*names)) ||
-		    !(names[n] = strdup(de->d_name))) {
+		    !(names[n] = strdup(path))) {
 			rc = aisp_fail(err, AISP_ENOMEM, "%s: out of memory", dir);
 			goto out;
 		}
@@ -219,10 +251,7 @@ aisp_err fleet_add_dir(struct fleet *f, const char *dir, aisp_error *err)
 		goto out;
 	}
 	qsort(names, n, sizeof(*names), fleet_cmp_name);
-	for (size_t i = 0; i < n && rc == AISP_OK; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		rc = fleet_add_file(f, dir, path, err);
-	}
+	rc = fleet_add_paths(f, dir, names, n, err);
 out:
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);

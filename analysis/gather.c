@@ -26,6 +26,8 @@ static const char gather_usage[] =
 	"  --file-timeout S skip a file whose reading takes longer (30; each file\n"
 	"                   is read in a child process: HDF5 may hang or crash on\n"
 	"                   corrupt input)\n"
+	"  --no-guard       read files in this process: faster, but a file that\n"
+	"                   crashes HDF5 then takes gather down with it\n"
 	"exit: 0 ok, 2 bad usage or input, 3 a file skipped or a run incomplete\n";
 
 aisp_err gather_load(struct fleet *f, char *const *dirs, int n_dirs, double z,
@@ -130,7 +132,7 @@ int gather_main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"out", required_argument, NULL, 'o'}, {"z", required_argument, NULL, 'z'},
 		{"min-delta", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-		{"file-timeout", required_argument, NULL, 't'},
+		{"file-timeout", required_argument, NULL, 't'}, {"no-guard", no_argument, NULL, 'g'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *out = ".";
@@ -138,7 +140,7 @@ int gather_main(int argc, char **argv)
 	aisp_error err = {0};
 	struct fleet f;
 	aisp_err rc;
-	int c;
+	int c, unguarded = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -147,6 +149,7 @@ int gather_main(int argc, char **argv)
 		case 'z': if (gather_real("z", optarg, 0.0, 1e6, &z)) return 2; break;
 		case 'm': if (gather_real("min-delta", optarg, 0.0, 100.0, &md)) return 2; break;
 		case 't': if (gather_real("file-timeout", optarg, 0.001, 1e6, &ft)) return 2; break;
+		case 'g': unguarded = 1; break;
 		case 'h': fputs(gather_usage, stdout); return 0;
 		default: fputs(gather_usage, stderr); return 2;
 		}
@@ -157,6 +160,7 @@ int gather_main(int argc, char **argv)
 	}
 	fleet_init(&f);
 	f.file_timeout_s = ft;
+	f.unguarded = unguarded;
 	rc = gather_load(&f, argv + optind, argc - optind, z, md, &err);
 	if (rc == AISP_OK) {
 		gather_print_problems(&f, "gather", stdout);

@@ -44,13 +44,22 @@ void rankfile_quiet(void);
 aisp_err rankfile_read(const char *path, struct rankfile_root *root,
 		       rankfile_fn fn, void *ctx, aisp_error *err);
 
-/* rankfile_read in a child process, so that a file that makes the HDF5
- * library crash or loop (it does, on some corrupt files) costs only that
- * file: the child is killed after timeout_s seconds. The callback runs in
- * this process, with v->samples NULL. */
-aisp_err rankfile_read_guarded(const char *path, struct rankfile_root *root,
-			       rankfile_fn fn, void *ctx, double timeout_s,
-			       aisp_error *err);
+/* Called once per file by rankfile_read_many, after fn ran for each of its
+ * variants: rc is that file's result (err its message when not OK). */
+typedef void (*rankfile_done_fn)(void *ctx, size_t index,
+				 const struct rankfile_root *root, aisp_err rc,
+				 const aisp_error *err);
+
+/* Read paths[0..n) in order. With timeout_s > 0 the reading happens in a
+ * child process, so that a file that makes the HDF5 library crash or spin
+ * (it does, on some corrupt files) costs only that file: a child that dies
+ * or spends more than timeout_s on one file is killed, the file reported
+ * bad, and a new child goes on with the next file. fn and done run in this
+ * process (v->samples is NULL then). Fails only when fn does or on fork,
+ * pipe or memory failure. */
+aisp_err rankfile_read_many(char *const *paths, size_t n, rankfile_fn fn,
+			    rankfile_done_fn done, void *ctx, double timeout_s,
+			    aisp_error *err);
 
 /* 1 when name looks like a rank file: rank-<digits>.h5. */
 int rankfile_is_name(const char *name);

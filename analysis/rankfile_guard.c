@@ -1,6 +1,7 @@
-/* rankfile_guard.c - read a rank file in a child process with a time limit:
- * HDF5 can crash or spin on corrupt input, and gather must only skip the
- * file. The child streams fixed-size records back through a pipe. */
+/* rankfile_guard.c - read rank files in a child process with a time limit
+ * per file: HDF5 can crash or spin on corrupt input, and gather must only
+ * skip that file. One child reads file after file and streams fixed-size
+ * records back through a pipe; a new child is started only after a bad one. */
 #include "rankfile.h"
 
 #include <errno.h>
@@ -12,10 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* One record from the child: a variant, or the end with the root facts. */
+/* One record from the child: a variant, or the end of file index. */
 struct guard_rec {
-	char kind;                     /* 'V' variant, 'E' end */
+	char kind;                     /* 'V' variant, 'E' end of a file */
 	aisp_err rc;                   /* at 'E': the read's result */
+	size_t index;                  /* file index in the caller's list */
 	char msg[sizeof(((aisp_error *)0)->msg)];
 	struct rankfile_root root;     /* at 'E' */
 	struct rankfile_variant v;     /* at 'V' (samples not sent) */
@@ -39,36 +41,46 @@ static int guard_write(int fd, const void *buf, size_t n)
 	return 0;
 }
 
-/* Child side: each variant goes down the pipe as it is read. */
+/* Child side of the pipe and its scratch record. */
+struct guard_child {
+	int fd;
+	struct guard_rec *rec;
+};
+
+/* Child: each variant goes down the pipe as it is read. */
 static aisp_err guard_send(void *ctx, const struct rankfile_root *root,
 			   const struct rankfile_variant *v, aisp_error *err)
 {
-	struct guard_rec *rec = calloc(1, sizeof(*rec));
-	int fd = *(int *)ctx, bad;
+	struct guard_child *c = ctx;
 
 	(void)root;
-	if (!rec)
-		return aisp_fail(err, AISP_ENOMEM, "out of memory");
-	rec->kind = 'V';
-	rec->v = *v;
-	rec->v.samples = NULL;
-	bad = guard_write(fd, rec, sizeof(*rec));
-	free(rec);
-	return bad ? aisp_fail(err, AISP_EIO, "pipe: %s", strerror(errno)) : AISP_OK;
+	c->rec->kind = 'V';
+	c->rec->v = *v;
+	c->rec->v.samples = NULL;
+	if (guard_write(c->fd, c->rec, sizeof(*c->rec)))
+		return aisp_fail(err, AISP_EIO, "pipe: %s", strerror(errno));
+	return AISP_OK;
 }
 
-/* Child: read path, send the variants, then the end record; never returns. */
-static void guard_child(const char *path, int fd)
+/* Child: read paths[i..n), an end record after each; never returns. */
+static void guard_child(char *const *paths, size_t i, size_t n, int fd)
 {
-	struct guard_rec *end = calloc(1, sizeof(*end));
-	aisp_error e = {0};
+	struct guard_child c = {fd, calloc(1, sizeof(struct guard_rec))};
 
-	if (!end)
+	if (!c.rec)
 		_exit(1);
-	end->kind = 'E';
-	end->rc = rankfile_read(path, &end->root, guard_send, &fd, &e);
-	memcpy(end->msg, e.msg, sizeof(end->msg));
-	_exit(guard_write(fd, end, sizeof(*end)) ? 1 : 0);
+	for (; i < n; i++) {
+		aisp_error e = {0};
+		aisp_err rc = rankfile_read(paths[i], &c.rec->root, guard_send, &c, &e);
+
+		c.rec->kind = 'E';
+		c.rec->rc = rc;
+		c.rec->index = i;
+		memcpy(c.rec->msg, e.msg, sizeof(c.rec->msg));
+		if (guard_write(fd, c.rec, sizeof(*c.rec)))
+			_exit(1);
+	}
+	_exit(0);
 }
 
 /* Seconds on the monotonic clock. */
@@ -80,59 +92,119 @@ static double guard_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-/* Read the child's records into *buf (grown); 0 at EOF, 1 on timeout. */
-static int guard_collect(int fd, char **buf, size_t *len, double deadline)
-{
-	size_t cap = 0;
+/* Parent state of one list read. */
+struct guard {
+	char *const *paths;
+	size_t n, next;                /* next: first file without a result */
+	rankfile_fn fn;
+	rankfile_done_fn done;
+	void *ctx;
+	char *buf;                     /* bytes read, not yet consumed */
+	size_t len, cap;
+};
 
+/* Consume whole records in g->buf: at each end record replay the file's
+ * variants to fn, then done. Returns fn's failure, if any. */
+static aisp_err guard_consume(struct guard *g, size_t *first, aisp_error *err)
+{
+	const size_t sz = sizeof(struct guard_rec);
+	size_t at = *first;
+	aisp_err rc = AISP_OK;
+
+	while (rc == AISP_OK && g->len - at >= sz) {
+		const struct guard_rec *e = (const struct guard_rec *)(g->buf + at);
+		aisp_error fe = {0};
+
+		at += sz;
+		if (e->kind != 'E')
+			continue;
+		for (size_t p = *first; rc == AISP_OK && e->rc == AISP_OK && p + sz < at; p += sz)
+			rc = g->fn(g->ctx, &e->root, &((const struct guard_rec *)(g->buf + p))->v, err);
+		if (e->rc != AISP_OK)
+			aisp_fail(&fe, e->rc == AISP_ENOMEM ? AISP_EINPUT : e->rc, "%s", e->msg);
+		if (rc == AISP_OK)
+			g->done(g->ctx, e->index, &e->root, fe.code, &fe);
+		g->next = e->index + 1;
+		*first = at;
+	}
+	return rc;
+}
+
+/* Read from the child until EOF (0), a stall past timeout_s on one file
+ * (1) or fn's failure (-1, in *rc). */
+static int guard_pump(struct guard *g, int fd, double timeout_s, aisp_err *rc,
+		      aisp_error *err)
+{
+	double deadline = guard_now() + timeout_s;
+	size_t first = 0, before;
+
+	g->len = 0;
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
 		double left = deadline - guard_now();
 		ssize_t r;
 
-		if (left <= 0)
+		if (left <= 0 || poll(&p, 1, (int)(left * 1000) + 1) == 0)
 			return 1;
-		if (poll(&p, 1, (int)(left * 1000) + 1) == 0)
-			return 1;
-		if (*len + 65536 > cap) {
-			char *nb = realloc(*buf, cap = cap ? 2 * cap : 262144);
+		if (g->len + 65536 > g->cap) {
+			if (first > 0) { /* drop consumed records */
+				memmove(g->buf, g->buf + first, g->len - first);
+				g->len -= first;
+				first = 0;
+			}
+			if (g->len + 65536 > g->cap) {
+				size_t cap = g->cap ? 2 * g->cap : 262144;
+				char *nb = realloc(g->buf, cap);
 
-			if (!nb)
-				return 0;
-			*buf = nb;
+				if (!nb) {
+					*rc = aisp_fail(err, AISP_ENOMEM, "out of memory");
+					return -1;
+				}
+				g->buf = nb;
+				g->cap = cap;
+			}
 		}
-		r = read(fd, *buf + *len, cap - *len);
+		r = read(fd, g->buf + g->len, g->cap - g->len);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			return 0;
-		*len += (size_t)r;
+		g->len += (size_t)r;
+		before = g->next;
+		if ((*rc = guard_consume(g, &first, err)) != AISP_OK)
+			return -1;
+		if (g->next != before)
+			deadline = guard_now() + timeout_s;
 	}
 }
 
-/* Why the child gave no end record: its signal or exit status. */
-static aisp_err guard_died(const char *path, int status, aisp_error *err)
+/* Report file g->next as bad: its reader died with status, or stalled. */
+static void guard_bad_file(struct guard *g, int late, int status, double timeout_s)
 {
-	if (WIFSIGNALED(status))
-		return aisp_fail(err, AISP_EINPUT,
-				 "%s: reading it killed the HDF5 reader (signal %d): corrupt file",
-				 path, WTERMSIG(status));
-	return aisp_fail(err, AISP_EINPUT, "%s: the reader exited with status %d: corrupt file",
-			 path, WEXITSTATUS(status));
+	aisp_error e = {0};
+	struct rankfile_root none = {0};
+	const char *path = g->paths[g->next];
+
+	if (late)
+		aisp_fail(&e, AISP_EINPUT, "%s: reading it took over %g s (corrupt file?)", path,
+			  timeout_s);
+	else if (WIFSIGNALED(status))
+		aisp_fail(&e, AISP_EINPUT, "%s: reading it killed the HDF5 reader (signal %d): corrupt file",
+			  path, WTERMSIG(status));
+	else
+		aisp_fail(&e, AISP_EINPUT, "%s: the reader exited with status %d: corrupt file",
+			  path, WEXITSTATUS(status));
+	g->done(g->ctx, g->next, &none, e.code, &e);
+	g->next++;
 }
 
-aisp_err rankfile_read_guarded(const char *path, struct rankfile_root *root,
-			       rankfile_fn fn, void *ctx, double timeout_s,
-			       aisp_error *err)
+/* One child over paths[g->next..n); AISP_OK unless fn, fork or pipe failed. */
+static aisp_err guard_round(struct guard *g, double timeout_s, aisp_error *err)
 {
-	int fds[2], status = 0, late;
-	char *buf = NULL;
-	size_t len = 0, n;
-	const struct guard_rec *recs;
 	aisp_err rc = AISP_OK;
+	int fds[2], status = 0, how;
 	pid_t pid;
 
-	memset(root, 0, sizeof(*root));
 	if (pipe(fds) != 0)
 		return aisp_fail(err, AISP_EIO, "pipe: %s", strerror(errno));
 	pid = fork();
@@ -143,30 +215,41 @@ aisp_err rankfile_read_guarded(const char *path, struct rankfile_root *root,
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		guard_child(path, fds[1]);
+		guard_child(g->paths, g->next, g->n, fds[1]);
 	}
 	close(fds[1]);
-	late = guard_collect(fds[0], &buf, &len, guard_now() + timeout_s);
+	how = guard_pump(g, fds[0], timeout_s, &rc, err);
 	close(fds[0]);
-	if (late)
+	if (how != 0)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
-	recs = (const struct guard_rec *)buf;
-	n = len / sizeof(*recs);
-	if (late) {
-		rc = aisp_fail(err, AISP_EINPUT, "%s: reading it took over %g s (corrupt file?)",
-			       path, timeout_s);
-	} else if (n == 0 || len % sizeof(*recs) || recs[n - 1].kind != 'E') {
-		rc = guard_died(path, status, err);
-	} else {
-		*root = recs[n - 1].root;
-		rc = recs[n - 1].rc == AISP_ENOMEM ? AISP_EINPUT : recs[n - 1].rc;
-		if (rc != AISP_OK)
-			aisp_fail(err, rc, "%s", recs[n - 1].msg);
-		for (size_t i = 0; rc == AISP_OK && fn && i + 1 < n; i++)
-			rc = fn(ctx, root, &recs[i].v, err);
+	if (how >= 0 && g->next < g->n)
+		guard_bad_file(g, how == 1, status, timeout_s);
+	return rc;
+}
+
+aisp_err rankfile_read_many(char *const *paths, size_t n, rankfile_fn fn,
+			    rankfile_done_fn done, void *ctx, double timeout_s,
+			    aisp_error *err)
+{
+	struct guard g = {paths, n, 0, fn, done, ctx, NULL, 0, 0};
+	aisp_err rc = AISP_OK;
+
+	if (timeout_s <= 0) {
+		for (size_t i = 0; i < n && rc == AISP_OK; i++) {
+			struct rankfile_root root;
+			aisp_error e = {0};
+			aisp_err frc = rankfile_read(paths[i], &root, fn, ctx, &e);
+
+			if (frc == AISP_ENOMEM)
+				return aisp_fail(err, frc, "%s", e.msg);
+			done(ctx, i, &root, frc, &e);
+		}
+		return AISP_OK;
 	}
-	free(buf);
+	while (rc == AISP_OK && g.next < n)
+		rc = guard_round(&g, timeout_s, err);
+	free(g.buf);
 	return rc;
 }
