@@ -17,6 +17,12 @@ extern const struct aisp_target qual_nccl_host;
 #ifdef AISP_HAVE_CUDA
 extern const struct aisp_target ch01_gemm_cuda;
 extern const struct aisp_target ch01_performance_cuda;
+extern const struct aisp_target qual_mem_bw_cuda;
+extern const struct aisp_target qual_gemm_peak_cuda;
+extern const struct aisp_target qual_launch_cuda;
+extern const struct aisp_target qual_pcie_cuda;
+extern const struct aisp_target qual_health_cuda;
+extern const struct aisp_target qual_nccl_cuda;
 #endif
 
 static const struct aisp_target *const registry[] = {
@@ -31,6 +37,12 @@ static const struct aisp_target *const registry[] = {
 #ifdef AISP_HAVE_CUDA
 	&ch01_gemm_cuda,
 	&ch01_performance_cuda,
+	&qual_mem_bw_cuda,
+	&qual_gemm_peak_cuda,
+	&qual_launch_cuda,
+	&qual_pcie_cuda,
+	&qual_health_cuda,
+	&qual_nccl_cuda,
 #endif
 	&test_fault_host,
 	NULL,

@@ -1,0 +1,170 @@
+/*
+ * launch.cu - qual:launch on CUDA: kernel launch cost, `launches` tiny
+ * kernels per iteration (<<<1, 1>>>, one thread adds one to a counter so
+ * verify can count the launches that ran; nothing else):
+ *   baseline_stream  each kernel launched on the stream, one call apiece
+ *   optimized_graph  the same launches captured once into a CUDA graph of
+ *                    `launches` kernel nodes, replayed with one call
+ * Work is launches: throughput is launches/s and the time per launch
+ * (latency of back-to-back launches) is 1 / throughput.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "qual_cuda.cuh"
+
+static const struct aisp_param launch_params[] = {
+	{"launches", AISP_PARAM_INT, 1000, 1, 100000000, "empty launches per iteration"},
+};
+
+/* Everything one variant owns. */
+struct launch {
+	int graph;
+	long n;
+	cudaStream_t stream;
+	unsigned *ctr;        /* device counter the kernels add to */
+	cudaGraph_t g;
+	cudaGraphExec_t exec;
+};
+
+/* The (almost) empty kernel: one thread, one increment. */
+static __global__ void launch_tick(unsigned *ctr)
+{
+	*ctr += 1;
+}
+
+/* Launch the n kernels one by one on the stream. */
+static aisp_err launch_enqueue(struct launch *l)
+{
+	for (long i = 0; i < l->n; i++)
+		launch_tick<<<1, 1, 0, l->stream>>>(l->ctr);
+	return qual_cuda(cudaGetLastError());
+}
+
+/* One iteration: n launches, or one graph replay; never synchronizes. */
+static aisp_err launch_run(void *state)
+{
+	struct launch *l = (struct launch *)state;
+
+	if (!l->graph)
+		return launch_enqueue(l);
+	return qual_cuda(cudaGraphLaunch(l->exec, l->stream));
+}
+
+/* Free everything setup made; state may be NULL or half-built. */
+static void launch_teardown(void *state)
+{
+	struct launch *l = (struct launch *)state;
+
+	if (!l)
+		return;
+	if (l->stream)
+		cudaStreamSynchronize(l->stream);
+	if (l->exec)
+		cudaGraphExecDestroy(l->exec);
+	if (l->g)
+		cudaGraphDestroy(l->g);
+	cudaFree(l->ctr);
+	free(l);
+}
+
+/* Counter; for the graph variant, capture the launches once and upload. */
+static aisp_err launch_setup(const struct aisp_ctx *ctx, const struct aisp_params *p,
+			     void **state, int graph)
+{
+	struct launch *l = (struct launch *)calloc(1, sizeof(*l));
+	aisp_err rc = AISP_EDEVICE;
+
+	*state = NULL;
+	if (!l)
+		return AISP_ENOMEM;
+	l->graph = graph;
+	l->n = (long)p->v[0];
+	l->stream = (cudaStream_t)ctx->stream;
+	if (cudaMalloc((void **)&l->ctr, sizeof(*l->ctr)) != cudaSuccess) {
+		rc = AISP_ENOMEM;
+		goto fail;
+	}
+	if (graph) {
+		if (cudaStreamBeginCapture(l->stream, cudaStreamCaptureModeThreadLocal))
+			goto fail;
+		rc = launch_enqueue(l);
+		if (cudaStreamEndCapture(l->stream, &l->g) || rc ||
+		    cudaGraphInstantiate(&l->exec, l->g, 0) ||
+		    cudaGraphUpload(l->exec, l->stream) || cudaStreamSynchronize(l->stream)) {
+			rc = AISP_EDEVICE;
+			goto fail;
+		}
+	}
+	*state = l;
+	return AISP_OK;
+fail:
+	launch_teardown(l);
+	return rc;
+}
+
+static aisp_err launch_setup_stream(const struct aisp_ctx *ctx, const struct aisp_params *p,
+				    void **state)
+{
+	return launch_setup(ctx, p, state, 0);
+}
+
+static aisp_err launch_setup_graph(const struct aisp_ctx *ctx, const struct aisp_params *p,
+				   void **state)
+{
+	return launch_setup(ctx, p, state, 1);
+}
+
+/* Zero the counter, run once, check that exactly n kernels ran. */
+static aisp_err launch_verify(void *state, struct aisp_check *out)
+{
+	struct launch *l = (struct launch *)state;
+	unsigned got = 0;
+	aisp_err rc;
+
+	if (cudaMemsetAsync(l->ctr, 0, sizeof(*l->ctr), l->stream))
+		return AISP_EDEVICE;
+	if ((rc = launch_run(l)))
+		return rc;
+	if (cudaMemcpyAsync(&got, l->ctr, sizeof(got), cudaMemcpyDeviceToHost, l->stream) ||
+	    cudaStreamSynchronize(l->stream))
+		return AISP_EDEVICE;
+	out->rel_error = fabs((double)got - (double)l->n) / (double)l->n;
+	out->tolerance = 0.0;
+	out->passed = (long)got == l->n;
+	snprintf(out->message, sizeof(out->message),
+		 "%u of %ld <<<1,1>>> kernels ran (%s); time per launch = 1 / throughput",
+		 got, l->n, l->graph ? "one graph replay" : "one launch call each");
+	return AISP_OK;
+}
+
+/* Launches per iteration. */
+static double launch_work(const struct aisp_params *p)
+{
+	return p->v[0];
+}
+
+static const struct aisp_variant launch_variants[] = {
+	{"baseline_stream", AISP_ROLE_BASELINE, "one <<<1,1>>> launch call per kernel on a stream",
+	 launch_setup_stream, launch_run, launch_verify, launch_teardown},
+	{"optimized_graph", AISP_ROLE_OPTIMIZED, "the launches captured once into a CUDA graph, replayed",
+	 launch_setup_graph, launch_run, launch_verify, launch_teardown},
+};
+
+extern "C" const struct aisp_target qual_launch_cuda = {
+	AISP_ABI_VERSION,
+	"qual:launch",
+	AISP_BACKEND_CUDA,
+	"empty-kernel launch rate: stream launches vs graph replay (launches/s)",
+	"throughput",
+	launch_params,
+	sizeof(launch_params) / sizeof(launch_params[0]),
+	launch_variants,
+	sizeof(launch_variants) / sizeof(launch_variants[0]),
+	launch_work,
+	"launch",
+	NULL,
+	NULL,
+	0,
+};
