@@ -103,7 +103,7 @@ test: deps aisp $(TEST_BIN)
 
 asan:
 	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) build-asan/aisp
-	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) AISP=build-asan/aisp test
+	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) AISP=build-asan/aisp SKIP_SLURM=1 test
 
 bench: all
 	sh bench/run.sh

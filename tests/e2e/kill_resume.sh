@@ -8,7 +8,8 @@ check "SIGKILL at random instants, then --resume" \
 # SIGTERM: the run stops, writes what is complete, says interrupted, exits 3.
 "$AISP" bench run --job "$job" --out "$T/term" >"$T/out" 2>&1 &
 pid=$!
-sleep 0.6
+i=0 # wait for the first finished item (up to 30 s), then stop the run
+while ! grep -q '^\[1/8\]' "$T/out" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
 kill -TERM $pid
 wait $pid
 rc=$?
