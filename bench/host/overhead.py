@@ -1,0 +1,218 @@
+#!/usr/bin/python3
+"""overhead.py - the runner's own cost on the host backend, and its timed
+region against the same kernel in a bare loop (bench/host/bare_loop.c).
+
+For each case (a target and its parameters) and each round, in turn:
+  1. `aisp bench run` with a fixed iteration count (no adaptive stop), its
+     ranks preloaded with the PMPI shim (bench/host/mpi_idle.c): wall time of
+     the whole process, MPI_Init time, and from the rank file the samples,
+     the worker's time per item (elapsed_s) and worker_start_ms/open_ms;
+  2. bare_loop with the same parameters, iterations, warm-up and seed: the
+     target's own untimed work (setup, verify, warm-up) and its timed region
+     without the runner.
+Rounds alternate aisp and bare so that a load change on a shared machine
+hits both. Medians over rounds are reported.
+
+  runner overhead = wall - timed regions - target's untimed work
+                    (split: MPI_Init, worker start, per-item rest)
+
+Writes the markdown section body to stdout and raw rows to --log.
+  overhead.py --aisp A --bare B --shim S --work DIR [--rounds N] [--log F]
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import h5py
+
+# (label, target, params, variants or None, iterations, warmup)
+CASES = [
+    ("trivial", "test:fault", {"mode": 0, "ms": 0}, ["baseline_fault"], 1, 0),
+    ("test:fault ms=2", "test:fault", {"mode": 0, "ms": 2}, None, 20, 3),
+    ("ch01:gemm", "ch01:gemm", {}, None, 10, 2),
+    ("ch01:performance", "ch01:performance", {}, None, 20, 3),
+]
+SEED = 42
+
+
+def job_yaml(name, target, params, variants, iters, warmup):
+    """A job file text for one target with fixed iteration counts."""
+    lines = [f"name: {name}", f"iterations: {iters}", f"warmup: {warmup}",
+             f"max_iterations: {iters}", "time_budget_s: 600", "ci_target: 1",
+             f"seed: {SEED}", "mode: every", "targets:", f"  - target: {target}"]
+    if variants:
+        lines.append(f"    variants: [{', '.join(variants)}]")
+    if params:
+        kv = ", ".join(f"{k}: {v}" for k, v in params.items())
+        lines.append(f"    params: {{{kv}}}")
+    return "\n".join(lines) + "\n"
+
+
+def read_kv(path):
+    """A 'key value' file as a dict of floats."""
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, v = line.split()
+            out[k] = float(v)
+    return out
+
+
+def read_rank_file(path):
+    """Per variant: samples, elapsed_s, worker start/open of a rank file."""
+    out = {}
+    with h5py.File(path, "r") as f:
+        for inst in f["targets"].values():
+            for vname, g in inst.items():
+                a = g.attrs
+                out[vname] = {
+                    "status": a["status"],
+                    "samples": g["samples_ms"][:].tolist(),
+                    "elapsed_ms": float(a["elapsed_s"]) * 1e3,
+                    "start_ms": float(a.get("worker_start_ms", 0.0)),
+                    "open_ms": float(a.get("worker_open_ms", 0.0)),
+                }
+    return out
+
+
+def run_aisp(a, case, work, rnd):
+    """One `aisp bench run` of case; its wall time, shim and rank-file facts."""
+    label, target, params, variants, iters, warmup = case
+    tag = f"{label.replace(' ', '_').replace(':', '_').replace('=', '')}-{rnd}"
+    job = os.path.join(work, f"job-{tag}.yaml")
+    out = os.path.join(work, f"run-{tag}")
+    mpi = os.path.join(work, f"mpi-{tag}")
+    os.makedirs(mpi, exist_ok=True)
+    with open(job, "w") as f:
+        f.write(job_yaml(tag, target, params, variants, iters, warmup))
+    env = dict(os.environ, LD_PRELOAD=a.shim, AISP_BENCH_MPI_DIR=mpi)
+    cmd = [a.aisp, "bench", "run", "--job", job, "--backend", "host", "--out", out]
+    t0 = time.perf_counter()
+    p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = (time.perf_counter() - t0) * 1e3
+    if p.returncode:
+        sys.exit(f"overhead: {' '.join(cmd)} failed ({p.returncode}): {p.stderr}")
+    shim = read_kv(os.path.join(mpi, "mpi-rank-00000.txt"))
+    return {"wall_ms": wall, "init_ms": shim["init_s"] * 1e3,
+            "variants": read_rank_file(os.path.join(out, "rank-00000.h5")),
+            "cmd": " ".join(cmd)}
+
+
+def run_bare(a, case):
+    """bare_loop over the variants of case; per variant its phases and timings."""
+    label, target, params, variants, iters, warmup = case
+    cmd = [a.bare, "--target", target, "--iters", str(iters), "--warmup", str(warmup),
+           "--seed", str(SEED)]
+    if params:
+        cmd += ["--params", ",".join(f"{k}={v}" for k, v in params.items())]
+    out = {}
+    for v in variants or [None]:
+        p = subprocess.run(cmd + (["--variant", v] if v else []), capture_output=True, text=True)
+        if p.returncode:
+            sys.exit(f"overhead: {' '.join(cmd)} failed: {p.stderr}")
+        for line in p.stdout.splitlines():
+            f = line.split()
+            out[f[2]] = {k: float(x) for k, x in (kv.split("=") for kv in f[3:])}
+    return out
+
+
+def round_row(run, bare):
+    """The overhead split of one aisp run, using its paired bare run."""
+    vs = run["variants"]
+    timed = sum(sum(v["samples"]) for v in vs.values())
+    untimed = sum(bare[n]["setup_ms"] + bare[n]["verify_ms"] + bare[n]["warmup_ms"] for n in vs)
+    worker = sum(v["elapsed_ms"] for v in vs.values())
+    start = sum(v["start_ms"] for v in vs.values())
+    opened = sum(v["open_ms"] for v in vs.values())
+    over = run["wall_ms"] - timed - untimed
+    rest = over - run["init_ms"] - start
+    return {"items": len(vs), "wall": run["wall_ms"], "timed": timed, "untimed": untimed,
+            "init": run["init_ms"], "start": start, "open": opened, "over": over,
+            "rest": rest, "rest_item": rest / len(vs),
+            "in_worker": worker - timed - untimed, "rank_side": run["wall_ms"] - worker}
+
+
+def med(rows, key):
+    return statistics.median(r[key] for r in rows)
+
+
+def fsync_probe(work, n=20):
+    """Median ms of write+fsync+rename of a 4 KiB file in work (the commit's floor)."""
+    ts, path = [], os.path.join(work, "fsync.probe")
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.write(fd, b"x" * 4096)
+        os.fsync(fd)
+        os.close(fd)
+        os.rename(path + ".tmp", path)
+        ts.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(ts)
+
+
+def report(results, rounds, fsync_ms, log):
+    """Print the markdown body: overhead table, then timed-region table."""
+    print("| case | items | wall ms | timed ms | target untimed ms | MPI_Init ms | worker start ms"
+          " (open) | rest ms | rest per item ms | overhead excl. init+start % of wall |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for label, rows, _ in results:
+        pct = 100.0 * med(rows, "rest") / med(rows, "wall")
+        print(f"| {label} | {rows[0]['items']} | {med(rows, 'wall'):.1f} | {med(rows, 'timed'):.1f}"
+              f" | {med(rows, 'untimed'):.1f} | {med(rows, 'init'):.1f} | {med(rows, 'start'):.2f}"
+              f" ({med(rows, 'open'):.3f}) | {med(rows, 'rest'):.1f} | {med(rows, 'rest_item'):.1f}"
+              f" | {pct:.1f} |")
+    print(f"\nMedians of {rounds} rounds. *rest* = wall - timed - target untimed - MPI_Init - worker"
+          " start: process start and exit, job resolution, the rank file's commits (one per item,"
+          f" each a whole-image rewrite plus fsync; fsync of a 4 KiB file here: {fsync_ms:.1f} ms"
+          " median), the worker pipe. *target untimed*: the target's own setup, verify and warm-up,"
+          " as timed by bare_loop (not the runner's cost).\n")
+    print("| case | variant | aisp median ms | bare median ms | aisp / bare (range over rounds) |"
+          " aisp min / bare min | aisp mean ms | bare block mean ms |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    for label, rows, pairs in results:
+        if label == "trivial":
+            continue
+        for v in pairs[0][0]["variants"]:
+            am = [statistics.median(r["variants"][v]["samples"]) for r, _ in pairs]
+            bm = [b[v]["median_ms"] for _, b in pairs]
+            ratios = [x / y for x, y in zip(am, bm)]
+            amin = min(min(r["variants"][v]["samples"]) for r, _ in pairs)
+            bmin = min(b[v]["min_ms"] for _, b in pairs)
+            amean = statistics.median(statistics.fmean(r["variants"][v]["samples"]) for r, _ in pairs)
+            bblock = statistics.median(b[v]["block_mean_ms"] for _, b in pairs)
+            print(f"| {label} | {v} | {statistics.median(am):.4f} | {statistics.median(bm):.4f} |"
+                  f" {statistics.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f}) |"
+                  f" {amin / bmin:.3f} | {amean:.4f} | {bblock:.4f} |")
+    json.dump([{"case": l, "rows": rows} for l, rows, _ in results], log, indent=1)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--aisp", required=True)
+    ap.add_argument("--bare", required=True)
+    ap.add_argument("--shim", required=True)
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--log", default=None)
+    a = ap.parse_args()
+    os.makedirs(a.work, exist_ok=True)
+    results = []
+    for case in CASES:
+        rows, pairs = [], []
+        for rnd in range(a.rounds):
+            run = run_aisp(a, case, a.work, rnd)
+            bare = run_bare(a, case)
+            rows.append(round_row(run, bare))
+            pairs.append((run, bare))
+        results.append((case[0], rows, pairs))
+        print(f"overhead: {case[0]} done", file=sys.stderr)
+    with open(a.log or os.devnull, "w") as log:
+        report(results, a.rounds, fsync_probe(a.work), log)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+#!/bin/sh
+# run.sh - `make bench`: benchmarks of aisp itself on this machine (host
+# backend, no GPU needed), a few minutes on 2 cores. Regenerates these
+# sections of bench/RESULTS.md (other sections are left alone):
+#   ## Tool overhead (host)   bench/host/overhead.py (bare_loop, PMPI shim)
+#   ## Dispatch               bench/host/dispatch.py (1000 items, spread)
+#   ## Start-up               bench/host/startup.sh
+#   ## Gather scaling         bench/gather_scale.sh (its own section)
+# The GPU half is bench/gpu/overhead_session.sh (run on the H100).
+#   sh bench/run.sh                       everything
+#   BENCH_ONLY=dispatch,startup sh bench/run.sh
+# Knobs: BUILD (build), AISP (BUILD/aisp), BENCH_ROUNDS (3), BENCH_RANKS
+# (1,2,4,8), BENCH_KEEP=1 keeps the work directory (runs and raw JSON logs).
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+AISP=${AISP:-$BUILD/aisp}
+ONLY=${BENCH_ONLY:-overhead,dispatch,startup,gather}
+ROUNDS=${BENCH_ROUNDS:-3}
+RANKS=${BENCH_RANKS:-1,2,4,8}
+RESULTS=bench/RESULTS.md
+PY=/usr/bin/python3
+WORK=$(mktemp -d /tmp/aisp-bench.XXXXXX)
+[ "${BENCH_KEEP:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
+
+want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
+
+# The facts every section carries: machine, date, commit, load.
+machine() {
+	model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+	echo "Machine: $model, $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%dT%H:%M:%SZ);" \
+		"commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown);" \
+		"load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+}
+
+# section TITLE BODYFILE COMMAND: write one section of RESULTS.md.
+section() {
+	{
+		machine
+		echo "Command: \`$3\` (from \`make bench\`)."
+		echo
+		cat "$2"
+		echo
+		echo "Load average after: $(cut -d' ' -f1-3 /proc/loadavg)."
+	} >"$WORK/section.md"
+	$PY bench/host/md_section.py "$RESULTS" "$1" "$WORK/section.md"
+	echo "bench: wrote '$1' to $RESULTS"
+}
+
+[ -x "$AISP" ] || { echo "bench: $AISP not built (make first)" >&2; exit 1; }
+make --no-print-directory -s -f Makefile -f bench/host/bench.mk BUILD="$BUILD" bench-tools
+SHIM=$(pwd)/$BUILD/bench/mpi_idle.so
+echo "bench: work directory $WORK"
+
+if want overhead; then
+	$PY bench/host/overhead.py --aisp "$AISP" --bare "$BUILD/bench/bare_loop" --shim "$SHIM" \
+		--work "$WORK/overhead" --rounds "$ROUNDS" --log "$WORK/overhead.json" >"$WORK/overhead.md"
+	section "## Tool overhead (host)" "$WORK/overhead.md" \
+		"bench/host/overhead.py --rounds $ROUNDS: aisp bench run --job JOB --backend host, then $BUILD/bench/bare_loop, per case and round"
+fi
+if want dispatch; then
+	$PY bench/host/dispatch.py --aisp "$AISP" --shim "$SHIM" --job bench/host/dispatch1000.yaml \
+		--work "$WORK/dispatch" --ranks "$RANKS" --log "$WORK/dispatch.json" >"$WORK/dispatch.md"
+	section "## Dispatch" "$WORK/dispatch.md" \
+		"bench/host/dispatch.py --ranks $RANKS: mpirun --allow-run-as-root --oversubscribe -np N $AISP bench run --job bench/host/dispatch1000.yaml --backend host"
+fi
+if want startup; then
+	sh bench/host/startup.sh "$AISP" "$WORK/startup" >"$WORK/startup.md"
+	section "## Start-up" "$WORK/startup.md" "bench/host/startup.sh $AISP"
+fi
+if want gather; then
+	if [ -f bench/gather_scale.sh ]; then
+		AISP=$AISP BUILD=$BUILD sh bench/gather_scale.sh
+	else
+		echo "bench: bench/gather_scale.sh not there yet; gather scaling skipped"
+	fi
+fi
