@@ -102,10 +102,11 @@ export OMPI_MCA_btl=self,tcp OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CON
 export AISP_REAL="$AISP"
 JOB=$ROOT/tests/slurm/job.yaml
 BENCH="--backend host"
-# 2 cores for 4-6 ranks (and whatever else runs here): timings are noisy, so
-# only a GPU more than twice as slow as expected counts; node2 is made 10x slow.
-CMP="--tolerance-upper 1 --tolerance-lower 0.9 --min-delta 1"
-export AISP_TEST_SLOW_BY=900
+# 2 cores for 4-6 ranks (and whatever else runs here): a rank's median can
+# be 2.6x the fleet's, so only a GPU 5x slower than expected counts, and
+# node2 is made 31x slow (about 11x the baseline: its ranks share the cores).
+CMP="--tolerance-upper 4 --tolerance-lower 0.95 --min-delta 4"
+export AISP_TEST_SLOW_BY=3000
 
 # Wait until none of the jobs $2 (comma list) is pending or running; $1 s max.
 wait_jobs() {
@@ -183,10 +184,10 @@ check "refresh gather: baseline $RES/baseline-$RUN/expectations_*.json written" 
 check "refresh gather: fleet.h5 written" test -s "$RES/baseline-$RUN/fleet.h5"
 expect "refresh gather: empty drain list" "$(cat "$RES/baseline-$RUN/drain-list.txt" 2>&1)" ""
 
-# ---- 3. qualification: node3 fails on purpose, node2 is slow
+# ---- 3. qualification of node3,node1,node2: node3 fails on purpose, node2 is slow
 # shellcheck disable=SC2086
 out=$(AISP_TEST_FAIL_NODE=node3 AISP_TEST_SLOW_NODE=node2 slurm/submit qualify --parsable \
-	--partition test --nodes 'node[1-3]' --gpus-per-node 0 --tasks-per-node 2 --time 5 \
+	--partition test --nodes 'node3,node[1-2]' --gpus-per-node 0 --tasks-per-node 2 --time 5 \
 	--job "$JOB" --expectations "$BASE" --compare "$CMP" --apply-drain --results "$RES" \
 	--aisp "$ROOT/tests/slurm/fault-aisp.sh" -- $BENCH)
 result $? "submit qualify: array and gather job ids ($out)"
@@ -195,8 +196,8 @@ GATHER=$(echo "$out" | awk '{print $2}')
 wait_jobs 120 "$ARRAY,$GATHER"
 result $? "qualify array $ARRAY and gather $GATHER ended within 120 s"
 states=$(job_states "$ARRAY" | sort)
-expect "qualify: one element per node, node3's failed alone" "$states" \
-	"$(printf 'node1 0 COMPLETED 0:0\nnode2 1 COMPLETED 0:0\nnode3 2 FAILED 2:0')"
+expect "qualify: element i pinned to the i-th node given, node3's failed alone" "$states" \
+	"$(printf 'node1 1 COMPLETED 0:0\nnode2 2 COMPLETED 0:0\nnode3 0 FAILED 2:0')"
 Q=$RES/qualify-$ARRAY
 expect "qualify: node1 run directory holds node1's 2 rank files" "$(rank_nodes "$Q/node1" | xargs)" \
 	"node1 complete node1 complete"
