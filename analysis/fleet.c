@@ -96,7 +96,7 @@ static size_t fleet_run_of(struct fleet *f, const char *dir,
  * the file being read start, and the first error that is not the file's. */
 struct fleet_stage {
 	struct fleet *f;
-	const char *dir;
+	const char *const *dirs;    /* run directory of each file */
 	char *const *paths;
 	size_t first_row;
 	aisp_err rc;
@@ -151,11 +151,12 @@ static aisp_err fleet_on_variant(void *ctx, const struct rankfile_root *r,
 }
 
 /* Record the file read (its rows' run, the rank -> GPU map entry). */
-static aisp_err fleet_commit_file(struct fleet_stage *st, const struct rankfile_root *r)
+static aisp_err fleet_commit_file(struct fleet_stage *st, const struct rankfile_root *r,
+				  const char *dir)
 {
 	struct fleet *f = st->f;
 	struct fleet_file *ff;
-	size_t run = fleet_run_of(f, st->dir, r);
+	size_t run = fleet_run_of(f, dir, r);
 
 	if (run == FLEET_NONE ||
 	    fleet_grow((void **)&f->files, &f->cap_files, f->n_files, sizeof(*ff)))
@@ -187,7 +188,7 @@ static void fleet_on_file(void *ctx, size_t index, const struct rankfile_root *r
 	if (st->rc != AISP_OK)
 		return;
 	if (rc == AISP_OK)
-		st->rc = fleet_commit_file(st, r);
+		st->rc = fleet_commit_file(st, r, st->dirs[index]);
 	else
 		st->rc = fleet_skip(st->f, st->paths[index], e->msg);
 	if (rc != AISP_OK || st->rc != AISP_OK)
@@ -195,17 +196,32 @@ static void fleet_on_file(void *ctx, size_t index, const struct rankfile_root *r
 	st->first_row = st->f->n_rows;
 }
 
-/* Read paths[0..n) of run directory dir into f. */
-static aisp_err fleet_add_paths(struct fleet *f, const char *dir, char *const *paths,
+/* Read paths[0..n) (file i of run directory dirs[i]) into f. */
+static aisp_err fleet_add_paths(struct fleet *f, const char *const *dirs, char *const *paths,
 				size_t n, aisp_error *err)
 {
-	struct fleet_stage st = {f, dir, paths, f->n_rows, AISP_OK};
+	struct fleet_stage st = {f, dirs, paths, f->n_rows, AISP_OK};
 	aisp_err rc;
 
 	rc = rankfile_read_many(paths, n, fleet_on_variant, fleet_on_file, &st,
 				f->unguarded ? 0.0 : f->file_timeout_s, err);
 	if (rc == AISP_OK && st.rc != AISP_OK)
-		rc = aisp_fail(err, st.rc, "%s: out of memory", dir);
+		rc = aisp_fail(err, st.rc, "out of memory");
+	return rc;
+}
+
+aisp_err fleet_add_result(struct fleet *f, const char *dir, const struct rankfile_root *root,
+			  const struct rankfile_variant *v, size_t n, aisp_error *err)
+{
+	struct fleet_stage st = {f, &dir, NULL, f->n_rows, AISP_OK};
+	aisp_err rc = AISP_OK;
+
+	for (size_t i = 0; i < n && rc == AISP_OK; i++)
+		rc = fleet_on_variant(&st, root, &v[i], err);
+	if (rc == AISP_OK && fleet_commit_file(&st, root, dir) != AISP_OK)
+		rc = aisp_fail(err, AISP_ENOMEM, "%s: out of memory", dir);
+	if (rc != AISP_OK)
+		f->n_rows = st.first_row;
 	return rc;
 }
 
@@ -214,7 +230,7 @@ aisp_err fleet_add_file(struct fleet *f, const char *dir, const char *path,
 {
 	char *paths[1] = {(char *)path};
 
-	return fleet_add_paths(f, dir, paths, 1, err);
+	return fleet_add_paths(f, &dir, paths, 1, err);
 }
 
 static int fleet_cmp_name(const void *a, const void *b)
@@ -222,11 +238,19 @@ static int fleet_cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-aisp_err fleet_add_dir(struct fleet *f, const char *dir, aisp_error *err)
+/* The rank file list of all directories. */
+struct fleet_list {
+	char **paths;
+	const char **dirs;
+	size_t n, cap_paths, cap_dirs;
+};
+
+/* Append dir's rank-*.h5 files (sorted) to l; an empty dir is recorded. */
+static aisp_err fleet_list_dir(struct fleet *f, const char *dir, struct fleet_list *l,
+			       aisp_error *err)
 {
-	char **names = NULL, path[4096];
-	size_t n = 0, cap = 0;
-	aisp_err rc = AISP_OK;
+	char path[4096];
+	size_t first = l->n;
 	struct dirent *de;
 	DIR *d = opendir(dir);
 
@@ -236,27 +260,36 @@ aisp_err fleet_add_dir(struct fleet *f, const char *dir, aisp_error *err)
 		if (!rankfile_is_name(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (fleet_grow((void **)&names, &cap, n, sizeof(*names)) ||
-		    !(names[n] = strdup(path))) {
-			rc = aisp_fail(err, AISP_ENOMEM, "%s: out of memory", dir);
-			goto out;
+		if (fleet_grow((void **)&l->paths, &l->cap_paths, l->n, sizeof(*l->paths)) ||
+		    fleet_grow((void **)&l->dirs, &l->cap_dirs, l->n, sizeof(*l->dirs)) ||
+		    !(l->paths[l->n] = strdup(path))) {
+			closedir(d);
+			return aisp_fail(err, AISP_ENOMEM, "%s: out of memory", dir);
 		}
-		n++;
+		l->dirs[l->n++] = dir;
 	}
-	if (n == 0) {
-		f->n_dirs_empty++;
-		snprintf(path, sizeof(path), "%s: no rank-*.h5 files", dir);
-		if (fleet_skip(f, dir, path))
-			rc = aisp_fail(err, AISP_ENOMEM, "out of memory");
-		goto out;
-	}
-	qsort(names, n, sizeof(*names), fleet_cmp_name);
-	rc = fleet_add_paths(f, dir, names, n, err);
-out:
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
 	closedir(d);
+	qsort(l->paths + first, l->n - first, sizeof(*l->paths), fleet_cmp_name);
+	if (l->n > first)
+		return AISP_OK;
+	f->n_dirs_empty++;
+	snprintf(path, sizeof(path), "%s: no rank-*.h5 files", dir);
+	return fleet_skip(f, dir, path) ? aisp_fail(err, AISP_ENOMEM, "out of memory") : AISP_OK;
+}
+
+aisp_err fleet_add_dirs(struct fleet *f, char *const *dirs, size_t n, aisp_error *err)
+{
+	struct fleet_list l = {0};
+	aisp_err rc = AISP_OK;
+
+	for (size_t i = 0; i < n && rc == AISP_OK; i++)
+		rc = fleet_list_dir(f, dirs[i], &l, err);
+	if (rc == AISP_OK && l.n)
+		rc = fleet_add_paths(f, l.dirs, l.paths, l.n, err);
+	for (size_t i = 0; i < l.n; i++)
+		free(l.paths[i]);
+	free(l.paths);
+	free(l.dirs);
 	return rc;
 }
 

@@ -114,13 +114,23 @@ struct fleet {
 /* An empty fleet with the default thresholds. */
 void fleet_init(struct fleet *f);
 
-/* Read every rank-*.h5 of dir (sorted by name). Bad files are recorded in
- * skips and reading goes on; only a directory that cannot be listed fails. */
-aisp_err fleet_add_dir(struct fleet *f, const char *dir, aisp_error *err);
+/* Read every rank-*.h5 of the run directories dirs[0..n) (by name within a
+ * directory). Bad files are recorded in skips and reading goes on; only a
+ * directory that cannot be listed fails (before anything is read). */
+aisp_err fleet_add_dirs(struct fleet *f, char *const *dirs, size_t n, aisp_error *err);
 
 /* Read one rank file (dir is the run directory it belongs to). */
 aisp_err fleet_add_file(struct fleet *f, const char *dir, const char *path,
 			aisp_error *err);
+
+struct rankfile_root;
+struct rankfile_variant;
+
+/* Add one rank file's results without reading a file (unit tests, results
+ * sent by other ranks): its root facts and n variants. */
+aisp_err fleet_add_result(struct fleet *f, const char *dir,
+			  const struct rankfile_root *root,
+			  const struct rankfile_variant *v, size_t n, aisp_error *err);
 
 /* Aggregate the rows into gpus, vars and insts. */
 aisp_err fleet_finish(struct fleet *f, aisp_error *err);

@@ -38,9 +38,8 @@ aisp_err gather_load(struct fleet *f, char *const *dirs, int n_dirs, double z,
 	f->z_threshold = z;
 	f->min_delta = min_delta;
 	rankfile_quiet();
-	for (int i = 0; i < n_dirs; i++)
-		if ((rc = fleet_add_dir(f, dirs[i], err)))
-			return rc;
+	if ((rc = fleet_add_dirs(f, dirs, (size_t)n_dirs, err)))
+		return rc;
 	return fleet_finish(f, err);
 }
 

@@ -1,0 +1,211 @@
+/* test_fleet.c - fleet statistics on in-memory fleets: per-GPU medians over
+ * runs, fleet median/p10/p90/MAD, robust z and the outlier rule, best
+ * variant and speedup, counts. Expected numbers come from numpy. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fleet.h"
+#include "rankfile.h"
+
+#define NV 3
+static const char *const vnames[NV] = {"base", "opt1", "opt2"};
+static const char *const vroles[NV] = {"baseline", "optimized", "optimized"};
+
+/* Add GPU gpu on node (one rank file of run run_id in dir) with medians
+ * med[NV]; NAN marks a variant absent, a negative value a crashed one. */
+static void add_gpu(struct fleet *f, const char *dir, const char *run_id, const char *gpu,
+		    const char *node, int rank, int world, const double med[NV])
+{
+	struct rankfile_root r = {0};
+	struct rankfile_variant v[NV];
+	aisp_error err = {0};
+	size_t n = 0;
+
+	r.schema_version = 1;
+	r.rank = rank;
+	r.world_size = world;
+	snprintf(r.run_id, sizeof(r.run_id), "%s", run_id);
+	snprintf(r.node, sizeof(r.node), "%s", node);
+	snprintf(r.hostname, sizeof(r.hostname), "%s", node);
+	snprintf(r.gpu_uuid, sizeof(r.gpu_uuid), "%s", gpu);
+	snprintf(r.hardware_key, sizeof(r.hardware_key), "hk");
+	snprintf(r.backend, sizeof(r.backend), "cuda");
+	snprintf(r.status, sizeof(r.status), "complete");
+	snprintf(r.git_commit, sizeof(r.git_commit), "c0ffee");
+	for (int i = 0; i < NV; i++) {
+		if (isnan(med[i]))
+			continue;
+		memset(&v[n], 0, sizeof(v[n]));
+		snprintf(v[n].instance, sizeof(v[n].instance), "ch01:gemm");
+		snprintf(v[n].target, sizeof(v[n].target), "ch01:gemm");
+		snprintf(v[n].variant, sizeof(v[n].variant), "%s", vnames[i]);
+		snprintf(v[n].role, sizeof(v[n].role), "%s", vroles[i]);
+		snprintf(v[n].status, sizeof(v[n].status), "%s", med[i] < 0 ? "crashed" : "ok");
+		snprintf(v[n].work_unit, sizeof(v[n].work_unit), "flop");
+		v[n].n_samples = med[i] < 0 ? 0 : 20;
+		v[n].median_ms = med[i] < 0 ? NAN : med[i];
+		v[n].p10_ms = v[n].p75_ms = v[n].p90_ms = v[n].median_ms;
+		v[n].work = v[n].bytes = v[n].flops = NAN;
+		v[n].iterations = 20;
+		v[n].warmup = 5;
+		n++;
+	}
+	assert_int_equal(fleet_add_result(f, dir, &r, v, n, &err), AISP_OK);
+}
+
+/* The five-GPU fleet of these tests: g5 (node n3) is 50% slow, g3 crashed opt2. */
+static void five_gpus(struct fleet *f)
+{
+	static const double m[5][NV] = {
+		{1.00, 0.10, 0.20}, {1.02, 0.11, 0.21}, {0.98, 0.09, -1},
+		{1.01, 0.10, 0.22}, {1.50, 0.15, 0.30},
+	};
+	static const char *const nodes[5] = {"n1", "n1", "n2", "n2", "n3"};
+	char gpu[8];
+
+	fleet_init(f);
+	for (int i = 0; i < 5; i++) {
+		snprintf(gpu, sizeof(gpu), "g%d", i + 1);
+		add_gpu(f, "d1", "run1", gpu, nodes[i], i, 5, m[i]);
+	}
+}
+
+static void assert_close(double got, double want)
+{
+	if (!(fabs(got - want) <= 1e-12 * fabs(want)))
+		fail_msg("got %.17g, want %.17g", got, want);
+}
+
+/* Variant of fleet f by name. */
+static const struct fleet_var *var(const struct fleet *f, const char *name)
+{
+	for (size_t i = 0; i < f->n_vars; i++)
+		if (!strcmp(fleet_str(f, f->vars[i].var), name))
+			return &f->vars[i];
+	fail_msg("no variant %s", name);
+	return NULL;
+}
+
+static void test_fleet_numbers(void **state)
+{
+	struct fleet f;
+	aisp_error err = {0};
+	const struct fleet_var *b;
+
+	(void)state;
+	five_gpus(&f);
+	assert_int_equal(fleet_finish(&f, &err), AISP_OK);
+	assert_int_equal(f.n_insts, 1);
+	assert_int_equal(f.n_vars, 3);
+	b = var(&f, "base");
+	assert_int_equal(b->n_gpus, 5);
+	assert_int_equal(b->n_ok, 5);
+	assert_int_equal(b->n_nodes, 3);
+	assert_close(b->median, 1.01);
+	assert_close(b->p10, 0.988);
+	assert_close(b->p90, 1.308);
+	assert_close(b->mad, 0.010000000000000009);
+	for (size_t j = b->gpu0; j < b->gpu0 + b->n_gpus; j++) {
+		const struct fleet_gpu *g = &f.gpus[j];
+
+		if (!strcmp(fleet_str(&f, g->gpu), "g5")) {
+			assert_close(g->z, 33.050047214353135);
+			assert_true(g->outlier);
+			assert_string_equal(fleet_str(&f, g->node), "n3");
+		} else {
+			assert_false(g->outlier);
+		}
+		if (!strcmp(fleet_str(&f, g->gpu), "g2"))
+			assert_close(g->z, 0.6744907594765952);
+	}
+	assert_int_equal(b->n_outliers, 1);
+	assert_int_equal(var(&f, "opt2")->n_failed, 1);
+	assert_close(var(&f, "opt2")->median, 0.215);
+	assert_string_equal(fleet_str(&f, f.vars[f.insts[0].best].var), "opt1");
+	assert_close(f.insts[0].best_speedup, 10.1);
+	assert_int_equal(f.insts[0].n_gpus, 5);
+	assert_int_equal(f.insts[0].n_nodes, 3);
+	assert_false(fleet_incomplete(&f));
+	fleet_free(&f);
+}
+
+/* A GPU measured in two runs: its median is the median of its run medians. */
+static void test_gpu_over_runs(void **state)
+{
+	static const double again[NV] = {1.04, 0.10, 0.20};
+	struct fleet f;
+	aisp_error err = {0};
+	const struct fleet_var *b;
+
+	(void)state;
+	five_gpus(&f);
+	add_gpu(&f, "d2", "run2", "g1", "n1", 0, 1, again);
+	assert_int_equal(fleet_finish(&f, &err), AISP_OK);
+	assert_int_equal(f.n_runs, 2);
+	b = var(&f, "base");
+	assert_int_equal(b->n_gpus, 5);
+	assert_close(f.gpus[b->gpu0].median, 1.02); /* g1 sorts first */
+	assert_int_equal(f.gpus[b->gpu0].n_runs, 2);
+	assert_close(b->median, 1.02);
+	fleet_free(&f);
+}
+
+/* The min_delta rule: a GPU 1.5% slower with a huge z is not an outlier. */
+static void test_min_delta(void **state)
+{
+	static const double m[NV] = {1.015, NAN, NAN};
+	struct fleet f;
+	aisp_error err = {0};
+	char gpu[8];
+
+	(void)state;
+	fleet_init(&f);
+	for (int i = 0; i < 4; i++) {
+		static const double same[NV] = {1.0, NAN, NAN};
+
+		snprintf(gpu, sizeof(gpu), "g%d", i);
+		add_gpu(&f, "d", "r", gpu, "n", i, 5, same);
+	}
+	add_gpu(&f, "d", "r", "g9", "n", 4, 5, m);
+	assert_int_equal(fleet_finish(&f, &err), AISP_OK);
+	assert_true(isinf(f.gpus[4].z));
+	assert_false(f.gpus[4].outlier);
+	assert_int_equal(f.vars[0].n_outliers, 0);
+	fleet_free(&f);
+}
+
+/* Fewer rank files than world_size makes the fleet incomplete. */
+static void test_incomplete(void **state)
+{
+	static const double m[NV] = {1.0, 0.1, 0.2};
+	struct fleet f;
+	aisp_error err = {0};
+
+	(void)state;
+	fleet_init(&f);
+	add_gpu(&f, "d", "r", "g1", "n", 0, 2, m);
+	assert_int_equal(fleet_finish(&f, &err), AISP_OK);
+	assert_true(fleet_incomplete(&f));
+	assert_string_equal(fleet_example_name("ch01:gemm"), "gemm");
+	assert_string_equal(fleet_example_name("ch01:gemm[a=1:2]"), "gemm[a=1:2]");
+	assert_string_equal(fleet_example_name("plain"), "plain");
+	fleet_free(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fleet_numbers),
+		cmocka_unit_test(test_gpu_over_runs),
+		cmocka_unit_test(test_min_delta),
+		cmocka_unit_test(test_incomplete),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
