@@ -10,8 +10,8 @@
  *              this run's own spread when it has >= 3 GPUs) above z and
  *              slower than that fleet median by more than min_delta
  *   regressed  slower than expected * (1 + upper), or, for an optimized
- *              variant, a speedup over the same GPU's baseline below
- *              expected speedup * (1 - lower)
+ *              variant slower than expected, a speedup over the same GPU's
+ *              baseline below expected speedup * (1 - lower)
  *   failed     the variant's status is not ok (crashed, verify_failed...)
  * Expected time of a variant: the example's fleet.variants.<v>.median_ms;
  * else metrics.baseline_time_ms for the baseline and

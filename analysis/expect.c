@@ -384,6 +384,8 @@ static aisp_err expect_need(const json_t *obj, const char *key, const char *want
 		ok = json_is_object(v);
 	else if (!strcmp(want, "string"))
 		ok = json_is_string(v) && json_string_length(v) > 0;
+	else if (!strcmp(want, "text")) /* a string, possibly empty */
+		ok = json_is_string(v);
 	else if (!strcmp(want, "integer"))
 		ok = json_is_integer(v);
 	else
@@ -393,7 +395,8 @@ static aisp_err expect_need(const json_t *obj, const char *key, const char *want
 	return aisp_fail(err, AISP_EINPUT, "%s: %s%s%s: %s, expected %s%s", name,
 			 where, *where ? "." : "", key, expect_type_name(v),
 			 !strcmp(want, "string") ? "a non-empty " :
-			 strchr("aeiou", want[0]) ? "an " : "a ", want);
+			 strchr("aeiou", want[0]) ? "an " : "a ",
+			 !strcmp(want, "text") ? "string" : want);
 }
 
 /* Metric values are scalars: numbers, strings, booleans or null. */
@@ -471,9 +474,9 @@ static aisp_err expect_check_example(const json_t *ex, const char *key,
 		return rc;
 	snprintf(at, sizeof(at), "%s.provenance", where);
 	if ((rc = expect_need(json_object_get(ex, "provenance"), "git_commit",
-			      "string", 0, name, at, err)) ||
+			      "text", 0, name, at, err)) ||
 	    (rc = expect_need(json_object_get(ex, "provenance"), "hardware_key",
-			      "string", 0, name, at, err)))
+			      "text", 0, name, at, err)))
 		return rc;
 	return expect_check_extras(ex, name, where, err);
 }

@@ -72,8 +72,9 @@ sec = ("## Gather scaling\n\n"
        "2 targets x 5 variants x ~50 samples each, 8 rank files per run directory, "
        "timed with /usr/bin/time -v. Device: %s, %s cores (shared with other work), "
        "Debian 12, HDF5 1.10.8; %s.\n\n%s\n\n"
-       "Goal: 10k files within 30 s on 2 cores, memory flat (no samples kept: one "
-       "small row per GPU and variant). `mpirun -np N aisp gather` splitting: not done.\n" %
+       "Goal: 10k files within 30 s on 2 cores. Memory: no samples are kept, but RSS "
+       "grows about 4 KiB per rank file (a row per GPU and variant, the rank map, the "
+       "fleet.h5 tables), not flat. `mpirun -np N aisp gather` splitting: not done.\n" %
        (cpu, ncpu, day, table))
 text = open(path).read() if os.path.exists(path) else "# Benchmarks of aisp\n"
 m = re.search(r"^## Gather scaling\n.*?(?=^## |\Z)", text, re.S | re.M)
