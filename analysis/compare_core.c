@@ -131,13 +131,24 @@ static double compare_base_on(const struct fleet *f, const struct fleet_inst *in
 			      const struct fleet_gpu *g)
 {
 	const struct fleet_var *b;
+	size_t lo, hi;
 
 	if (in->baseline == FLEET_NONE)
 		return NAN;
 	b = &f->vars[in->baseline];
-	for (size_t j = b->gpu0; j < b->gpu0 + b->n_gpus; j++)
-		if (f->gpus[j].gpu == g->gpu)
-			return f->gpus[j].median;
+	lo = b->gpu0;
+	hi = b->gpu0 + b->n_gpus;
+	while (lo < hi) { /* a variant's GPUs are in uuid order */
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(fleet_str(f, f->gpus[mid].gpu), fleet_str(f, g->gpu));
+
+		if (c == 0)
+			return f->gpus[mid].median;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return NAN;
 }
 
