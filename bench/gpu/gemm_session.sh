@@ -4,7 +4,8 @@
 #   bash bench/gpu/gemm_session.sh            (everything, logs to $OUT)
 #   STEPS="bench sweep" bash bench/gpu/gemm_session.sh
 # Steps, in order: env, tools (GPU check programs: prebuilt in .deps/bin, else
-# built here), aisp (build with DEPS_PREFIX=.deps), warm (a few seconds of
+# built here), aisp (build with DEPS_PREFIX=.deps), unit (the CUDA backend's and
+# gpuinfo's unit tests with AISP_TEST_HAVE_GPU=1), warm (a few seconds of
 # GEMMs so that clocks have left idle before anything is timed), bench (tests/gpu/gemm_bench:
 # verify, CUPTI launches, event timing of every variant, NVML facts), shapes
 # (verify odd and larger shapes), sweep (tiled configurations, copy ceilings),
@@ -13,7 +14,7 @@
 # (aisp --profile minimal, short). Never changes clocks, power or modes.
 set -u
 OUT=${OUT:-/tmp/gemm-session}
-STEPS=${STEPS:-"env tools aisp warm bench shapes sweep torch ncu run profile"}
+STEPS=${STEPS:-"env tools aisp unit warm bench shapes sweep torch ncu run profile"}
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/session.log") 2>&1
 ncu_dir=$(ls -d /opt/nvidia/nsight-compute/*/ 2>/dev/null | sort | tail -1)
@@ -65,6 +66,14 @@ if want aisp; then
 	else
 		echo "aisp build FAILED:"; tail -20 "$OUT/make.log"
 	fi
+fi
+
+if want unit && [ -x $AISP ]; then
+	step "unit tests on the GPU"
+	for t in test_backend_cuda test_gpuinfo; do
+		$mk build-dev/tests/$t >>"$OUT/make.log" 2>&1 &&
+			AISP_TEST_HAVE_GPU=1 build-dev/tests/$t 2>&1 | tail -4
+	done
 fi
 
 if want warm; then

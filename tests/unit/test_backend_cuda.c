@@ -1,0 +1,105 @@
+/*
+ * test_backend_cuda.c - runner/backend_cuda.c where it is built (CUDA=1).
+ * Without a GPU (this machine, CI): open fails with the CUDA error's own
+ * text and close is safe on the half-made context. With a GPU
+ * (AISP_TEST_HAVE_GPU=1, on the device): open, an event-timed empty region,
+ * counting with no launch (0 and 0), NVTX ranges, close. Without CUDA=1
+ * the tests are skipped.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend.h"
+
+static int have_gpu(void)
+{
+	const char *v = getenv("AISP_TEST_HAVE_GPU");
+
+	return v && *v == '1';
+}
+
+static void test_ops_table(void **st)
+{
+	(void)st;
+#ifdef AISP_HAVE_CUDA
+	assert_ptr_equal(backend_get(AISP_BACKEND_CUDA), &backend_cuda);
+	assert_string_equal(backend_cuda.name, "cuda");
+	assert_non_null(backend_cuda.count_begin);
+	assert_non_null(backend_cuda.count_end);
+	assert_non_null(backend_cuda.range_push);
+	assert_non_null(backend_cuda.range_pop);
+#else
+	skip();
+#endif
+}
+
+static void test_open_without_gpu_says_why(void **st)
+{
+	(void)st;
+#ifdef AISP_HAVE_CUDA
+	struct aisp_ctx ctx = {0};
+	aisp_error e = {0};
+
+	if (have_gpu())
+		skip();
+	assert_int_equal(backend_cuda.open(0, &ctx, &e), AISP_EDEVICE);
+	assert_int_equal(e.code, AISP_EDEVICE);
+	assert_non_null(strstr(e.msg, "cudaSetDevice"));
+	assert_non_null(strstr(e.msg, "cudaError")); /* the runtime's own name */
+	backend_cuda.close(&ctx);
+	assert_null(ctx.priv);
+	backend_cuda.close(&ctx); /* twice is fine */
+#else
+	skip();
+#endif
+}
+
+static void test_gpu_time_and_count(void **st)
+{
+	(void)st;
+#ifdef AISP_HAVE_CUDA
+	struct aisp_ctx ctx = {0};
+	aisp_error e = {0};
+	long api = -2, kernels = -2;
+	double ms = -1;
+
+	if (!have_gpu())
+		skip();
+	assert_int_equal(backend_cuda.open(0, &ctx, &e), AISP_OK);
+	assert_non_null(ctx.stream);
+	assert_non_null(ctx.blas);
+	backend_cuda.range_push(&ctx, "test_backend_cuda");
+	assert_int_equal(backend_cuda.time_begin(&ctx, &e), AISP_OK);
+	assert_int_equal(backend_cuda.time_end(&ctx, &ms, &e), AISP_OK);
+	assert_true(ms >= 0.0 && ms < 100.0);
+	assert_int_equal(backend_cuda.count_begin(&ctx, &e), AISP_OK);
+	assert_int_equal(backend_cuda.count_begin(&ctx, &e), AISP_EINTERNAL);
+	assert_int_equal(backend_cuda.count_end(&ctx, &api, &kernels, &e), AISP_OK);
+	assert_int_equal(api, 0);
+	assert_int_equal(kernels, 0);
+	assert_int_equal(backend_cuda.count_end(&ctx, &api, &kernels, &e), AISP_EINTERNAL);
+	backend_cuda.range_pop(&ctx);
+	assert_int_equal(backend_cuda.sync(&ctx, &e), AISP_OK);
+	backend_cuda.close(&ctx);
+	assert_null(ctx.priv);
+#else
+	skip();
+#endif
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ops_table),
+		cmocka_unit_test(test_open_without_gpu_says_why),
+		cmocka_unit_test(test_gpu_time_and_count),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
