@@ -24,6 +24,8 @@ export PKG_CONFIG_PATH="$PWD/.deps/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_
 export PYTHONUNBUFFERED=1
 BIN=.deps/bin
 AISP=build-dev/aisp
+# no .git travels: the caller passes the commit as AISP_GIT_COMMIT
+mk="make -j16 DEPS_PREFIX=.deps CUDA=1 BUILD=build-dev GIT_COMMIT=${AISP_GIT_COMMIT:-unknown}"
 
 step() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }
 want() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -51,8 +53,6 @@ fi
 
 if want aisp; then
 	step aisp build
-	# no .git travels: the caller passes the commit as AISP_GIT_COMMIT
-	mk="make -j16 DEPS_PREFIX=.deps CUDA=1 BUILD=build-dev GIT_COMMIT=${AISP_GIT_COMMIT:-unknown}"
 	if $mk build-dev/aisp >"$OUT/make.log" 2>&1; then
 		echo "aisp built"
 	elif grep -q "qual" "$OUT/make.log"; then
