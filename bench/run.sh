@@ -47,8 +47,11 @@ section() {
 	echo "bench: wrote '$1' to $RESULTS"
 }
 
-[ -x "$AISP" ] || { echo "bench: $AISP not built (make first)" >&2; exit 1; }
-make --no-print-directory -s -f Makefile -f bench/host/bench.mk BUILD="$BUILD" bench-tools
+# aisp and the bench tools from one libaisp.a (the target code they compare).
+make --no-print-directory -s -f Makefile -f bench/host/bench.mk BUILD="$BUILD" "$BUILD/aisp" \
+	bench-tools
+[ -x "$AISP" ] || { echo "bench: $AISP not built" >&2; exit 1; }
+AISP=$(cd "$(dirname "$AISP")" && pwd)/$(basename "$AISP")
 SHIM=$(pwd)/$BUILD/bench/mpi_idle.so
 echo "bench: work directory $WORK"
 
@@ -70,7 +73,7 @@ if want startup; then
 fi
 if want gather; then
 	if [ -f bench/gather_scale.sh ]; then
-		AISP=$AISP BUILD=$BUILD sh bench/gather_scale.sh
+		AISP=$AISP PY=$PY BENCH_WRITE=1 sh bench/gather_scale.sh
 	else
 		echo "bench: bench/gather_scale.sh not there yet; gather scaling skipped"
 	fi

@@ -17,7 +17,9 @@ hits both. Medians over rounds are reported.
                     (split: MPI_Init, worker start, per-item rest)
 
 Writes the markdown section body to stdout and raw rows to --log.
-  overhead.py --aisp A --bare B --shim S --work DIR [--rounds N] [--log F]
+  overhead.py --aisp A --bare B [--shim S] --work DIR [--rounds N] [--log F]
+              [--backend host|cuda]
+Without --shim (no MPI profiling library), MPI_Init is not split out.
 """
 import argparse
 import json
@@ -29,13 +31,18 @@ import time
 
 import h5py
 
-# (label, target, params, variants or None, iterations, warmup)
-CASES = [
-    ("trivial", "test:fault", {"mode": 0, "ms": 0}, ["baseline_fault"], 1, 0),
-    ("test:fault ms=2", "test:fault", {"mode": 0, "ms": 2}, None, 20, 3),
-    ("ch01:gemm", "ch01:gemm", {}, None, 10, 2),
-    ("ch01:performance", "ch01:performance", {}, None, 20, 3),
-]
+# Per backend: (label, target, params, variants or None, iterations, warmup).
+CASES = {
+    "host": [
+        ("trivial", "test:fault", {"mode": 0, "ms": 0}, ["baseline_fault"], 1, 0),
+        ("test:fault ms=2", "test:fault", {"mode": 0, "ms": 2}, None, 20, 3),
+        ("ch01:gemm", "ch01:gemm", {}, None, 10, 2),
+        ("ch01:performance", "ch01:performance", {}, None, 20, 3),
+    ],
+    "cuda": [
+        ("ch01:gemm", "ch01:gemm", {}, None, 1000, 50),
+    ],
+}
 SEED = 42
 
 
@@ -89,14 +96,16 @@ def run_aisp(a, case, work, rnd):
     os.makedirs(mpi, exist_ok=True)
     with open(job, "w") as f:
         f.write(job_yaml(tag, target, params, variants, iters, warmup))
-    env = dict(os.environ, LD_PRELOAD=a.shim, AISP_BENCH_MPI_DIR=mpi)
-    cmd = [a.aisp, "bench", "run", "--job", job, "--backend", "host", "--out", out]
+    env = dict(os.environ, AISP_BENCH_MPI_DIR=mpi)
+    if a.shim:
+        env["LD_PRELOAD"] = a.shim
+    cmd = [a.aisp, "bench", "run", "--job", job, "--backend", a.backend, "--out", out]
     t0 = time.perf_counter()
     p = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     wall = (time.perf_counter() - t0) * 1e3
     if p.returncode:
         sys.exit(f"overhead: {' '.join(cmd)} failed ({p.returncode}): {p.stderr}")
-    shim = read_kv(os.path.join(mpi, "mpi-rank-00000.txt"))
+    shim = read_kv(os.path.join(mpi, "mpi-rank-00000.txt")) if a.shim else {"init_s": float("nan")}
     return {"wall_ms": wall, "init_ms": shim["init_s"] * 1e3,
             "variants": read_rank_file(os.path.join(out, "rank-00000.h5")),
             "cmd": " ".join(cmd)}
@@ -106,7 +115,7 @@ def run_bare(a, case):
     """bare_loop over the variants of case; per variant its phases and timings."""
     label, target, params, variants, iters, warmup = case
     cmd = [a.bare, "--target", target, "--iters", str(iters), "--warmup", str(warmup),
-           "--seed", str(SEED)]
+           "--seed", str(SEED), "--backend", a.backend]
     if params:
         cmd += ["--params", ",".join(f"{k}={v}" for k, v in params.items())]
     out = {}
@@ -121,23 +130,35 @@ def run_bare(a, case):
 
 
 def round_row(run, bare):
-    """The overhead split of one aisp run, using its paired bare run."""
+    """The overhead split of one aisp run, using its paired bare run.
+
+    rank: what the rank process spends outside its worker (wall - worker time
+    per item - worker start - MPI_Init): exec, job, rank-file commits, pipe,
+    MPI_Finalize. Measured inside one aisp run, so little noise.
+    in_worker: worker time per item - timed - the target's untimed work as
+    bare_loop timed it: the measuring loop's own cost (two processes
+    subtracted, so noisy on a loaded machine)."""
     vs = run["variants"]
     timed = sum(sum(v["samples"]) for v in vs.values())
     untimed = sum(bare[n]["setup_ms"] + bare[n]["verify_ms"] + bare[n]["warmup_ms"] for n in vs)
     worker = sum(v["elapsed_ms"] for v in vs.values())
     start = sum(v["start_ms"] for v in vs.values())
     opened = sum(v["open_ms"] for v in vs.values())
-    over = run["wall_ms"] - timed - untimed
-    rest = over - run["init_ms"] - start
+    init = run["init_ms"] if run["init_ms"] == run["init_ms"] else 0.0  # NaN: no shim
+    rank = run["wall_ms"] - worker - start - init
+    in_worker = worker - timed - untimed
     return {"items": len(vs), "wall": run["wall_ms"], "timed": timed, "untimed": untimed,
-            "init": run["init_ms"], "start": start, "open": opened, "over": over,
-            "rest": rest, "rest_item": rest / len(vs),
-            "in_worker": worker - timed - untimed, "rank_side": run["wall_ms"] - worker}
+            "init": run["init_ms"], "start": start, "open": opened, "rank": rank,
+            "rank_item": rank / len(vs), "in_worker": in_worker,
+            "rest": rank + in_worker}
 
 
 def med(rows, key):
     return statistics.median(r[key] for r in rows)
+
+
+def lo(rows, key):
+    return min(r[key] for r in rows)
 
 
 def fsync_probe(work, n=20):
@@ -154,22 +175,27 @@ def fsync_probe(work, n=20):
     return statistics.median(ts)
 
 
-def report(results, rounds, fsync_ms, log):
+def report(results, rounds, fsync_ms):
     """Print the markdown body: overhead table, then timed-region table."""
     print("| case | items | wall ms | timed ms | target untimed ms | MPI_Init ms | worker start ms"
-          " (open) | rest ms | rest per item ms | overhead excl. init+start % of wall |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          " (open) | rank side ms (min) | per item ms (min) | in worker ms | overhead % of wall |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, rows, _ in results:
         pct = 100.0 * med(rows, "rest") / med(rows, "wall")
         print(f"| {label} | {rows[0]['items']} | {med(rows, 'wall'):.1f} | {med(rows, 'timed'):.1f}"
               f" | {med(rows, 'untimed'):.1f} | {med(rows, 'init'):.1f} | {med(rows, 'start'):.2f}"
-              f" ({med(rows, 'open'):.3f}) | {med(rows, 'rest'):.1f} | {med(rows, 'rest_item'):.1f}"
-              f" | {pct:.1f} |")
-    print(f"\nMedians of {rounds} rounds. *rest* = wall - timed - target untimed - MPI_Init - worker"
-          " start: process start and exit, job resolution, the rank file's commits (one per item,"
-          f" each a whole-image rewrite plus fsync; fsync of a 4 KiB file here: {fsync_ms:.1f} ms"
-          " median), the worker pipe. *target untimed*: the target's own setup, verify and warm-up,"
-          " as timed by bare_loop (not the runner's cost).\n")
+              f" ({med(rows, 'open'):.3f}) | {med(rows, 'rank'):.1f} ({lo(rows, 'rank'):.1f}) |"
+              f" {med(rows, 'rank_item'):.1f} ({lo(rows, 'rank_item'):.1f}) |"
+              f" {med(rows, 'in_worker'):.1f} | {pct:.1f} |")
+    print(f"\nMedians (and minima) of {rounds} rounds. *rank side* = wall - worker time on the items"
+          " - worker start - MPI_Init: exec and exit, job resolution, MPI_Finalize, the worker pipe"
+          " and the rank file's commits (one per item and two more, each a rewrite of the whole"
+          f" file plus fsync; fsync of a 4 KiB file here: {fsync_ms:.1f} ms median). *in worker* ="
+          " worker time - timed - target untimed: the measuring loop's own cost (noisy: two"
+          " processes subtracted). *target untimed*: the target's own setup, verify and warm-up as"
+          " bare_loop times them (the target's cost, not the runner's). *overhead* = rank side +"
+          " in worker, without MPI_Init and worker start (once per rank). MPI_Init nan: not"
+          " measured (no PMPI shim), then it is in *rank side*.\n")
     print("| case | variant | aisp median ms | bare median ms | aisp / bare (range over rounds) |"
           " aisp min / bare min | aisp mean ms | bare block mean ms |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
@@ -187,21 +213,34 @@ def report(results, rounds, fsync_ms, log):
             print(f"| {label} | {v} | {statistics.median(am):.4f} | {statistics.median(bm):.4f} |"
                   f" {statistics.median(ratios):.3f} ({min(ratios):.3f}-{max(ratios):.3f}) |"
                   f" {amin / bmin:.3f} | {amean:.4f} | {bblock:.4f} |")
-    json.dump([{"case": l, "rows": rows} for l, rows, _ in results], log, indent=1)
+
+
+def variant_log(pairs):
+    """Per variant, per round: aisp median/mean/min/n and the bare loop's figures."""
+    out = {}
+    for v in pairs[0][0]["variants"]:
+        out[v] = [{"aisp_median_ms": statistics.median(r["variants"][v]["samples"]),
+                   "aisp_mean_ms": statistics.fmean(r["variants"][v]["samples"]),
+                   "aisp_min_ms": min(r["variants"][v]["samples"]),
+                   "aisp_n": len(r["variants"][v]["samples"]),
+                   "start_ms": r["variants"][v]["start_ms"], "open_ms": r["variants"][v]["open_ms"],
+                   "bare": b[v]} for r, b in pairs]
+    return out
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--aisp", required=True)
     ap.add_argument("--bare", required=True)
-    ap.add_argument("--shim", required=True)
+    ap.add_argument("--shim")
+    ap.add_argument("--backend", choices=["host", "cuda"], default="host")
     ap.add_argument("--work", required=True)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--log", default=None)
     a = ap.parse_args()
     os.makedirs(a.work, exist_ok=True)
     results = []
-    for case in CASES:
+    for case in CASES[a.backend]:
         rows, pairs = [], []
         for rnd in range(a.rounds):
             run = run_aisp(a, case, a.work, rnd)
@@ -211,7 +250,9 @@ def main():
         results.append((case[0], rows, pairs))
         print(f"overhead: {case[0]} done", file=sys.stderr)
     with open(a.log or os.devnull, "w") as log:
-        report(results, a.rounds, fsync_probe(a.work), log)
+        json.dump([{"case": l, "rows": rows, "variants": variant_log(pairs)}
+                   for l, rows, pairs in results], log, indent=1)
+    report(results, a.rounds, fsync_probe(a.work))
 
 
 if __name__ == "__main__":
