@@ -127,7 +127,7 @@ static int gemm_peak_unsupported(const struct cudaDeviceProp *p, enum qual_fmt f
 
 	if (cc >= need)
 		return 0;
-	snprintf(why, len, "skipped: %s GEMM needs sm_%d or newer; %.60s is sm_%d",
+	snprintf(why, len, "%s GEMM needs sm_%d or newer; %.60s is sm_%d",
 		 fmt == QUAL_FP8 ? "FP8" : fmt == QUAL_FP16 ? "FP16" : fmt == QUAL_BF16 ? "BF16" : "TF32",
 		 need, p->name, cc);
 	return 1;
@@ -227,7 +227,7 @@ static aisp_err gemm_peak_setup(const struct aisp_ctx *ctx, const struct aisp_pa
 	    cudaStreamSynchronize(g->stream) || gemm_peak_describe(g))
 		goto fail;
 	if (gemm_peak_plan(g, CUDA_R_32F) && (fmt != QUAL_FP8 || gemm_peak_plan(g, CUDA_R_16BF)))
-		snprintf(g->skip, sizeof(g->skip), "skipped: cuBLASLt offers no %dx%d algorithm for "
+		snprintf(g->skip, sizeof(g->skip), "cuBLASLt offers no %dx%d algorithm for "
 			 "this precision on %.60s", g->n, g->n, prop.name);
 	*state = g;
 	return AISP_OK;

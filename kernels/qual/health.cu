@@ -197,7 +197,7 @@ static aisp_err health_verify(void *state, struct aisp_check *out)
 	if (!h->gi || gpuinfo_read(h->gi, h->dev, &f, NULL) != AISP_OK || !f.valid) {
 		out->skipped = 1;
 		snprintf(out->message, sizeof(out->message),
-			 "skipped: no NVML facts for GPU %d, nothing to judge", h->dev);
+			 "no NVML facts for GPU %d, nothing to judge", h->dev);
 		return AISP_OK;
 	}
 	health_sample(h, &seen);

@@ -191,15 +191,15 @@ static aisp_err nccl_setup(const struct aisp_ctx *ctx, const struct aisp_params 
 	c->count = (size_t)(p->v[0] * QUAL_MIB / sizeof(float));
 	*state = c;
 	if (cudaGetDeviceCount(&c->n) || c->n < 2) {
-		snprintf(c->skip, sizeof(c->skip), "skipped: %d GPU visible, nothing to all-reduce "
+		snprintf(c->skip, sizeof(c->skip), "%d GPU visible, nothing to all-reduce "
 			 "across", c->n);
 		c->n = 0;
 		return AISP_OK;
 	}
 	if (ctx->device != 0 || c->n > NCCL_MAX_GPUS || nccl_load(&c->api)) {
-		snprintf(c->skip, sizeof(c->skip), ctx->device ? "skipped: measured by the worker "
-			 "of GPU 0 over all %d GPUs" : c->n > NCCL_MAX_GPUS ? "skipped: %d GPUs, "
-			 "more than this target handles" : "skipped: libnccl.so.2 not found "
+		snprintf(c->skip, sizeof(c->skip), ctx->device ? "measured by the worker "
+			 "of GPU 0 over all %d GPUs" : c->n > NCCL_MAX_GPUS ? "%d GPUs, "
+			 "more than this target handles" : "libnccl.so.2 not found "
 			 "(%d GPUs)", c->n);
 		c->n = 0;
 		return AISP_OK;
