@@ -215,6 +215,11 @@ expect "qualify gather: drain list spares node1" "$(printf '%s\n' "$drain" | gre
 expect "qualify gather --apply-drain: node2 and node3 drained, node1 not" \
 	"$(sinfo -h -N -t drain -o %N | sort -u | xargs)" "node2 node3"
 scontrol update nodename=node1,node2,node3 state=resume >/dev/null 2>&1
+# The gather script alone (no Slurm needed): a node that never reported.
+sh slurm/aisp-gather.sbatch --aisp "$AISP" --out "$DIR/gather-again" --nodes "node1 node9" \
+	--expectations "$BASE" --compare-args "$CMP" "$Q" >"$DIR/gather-again.out" 2>&1
+expect_line "gather: a node without a run directory is on the drain list" \
+	"$(cat "$DIR/gather-again/drain-list.txt" 2>&1)" "^node9 aisp: no run directory"
 
 # ---- 4. SIGTERM before the time limit, under mpirun: rank files interrupted
 # shellcheck disable=SC2086
