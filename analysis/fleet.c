@@ -269,9 +269,10 @@ static aisp_err fleet_list_dir(struct fleet *f, const char *dir, struct fleet_li
 		l->dirs[l->n++] = dir;
 	}
 	closedir(d);
-	qsort(l->paths + first, l->n - first, sizeof(*l->paths), fleet_cmp_name);
-	if (l->n > first)
+	if (l->n > first) {
+		qsort(l->paths + first, l->n - first, sizeof(*l->paths), fleet_cmp_name);
 		return AISP_OK;
+	}
 	f->n_dirs_empty++;
 	snprintf(path, sizeof(path), "%s: no rank-*.h5 files", dir);
 	return fleet_skip(f, dir, path) ? aisp_fail(err, AISP_ENOMEM, "out of memory") : AISP_OK;

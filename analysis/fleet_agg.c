@@ -254,7 +254,8 @@ aisp_err fleet_finish(struct fleet *f, aisp_error *err)
 		rc = aisp_fail(err, AISP_ENOMEM, "fleet: out of memory");
 		goto out;
 	}
-	qsort_r(f->rows, f->n_rows, sizeof(*f->rows), fleet_cmp_row, ord);
+	if (f->n_rows)
+		qsort_r(f->rows, f->n_rows, sizeof(*f->rows), fleet_cmp_row, ord);
 	f->n_gpus = f->n_vars = f->n_insts = 0;
 	fleet_group(f, ord, ok_id, scr, ids);
 	for (size_t i = 0; i < f->n_vars;) {

@@ -281,6 +281,7 @@ static void test_save_load_tolerance(void **state)
 	assert_int_equal(expect_save(root, path, &err), AISP_OK);
 	assert_int_equal(expect_load(path, &back, &err), AISP_OK);
 	assert_true(json_equal(root, back));
+	json_decref(back);
 	assert_int_equal(access(path, F_OK), 0);
 	snprintf(path, sizeof(path), "%s/e.json.tmp", dir);
 	assert_int_not_equal(access(path, F_OK), 0);
@@ -288,7 +289,6 @@ static void test_save_load_tolerance(void **state)
 	assert_int_equal(expect_load(path, &back, &err) , AISP_EINPUT);
 	assert_non_null(strstr(err.msg, "none.json"));
 	json_decref(root);
-	json_decref(back);
 	snprintf(path, sizeof(path), "%s/e.json", dir);
 	unlink(path);
 	rmdir(dir);

@@ -67,7 +67,7 @@ static void five_gpus(struct fleet *f)
 		{1.01, 0.10, 0.22}, {1.50, 0.15, 0.30},
 	};
 	static const char *const nodes[5] = {"n1", "n1", "n2", "n2", "n3"};
-	char gpu[8];
+	char gpu[16];
 
 	fleet_init(f);
 	for (int i = 0; i < 5; i++) {
@@ -162,7 +162,7 @@ static void test_min_delta(void **state)
 	static const double m[NV] = {1.015, NAN, NAN};
 	struct fleet f;
 	aisp_error err = {0};
-	char gpu[8];
+	char gpu[16];
 
 	(void)state;
 	fleet_init(&f);
