@@ -333,6 +333,7 @@ static int write_variant_attrs(hid_t g, const struct variant_result *r)
 	bad |= attr_i64(g, "iterations", r->iterations) < 0;
 	bad |= attr_i64(g, "warmup", r->warmup) < 0;
 	bad |= attr_i64(g, "n_samples", (long long)r->n_samples) < 0;
+	bad |= attr_i64(g, "iterations_per_sample", r->per_sample > 0 ? r->per_sample : 1) < 0;
 	bad |= attr_f64(g, "median_ms", s->median) < 0;
 	bad |= attr_f64(g, "mean_ms", s->mean) < 0;
 	bad |= attr_f64(g, "stddev_ms", s->stddev) < 0;

@@ -13,7 +13,9 @@
  *                                   parameter (float64)
  *   /targets/<instance>/<variant>/  attributes: status (ok | verify_failed |
  *      crashed | timeout | error | skipped), message, role (baseline |
- *      optimized), technique, iterations, warmup, n_samples, median_ms,
+ *      optimized), technique, iterations, warmup, n_samples,
+ *      iterations_per_sample (each sample is the mean of that many
+ *      back-to-back iterations), median_ms,
  *      mean_ms, stddev_ms, p10_ms, p75_ms, p90_ms, p99_ms, min_ms, max_ms,
  *      mad_ms, launches_per_iteration, kernels_per_iteration (-1: not
  *      counted), work_per_iteration, work_unit, throughput,
@@ -51,6 +53,7 @@ struct variant_result {
 	char status[16];           /* ok | verify_failed | crashed | timeout | error | skipped */
 	char message[512];
 	int iterations, warmup;
+	int per_sample;            /* back-to-back iterations in each sample (>= 1) */
 	double *samples;           /* owned, n_samples values in ms */
 	size_t n_samples;
 	struct stats_summary stats;

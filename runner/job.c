@@ -1032,6 +1032,7 @@ static const struct jfield job_fields[] = {
 	{"max_iterations", JF_INT, 1, 1e7, offsetof(struct job, max_iterations)},
 	{"time_budget_s", JF_REAL, 0, 604800, offsetof(struct job, time_budget_s)},
 	{"ci_target", JF_REAL, 0, 1, offsetof(struct job, ci_target)},
+	{"min_sample_ms", JF_REAL, 0, 10000, offsetof(struct job, min_sample_ms)},
 	{"timeout_s", JF_REAL, 0.001, 604800, offsetof(struct job, timeout_s)},
 	{"mode", JF_MODE, 0, 0, offsetof(struct job, mode)},
 	{"seed", JF_SEED, 0, 0, offsetof(struct job, seed)},
@@ -1363,9 +1364,10 @@ static aisp_err job_put_target(FILE *f, const struct job_target *jt,
 
 aisp_err job_write_yaml(const struct job *job, FILE *f, aisp_error *err)
 {
-	char budget[JOB_NUM_MAX], ci[JOB_NUM_MAX], timeout[JOB_NUM_MAX];
+	char budget[JOB_NUM_MAX], ci[JOB_NUM_MAX], timeout[JOB_NUM_MAX], ms[JOB_NUM_MAX];
 	aisp_err rc;
 
+	job_fmt_num(job->min_sample_ms, ms);
 	job_fmt_num(job->time_budget_s, budget);
 	job_fmt_num(job->ci_target, ci);
 	job_fmt_num(job->timeout_s, timeout);
@@ -1373,9 +1375,9 @@ aisp_err job_write_yaml(const struct job *job, FILE *f, aisp_error *err)
 	      "name: ", f);
 	job_put_str(f, job->name);
 	fprintf(f, "\niterations: %d\nwarmup: %d\nmax_iterations: %d\n"
-		"time_budget_s: %s\nci_target: %s\ntimeout_s: %s\nmode: %s\n"
-		"seed: %llu\ntargets:%s\n", job->iterations, job->warmup,
-		job->max_iterations, budget, ci, timeout, job_mode_name(job->mode),
+		"time_budget_s: %s\nci_target: %s\nmin_sample_ms: %s\ntimeout_s: %s\n"
+		"mode: %s\nseed: %llu\ntargets:%s\n", job->iterations, job->warmup,
+		job->max_iterations, budget, ci, ms, timeout, job_mode_name(job->mode),
 		job->seed, job->n_targets ? "" : " []");
 	for (size_t i = 0; i < job->n_targets; i++)
 		if ((rc = job_put_target(f, &job->targets[i], err)))

@@ -38,6 +38,8 @@ struct job {
 	int max_iterations;           /* adaptive stop never goes past this */
 	double time_budget_s;         /* adaptive stop: time budget per variant */
 	double ci_target;             /* adaptive stop: relative CI of the median (0.01) */
+	double min_sample_ms;         /* time back-to-back iterations until a sample
+				       * lasts this long (0: one iteration a sample) */
 	double timeout_s;             /* default worker limit per variant */
 	enum job_mode mode;
 	unsigned long long seed;

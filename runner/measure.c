@@ -51,7 +51,44 @@ static aisp_err set_status(struct variant_result *r, const char *status,
 	return AISP_OK;
 }
 
-/* Time iterations into r->samples until the adaptive stop. */
+/* Time n back-to-back iterations as one region of *ms. */
+static aisp_err time_batch(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
+			   const struct aisp_variant *v, void *state, int n, double *ms,
+			   aisp_error *err)
+{
+	aisp_err rc = be->time_begin(ctx, err);
+
+	for (int i = 0; i < n && !rc; i++)
+		rc = v->run(state);
+	if (!rc)
+		rc = be->time_end(ctx, ms, err);
+	return rc;
+}
+
+/* Iterations per sample so that a sample lasts o->min_sample_ms: the
+ * fastest of three single iterations decides. 1 when batching is off. */
+static aisp_err calibrate(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
+			  const struct aisp_variant *v, void *state,
+			  const struct measure_opts *o, int *per_sample, aisp_error *err)
+{
+	double best = INFINITY, ms;
+
+	*per_sample = 1;
+	if (o->min_sample_ms <= 0)
+		return AISP_OK;
+	for (int i = 0; i < 3; i++) {
+		aisp_err rc = time_batch(be, ctx, v, state, 1, &ms, err);
+
+		if (rc)
+			return rc;
+		best = ms < best ? ms : best;
+	}
+	if (best > 0 && best < o->min_sample_ms)
+		*per_sample = (int)fmin(ceil(o->min_sample_ms / best), 100000);
+	return AISP_OK;
+}
+
+/* Time samples into r->samples until the adaptive stop. */
 static aisp_err timed_loop(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			   const struct aisp_variant *v, void *state,
 			   const struct measure_opts *o, struct variant_result *r,
@@ -70,14 +107,10 @@ static aisp_err timed_loop(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	while (!should_stop(r->samples, r->n_samples, scratch, o, now_s() - t0)) {
 		double ms;
 
-		rc = be->time_begin(ctx, err);
-		if (!rc)
-			rc = v->run(state);
-		if (!rc)
-			rc = be->time_end(ctx, &ms, err);
+		rc = time_batch(be, ctx, v, state, r->per_sample, &ms, err);
 		if (rc)
 			goto out;
-		r->samples[r->n_samples++] = ms;
+		r->samples[r->n_samples++] = ms / r->per_sample;
 	}
 out:
 	free(scratch);
@@ -154,6 +187,8 @@ aisp_err measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx
 		goto out;
 	}
 	rc = warm_and_count(be, ctx, v, state, o, r, &e);
+	if (!rc)
+		rc = calibrate(be, ctx, v, state, o, &r->per_sample, &e);
 	if (!rc)
 		rc = timed_loop(be, ctx, v, state, o, r, &e);
 	if (rc == AISP_ENOMEM && !r->samples) {

@@ -14,6 +14,8 @@ struct measure_opts {
 	int max_iterations;   /* never more than this many */
 	double time_budget_s; /* past iterations, stop when this much time is spent */
 	double ci_target;     /* ... or when the median's relative CI is within this */
+	double min_sample_ms; /* a sample times back-to-back iterations until it
+			       * lasts this long; its value is the mean per iteration */
 };
 
 /* Run variant vi of t with p on an opened backend context and fill r:

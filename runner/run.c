@@ -510,6 +510,7 @@ static void run_usage(FILE *f)
 	      "  --warmup N              warm-up iterations\n"
 	      "  --max-iterations N      adaptive stop cap\n"
 	      "  --time-budget S         adaptive stop: seconds per variant\n"
+	      "  --min-sample-ms MS      a sample times back-to-back iterations lasting >= MS\n"
 	      "  --mode every|spread     every rank runs everything | items handed out\n"
 	      "  --backend auto|cuda|host  auto: CUDA where a GPU is found\n"
 	      "  --profile none|minimal  minimal: worker under Nsight Compute\n"

@@ -46,8 +46,8 @@ static void item_write(FILE *f, const struct work_item *it)
 		it->instance, it->target, it->variant, it->seed, it->test_knob);
 	fprintf(f, "iterations %d\nwarmup %d\nmax_iterations %d\n", it->opts.iterations,
 		it->opts.warmup, it->opts.max_iterations);
-	fprintf(f, "time_budget_s %.17g\nci_target %.17g\nparams %zu", it->opts.time_budget_s,
-		it->opts.ci_target, it->params.n);
+	fprintf(f, "time_budget_s %.17g\nci_target %.17g\nmin_sample_ms %.17g\nparams %zu",
+		it->opts.time_budget_s, it->opts.ci_target, it->opts.min_sample_ms, it->params.n);
 	for (size_t i = 0; i < it->params.n; i++)
 		fprintf(f, " %.17g", it->params.v[i]);
 	fputs("\nend\n", f);
@@ -86,6 +86,8 @@ static void item_line(struct work_item *it, char *line)
 		it->opts.time_budget_s = strtod(v, NULL);
 	else if (KEY("ci_target") && v)
 		it->opts.ci_target = strtod(v, NULL);
+	else if (KEY("min_sample_ms") && v)
+		it->opts.min_sample_ms = strtod(v, NULL);
 	else if (KEY("params") && v) {
 		char *end;
 
@@ -111,8 +113,9 @@ static void result_write(FILE *f, const struct variant_result *r, int restart)
 		msg, (int)r->role, r->technique, r->work_unit);
 	fprintf(f, "launches %ld %ld\nwork %.17g\nbytes %.17g\nflops %.17g\n", r->launches_api,
 		r->launches_kernels, r->work, r->bytes, r->flops);
-	fprintf(f, "rel_error %.17g\ntolerance %.17g\nelapsed_s %.17g\nrestart %d\nsamples %zu",
-		r->rel_error, r->tolerance, r->elapsed_s, restart, r->n_samples);
+	fprintf(f, "rel_error %.17g\ntolerance %.17g\nelapsed_s %.17g\nper_sample %d\n",
+		r->rel_error, r->tolerance, r->elapsed_s, r->per_sample);
+	fprintf(f, "restart %d\nsamples %zu", restart, r->n_samples);
 	for (size_t i = 0; i < r->n_samples; i++)
 		fprintf(f, " %.17g", r->samples[i]);
 	fputs("\nend\n", f);
@@ -149,6 +152,8 @@ static aisp_err result_line(struct variant_result *r, char *line, int *restart)
 		r->tolerance = strtod(v, NULL);
 	else if (KEY("elapsed_s") && v)
 		r->elapsed_s = strtod(v, NULL);
+	else if (KEY("per_sample") && v)
+		r->per_sample = atoi(v);
 	else if (KEY("restart") && v)
 		*restart = atoi(v);
 	else if (KEY("samples") && v) {
