@@ -5,7 +5,8 @@
  * accumulate), the timed part (flop/s). verify keeps the load running for
  * load_ms, two batches of GEMMs in flight (a batch doubles when the queue
  * ran dry between polls), and samples NVML facts (gpuinfo) every ~20 ms:
- * hottest temperature, highest power, lowest SM clock and every throttle
+ * hottest temperature, highest power, lowest SM clock (after the first
+ * quarter of the load, once clocks have ramped up) and every throttle
  * reason seen. Then it judges, against the params (qual.h):
  *   temperature under load, volatile ECC (uncorrected, corrected),
  *   retired pages / remapped rows, SM clock under load as % of its max,
@@ -28,6 +29,7 @@ extern "C" {
 }
 
 #define HEALTH_POLL_NS 20000000L
+#define HEALTH_RAMP_FRAC 0.25 /* first quarter of the load: clocks still ramping */
 
 static const struct aisp_param health_params[] = QUAL_HEALTH_PARAMS(8192, 3000);
 
@@ -36,7 +38,7 @@ struct health_seen {
 	unsigned hot_c, clock_min;
 	double power_max;
 	unsigned long long throttle;
-	int samples;
+	int samples, clock_samples;
 };
 
 /* Everything the variant owns. */
@@ -131,8 +133,9 @@ fail:
 	return rc;
 }
 
-/* Fold one NVML sample into seen. */
-static void health_sample(const struct health *h, struct health_seen *seen)
+/* Fold one NVML sample into seen; the SM clock only once the load has
+ * run a while (clock_ok), so that the ramp up from idle is not judged. */
+static void health_sample(const struct health *h, struct health_seen *seen, int clock_ok)
 {
 	struct gpu_facts f;
 
@@ -141,8 +144,11 @@ static void health_sample(const struct health *h, struct health_seen *seen)
 		return;
 	seen->hot_c = f.temperature_c > seen->hot_c ? f.temperature_c : seen->hot_c;
 	seen->power_max = fmax(seen->power_max, f.power_w);
-	if (!seen->samples || f.sm_clock_mhz < seen->clock_min)
-		seen->clock_min = f.sm_clock_mhz;
+	if (clock_ok) {
+		if (!seen->clock_samples || f.sm_clock_mhz < seen->clock_min)
+			seen->clock_min = f.sm_clock_mhz;
+		seen->clock_samples++;
+	}
 	seen->throttle |= f.throttle_reasons;
 	seen->samples++;
 }
@@ -161,7 +167,7 @@ static aisp_err health_batch(struct health *h, int gemms, cudaEvent_t ev)
 static aisp_err health_load(struct health *h, struct health_seen *seen)
 {
 	struct timespec nap = {0, HEALTH_POLL_NS};
-	double stop = qual_now() + h->lim[QH_LOAD_MS] * 1e-3;
+	double start = qual_now(), stop = start + h->lim[QH_LOAD_MS] * 1e-3;
 	int gemms = 1, k = 0;
 	aisp_err rc;
 
@@ -169,7 +175,7 @@ static aisp_err health_load(struct health *h, struct health_seen *seen)
 		return rc;
 	while (qual_now() < stop) {
 		nanosleep(&nap, NULL);
-		health_sample(h, seen);
+		health_sample(h, seen, qual_now() - start > HEALTH_RAMP_FRAC * (stop - start));
 		if (cudaEventQuery(h->ev[k]) != cudaSuccess)
 			continue;
 		if (cudaEventQuery(h->ev[k ^ 1]) == cudaSuccess && gemms < 4096)
@@ -185,7 +191,7 @@ static aisp_err health_load(struct health *h, struct health_seen *seen)
 static aisp_err health_verify(void *state, struct aisp_check *out)
 {
 	struct health *h = (struct health *)state;
-	struct health_seen seen = {0, 0, 0.0, 0, 0};
+	struct health_seen seen = {0, 0, 0.0, 0, 0, 0};
 	struct qual_verdict v;
 	struct gpu_facts f;
 	aisp_err rc;
@@ -200,17 +206,16 @@ static aisp_err health_verify(void *state, struct aisp_check *out)
 			 "no NVML facts for GPU %d, nothing to judge", h->dev);
 		return AISP_OK;
 	}
-	health_sample(h, &seen);
 	if ((rc = health_load(h, &seen)))
 		return rc;
 	gpuinfo_read(h->gi, h->dev, &f, NULL);
-	qual_judge(&v, "temp_c", seen.hot_c, h->lim[QH_MAX_TEMP], 1);
+	qual_judge(&v, "temp_c", seen.samples ? seen.hot_c : NAN, h->lim[QH_MAX_TEMP], 1);
 	qual_judge(&v, "ecc_ue", (double)f.ecc_uncorrected, h->lim[QH_MAX_UE], 1);
 	qual_judge(&v, "ecc_ce", (double)f.ecc_corrected, h->lim[QH_MAX_CE], 1);
 	qual_judge(&v, "retired", (double)f.retired_pages, h->lim[QH_MAX_RETIRED], 1);
-	qual_judge(&v, "clock_pct", f.max_sm_clock_mhz ? 100.0 * seen.clock_min /
+	qual_judge(&v, "clock_pct", f.max_sm_clock_mhz && seen.clock_samples ? 100.0 * seen.clock_min /
 			 f.max_sm_clock_mhz : NAN, h->lim[QH_MIN_CLOCK_PCT], 0);
-	qual_judge(&v, "power_pct", f.power_limit_w > 0 ? 100.0 * seen.power_max /
+	qual_judge(&v, "power_pct", f.power_limit_w > 0 && seen.samples ? 100.0 * seen.power_max /
 			 f.power_limit_w : NAN, h->lim[QH_MAX_POWER_PCT], 1);
 	qual_judge(&v, "bad_throttle", (double)(seen.throttle & (unsigned long long)
 						h->lim[QH_BAD_THROTTLE]), 0, 1);

@@ -28,6 +28,7 @@ static const struct aisp_param mem_bw_params[] = {
 /* Everything one variant owns. */
 struct mem_bw {
 	int triad, dev;
+	unsigned blocks;             /* grid of the triad */
 	cudaStream_t stream;
 	uint64_t seed;
 	size_t n;                    /* elements per array, even */
@@ -73,7 +74,7 @@ static aisp_err mem_bw_run(void *state)
 	if (!m->triad)
 		return qual_cuda(cudaMemcpyAsync(m->a, m->b, m->n * sizeof(double),
 						 cudaMemcpyDeviceToDevice, m->stream));
-	mem_bw_triad<<<qual_blocks(m->dev, m->n / 2), QUAL_THREADS, 0, m->stream>>>(
+	mem_bw_triad<<<m->blocks, QUAL_THREADS, 0, m->stream>>>(
 		(double2 *)m->a, (const double2 *)m->b, (const double2 *)m->c, m->n / 2);
 	return qual_cuda(cudaGetLastError());
 }
@@ -110,6 +111,7 @@ static aisp_err mem_bw_setup(const struct aisp_ctx *ctx, const struct aisp_param
 	m->stream = (cudaStream_t)ctx->stream;
 	m->seed = ctx->seed;
 	m->n = (size_t)(p->v[0] * QUAL_MIB / (triad ? 24.0 : 16.0)) & ~(size_t)1;
+	m->blocks = qual_blocks(m->dev, m->n / 2);
 	if (cudaGetDeviceProperties(&prop, ctx->device) == cudaSuccess)
 		snprintf(m->gpu, sizeof(m->gpu), "%s", prop.name);
 	if (cudaMalloc((void **)&m->a, m->n * sizeof(double)) != cudaSuccess ||
