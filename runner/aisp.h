@@ -77,6 +77,7 @@ struct aisp_ctx {
 	uint64_t seed;     /* seed for all random inputs of this run */
 	int test_knob;     /* test-only fault/slowdown knob, 0 in real runs */
 	void *priv;        /* the backend's own state; targets leave it alone */
+	aisp_error *err;   /* where a target may explain a failure (aisp_fail), or NULL */
 };
 
 /* Result of one verification run. */

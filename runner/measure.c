@@ -141,10 +141,9 @@ static aisp_err warm_and_count(const struct aisp_backend_ops *be, struct aisp_ct
 	return rc;
 }
 
-aisp_err measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
-			 const struct aisp_target *t, size_t vi,
-			 const struct aisp_params *p, const struct measure_opts *o,
-			 struct variant_result *r, aisp_error *err)
+void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
+		     const struct aisp_target *t, size_t vi, const struct aisp_params *p,
+		     const struct measure_opts *o, struct variant_result *r)
 {
 	const struct aisp_variant *v = &t->variants[vi];
 	struct aisp_check check = {.rel_error = NAN, .tolerance = NAN};
@@ -162,9 +161,10 @@ aisp_err measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx
 	r->rel_error = r->tolerance = NAN;
 	if (be->range_push)
 		be->range_push(ctx, r->instance);
+	ctx->err = &e; /* targets put their error text here */
 	rc = v->setup(ctx, p, &state);
 	if (rc) {
-		set_status(r, "error", "setup", rc, NULL);
+		set_status(r, "error", "setup", rc, &e);
 		goto out;
 	}
 	rc = v->verify(state, &check);
@@ -191,10 +191,6 @@ aisp_err measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx
 		rc = calibrate(be, ctx, v, state, o, &r->per_sample, &e);
 	if (!rc)
 		rc = timed_loop(be, ctx, v, state, o, r, &e);
-	if (rc == AISP_ENOMEM && !r->samples) {
-		v->teardown(state);
-		return aisp_fail(err, rc, "%s", e.msg);
-	}
 	if (rc) {
 		set_status(r, "error", "run", rc, &e);
 		goto out;
@@ -202,9 +198,9 @@ aisp_err measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx
 	text_copy(r->status, sizeof(r->status), "ok");
 	snprintf(r->message, sizeof(r->message), "%s", check.message);
 out:
+	ctx->err = NULL;
 	if (state)
 		v->teardown(state);
 	if (be->range_pop)
 		be->range_pop(ctx);
-	return AISP_OK;
 }

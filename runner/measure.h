@@ -19,12 +19,10 @@ struct measure_opts {
 };
 
 /* Run variant vi of t with p on an opened backend context and fill r:
- * status ("ok", "verify_failed", "error"), message, samples, launches,
- * check, work/bytes/flops. Returns AISP_OK whenever r says what happened;
- * an error only when r could not be filled (out of memory). */
-aisp_err measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
-			 const struct aisp_target *t, size_t vi,
-			 const struct aisp_params *p, const struct measure_opts *o,
-			 struct variant_result *r, aisp_error *err);
+ * status ("ok", "verify_failed", "error"), message (with the target's own
+ * text from ctx->err), samples, launches, check, work/bytes/flops. */
+void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
+		     const struct aisp_target *t, size_t vi, const struct aisp_params *p,
+		     const struct measure_opts *o, struct variant_result *r);
 
 #endif /* AISP_MEASURE_H */

@@ -66,7 +66,7 @@ static aisp_err fault_setup(const struct aisp_ctx *ctx,
 
 	*state = NULL;
 	if ((int)p->v[0] == FAULT_NOMEM)
-		return AISP_ENOMEM;
+		return aisp_fail(ctx->err, AISP_ENOMEM, "planted allocation failure (mode 4)");
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return AISP_ENOMEM;
