@@ -238,13 +238,6 @@ static int fleet_cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The rank file list of all directories. */
-struct fleet_list {
-	char **paths;
-	const char **dirs;
-	size_t n, cap_paths, cap_dirs;
-};
-
 /* Append dir's rank-*.h5 files (sorted) to l; an empty dir is recorded. */
 static aisp_err fleet_list_dir(struct fleet *f, const char *dir, struct fleet_list *l,
 			       aisp_error *err)
@@ -278,20 +271,40 @@ static aisp_err fleet_list_dir(struct fleet *f, const char *dir, struct fleet_li
 	return fleet_skip(f, dir, path) ? aisp_fail(err, AISP_ENOMEM, "out of memory") : AISP_OK;
 }
 
-aisp_err fleet_add_dirs(struct fleet *f, char *const *dirs, size_t n, aisp_error *err)
+aisp_err fleet_list_dirs(struct fleet *f, char *const *dirs, size_t n, struct fleet_list *l,
+			 aisp_error *err)
 {
-	struct fleet_list l = {0};
 	aisp_err rc = AISP_OK;
 
+	memset(l, 0, sizeof(*l));
 	for (size_t i = 0; i < n && rc == AISP_OK; i++)
-		rc = fleet_list_dir(f, dirs[i], &l, err);
+		rc = fleet_list_dir(f, dirs[i], l, err);
+	return rc;
+}
+
+void fleet_list_free(struct fleet_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->paths[i]);
+	free(l->paths);
+	free(l->dirs);
+	memset(l, 0, sizeof(*l));
+}
+
+aisp_err fleet_add_dirs(struct fleet *f, char *const *dirs, size_t n, aisp_error *err)
+{
+	struct fleet_list l;
+	aisp_err rc = fleet_list_dirs(f, dirs, n, &l, err);
+
 	if (rc == AISP_OK && l.n)
 		rc = fleet_add_paths(f, l.dirs, l.paths, l.n, err);
-	for (size_t i = 0; i < l.n; i++)
-		free(l.paths[i]);
-	free(l.paths);
-	free(l.dirs);
+	fleet_list_free(&l);
 	return rc;
+}
+
+aisp_err fleet_add_bad(struct fleet *f, const char *path, const char *why)
+{
+	return fleet_skip(f, path, why);
 }
 
 int fleet_incomplete(const struct fleet *f)

@@ -119,6 +119,23 @@ void fleet_init(struct fleet *f);
  * directory that cannot be listed fails (before anything is read). */
 aisp_err fleet_add_dirs(struct fleet *f, char *const *dirs, size_t n, aisp_error *err);
 
+/* The rank files of some run directories, in reading order. */
+struct fleet_list {
+	char **paths;
+	const char **dirs;          /* run directory of each path (borrowed) */
+	size_t n, cap_paths, cap_dirs;
+};
+
+/* List the rank files of dirs[0..n) into *l (empty directories are
+ * recorded in f's skips). */
+aisp_err fleet_list_dirs(struct fleet *f, char *const *dirs, size_t n,
+			 struct fleet_list *l, aisp_error *err);
+
+void fleet_list_free(struct fleet_list *l);
+
+/* Record path as bad (named and skipped) for the reason why. */
+aisp_err fleet_add_bad(struct fleet *f, const char *path, const char *why);
+
 /* Read one rank file (dir is the run directory it belongs to). */
 aisp_err fleet_add_file(struct fleet *f, const char *dir, const char *path,
 			aisp_error *err);

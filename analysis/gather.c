@@ -126,6 +126,51 @@ static aisp_err gather_write(const struct fleet *f, const char *out, aisp_error 
 	return AISP_OK;
 }
 
+/* 1 when a launcher (mpirun, srun) started this process as one of several. */
+static int gather_launched_mpi(void)
+{
+	const char *n = getenv("OMPI_COMM_WORLD_SIZE");
+
+	if (!n)
+		n = getenv("PMI_SIZE");
+	if (!n)
+		n = getenv("SLURM_NTASKS");
+	return n && atoi(n) > 1;
+}
+
+/* Load the fleet, split over MPI ranks when launched as several; *root is
+ * 0 on the ranks that only read. */
+static aisp_err gather_load_any(struct fleet *f, char *const *dirs, int n, double z,
+				double md, int *root, aisp_error *err)
+{
+	int rank = 0;
+
+	*root = 1;
+	if (!gather_launched_mpi())
+		return gather_load(f, dirs, n, z, md, err);
+	MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	*root = rank == 0;
+	return gather_load_mpi(f, dirs, n, z, md, MPI_COMM_WORLD, err);
+}
+
+/* Summary, outputs and the exit status of a loaded fleet. */
+static aisp_err gather_finish(struct fleet *f, const char *out, aisp_err rc, aisp_error *err)
+{
+	if (rc == AISP_OK) {
+		gather_print_problems(f, "gather", stdout);
+		gather_print_summary(f);
+		if (f->n_insts == 0)
+			rc = aisp_fail(err, AISP_EINCOMPLETE, "no readable results in the run directories given");
+		else
+			rc = gather_write(f, out, err);
+	}
+	if (rc != AISP_OK)
+		fprintf(stderr, "aisp gather: %s\n", err->msg);
+	else if (fleet_incomplete(f))
+		rc = AISP_EINCOMPLETE;
+	return rc;
+}
+
 int gather_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -139,7 +184,7 @@ int gather_main(int argc, char **argv)
 	aisp_error err = {0};
 	struct fleet f;
 	aisp_err rc;
-	int c, unguarded = 0;
+	int c, unguarded = 0, root, status;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -160,21 +205,16 @@ int gather_main(int argc, char **argv)
 	fleet_init(&f);
 	f.file_timeout_s = ft;
 	f.unguarded = unguarded;
-	rc = gather_load(&f, argv + optind, argc - optind, z, md, &err);
-	if (rc == AISP_OK) {
-		gather_print_problems(&f, "gather", stdout);
-		gather_print_summary(&f);
-		if (f.n_insts == 0)
-			rc = aisp_fail(&err, AISP_EINCOMPLETE, "no readable results in the run directories given");
-		else
-			rc = gather_write(&f, out, &err);
-	}
-	if (rc != AISP_OK)
-		fprintf(stderr, "aisp gather: %s\n", err.msg);
-	else if (fleet_incomplete(&f))
-		rc = AISP_EINCOMPLETE;
+	if (gather_launched_mpi())
+		MPI_Init(&argc, &argv);
+	rc = gather_load_any(&f, argv + optind, argc - optind, z, md, &root, &err);
+	status = root ? aisp_err_exit_status(gather_finish(&f, out, rc, &err)) : 0;
 	fleet_free(&f);
-	return aisp_err_exit_status(rc);
+	if (gather_launched_mpi()) {
+		MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
+		MPI_Finalize();
+	}
+	return status;
 }
 
 aisp_err expect_update_from_run(const char *run_dir, const char *out_json_path,

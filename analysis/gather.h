@@ -20,6 +20,7 @@
 #define AISP_GATHER_H
 
 #include <jansson.h>
+#include <mpi.h>
 #include <stdio.h>
 
 #include "aisp.h"
@@ -45,6 +46,11 @@ aisp_err gather_write_h5(const struct fleet *f, const char *path, aisp_error *er
  * directories, with outlier rule z, min_delta. */
 aisp_err gather_load(struct fleet *f, char *const *dirs, int n_dirs, double z,
 		     double min_delta, aisp_error *err);
+
+/* Same as gather_load, the files split over the ranks of comm (every rank
+ * calls it); the fleet is complete on rank 0 only. */
+aisp_err gather_load_mpi(struct fleet *f, char *const *dirs, int n_dirs, double z,
+			 double min_delta, MPI_Comm comm, aisp_error *err);
 
 /* Print skipped files and unfinished runs to out, one line each. */
 void gather_print_problems(const struct fleet *f, const char *cmd, FILE *out);

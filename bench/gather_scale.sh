@@ -9,7 +9,9 @@
 # 64 template files (8 runs of 8 ranks, each GPU with its own speed) are made
 # with tests/tools/make_rank_files.py; the rest are byte copies with a unique
 # GPU UUID and node name patched in (same length), which h5py would take
-# ~0.1 s per file to write. Env: AISP (binary), PY (/usr/bin/python3), TMPDIR.
+# ~0.1 s per file to write. With mpirun found, also `mpirun -np 2 aisp gather`
+# (files split over 2 ranks; max RSS is then the largest process's).
+# Env: AISP (binary), PY (/usr/bin/python3), TMPDIR.
 set -eu
 AISP=${AISP:-$(pwd)/aisp}
 PY=${PY:-/usr/bin/python3}
@@ -45,7 +47,7 @@ PYEOF
 }
 measure() { # measure DIR LABEL [OPTS]: one line "label | wall s | max RSS MiB"
 	d=$1 label=$2; shift 2
-	/usr/bin/time -v "$AISP" gather "$d"/r* --out "$W/out" "$@" >"$W/gather.out" 2>"$W/time.txt" ||
+	/usr/bin/time -v $LAUNCH "$AISP" gather "$d"/r* --out "$W/out" "$@" >"$W/gather.out" 2>"$W/time.txt" ||
 		{ echo "gather failed:"; tail -5 "$W/gather.out" "$W/time.txt"; exit 1; }
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$W/time.txt")
 	rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$W/time.txt")
@@ -57,8 +59,12 @@ for n in "$@"; do
 	rm -rf "$W/files"
 	clone "$n" "$W/files"
 	table="$table
-$(measure "$W/files" "$n, guarded (default)")
-$(measure "$W/files" "$n, --no-guard" --no-guard)"
+$(LAUNCH= measure "$W/files" "$n, guarded (default)")
+$(LAUNCH= measure "$W/files" "$n, --no-guard" --no-guard)"
+	if command -v mpirun >/dev/null 2>&1; then
+		table="$table
+$(LAUNCH="mpirun --allow-run-as-root --oversubscribe -np 2" measure "$W/files" "$n, mpirun -np 2, guarded")"
+	fi
 	rm -rf "$W/out"
 done
 cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
@@ -74,7 +80,8 @@ sec = ("## Gather scaling\n\n"
        "Debian 12, HDF5 1.10.8; %s.\n\n%s\n\n"
        "Goal: 10k files within 30 s on 2 cores. Memory: no samples are kept, but RSS "
        "grows about 4 KiB per rank file (a row per GPU and variant, the rank map, the "
-       "fleet.h5 tables), not flat. `mpirun -np N aisp gather` splitting: not done.\n" %
+       "fleet.h5 tables), not flat. `mpirun -np 2`: rank files split over 2 ranks, "
+       "packed results sent to rank 0 (same output as one process).\n" %
        (cpu, ncpu, day, table))
 text = open(path).read() if os.path.exists(path) else "# Benchmarks of aisp\n"
 m = re.search(r"^## Gather scaling\n.*?(?=^## |\Z)", text, re.S | re.M)
