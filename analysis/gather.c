@@ -133,8 +133,8 @@ static int gather_launched_mpi(void)
 
 	if (!n)
 		n = getenv("PMI_SIZE");
-	if (!n)
-		n = getenv("SLURM_NTASKS");
+	if (!n) /* set by srun for its tasks, unlike SLURM_NTASKS of a batch script */
+		n = getenv("SLURM_STEP_NUM_TASKS");
 	return n && atoi(n) > 1;
 }
 

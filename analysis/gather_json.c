@@ -258,8 +258,12 @@ aisp_err gather_write_json(const struct fleet *f, uint32_t hk, const char *path,
 	aisp_err rc;
 
 	if (access(path, F_OK) == 0) {
-		if ((rc = expect_load(path, &root, err)))
-			return aisp_fail(err, rc, "%s (it exists: fix or remove it)", err->msg);
+		if ((rc = expect_load(path, &root, err))) {
+			char why[sizeof(err->msg)];
+
+			snprintf(why, sizeof(why), "%s", err->msg);
+			return aisp_fail(err, rc, "%.900s (it exists: fix or remove it)", why);
+		}
 		if (strcmp(expect_str(root, "hardware_key"), fleet_str(f, hk))) {
 			rc = aisp_fail(err, AISP_EINPUT, "%s: hardware_key: %s, expected %s", path,
 				       expect_str(root, "hardware_key"), fleet_str(f, hk));

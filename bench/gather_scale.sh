@@ -81,7 +81,8 @@ sec = ("## Gather scaling\n\n"
        "Goal: 10k files within 30 s on 2 cores. Memory: no samples are kept, but RSS "
        "grows about 4 KiB per rank file (a row per GPU and variant, the rank map, the "
        "fleet.h5 tables), not flat. `mpirun -np 2`: rank files split over 2 ranks, "
-       "packed results sent to rank 0 (same output as one process).\n" %
+       "packed results sent to rank 0 (same output as one process); it pays here, "
+       "but rank 0 then holds every file's packed records (~13 KiB per file) at once.\n" %
        (cpu, ncpu, day, table))
 text = open(path).read() if os.path.exists(path) else "# Benchmarks of aisp\n"
 m = re.search(r"^## Gather scaling\n.*?(?=^## |\Z)", text, re.S | re.M)

@@ -46,6 +46,10 @@ expect_exit 2 "gather with an unknown option exits 2" "$AISP" gather --bogus "$R
 expect_exit 2 "gather --z not a number exits 2" "$AISP" gather --z abc "$R"
 expect_exit 0 "gather --help exits 0" "$AISP" gather --help
 expect_text "usage: aisp gather" "gather --help prints usage"
+mkdir -p "$T/gx" && echo '{"schema_version": 2' >"$T/gx/expectations_2x_test_gpu.json"
+expect_exit 2 "a broken existing expectations file is not overwritten (exit 2)" "$AISP" gather "$T/runB" --out "$T/gx"
+expect_text "$T/gx/expectations_2x_test_gpu.json:2:0: bad JSON" "the broken file is named with its line"
+expect_text "(it exists: fix or remove it)" "and what to do"
 expect_exit 2 "compare without --expectations exits 2" "$AISP" compare "$R"
 expect_exit 0 "compare --help exits 0" "$AISP" compare --help
 expect_exit 2 "report without -o exits 2" "$AISP" report "$R"
