@@ -179,9 +179,21 @@ pids_using() {
 	done
 }
 
+# Print "pid ppid state" for every process, from /proc (procps may be absent).
+proc_table() {
+	for f in /proc/[0-9]*/stat; do
+		sed -n 's/^\([0-9]*\) (.*) \([A-Za-z]\) \([0-9]*\) .*/\1 \3 \2/p' "$f" 2>/dev/null
+	done
+}
+
+# State letter of process $1 (R, S, Z ...), empty when it is gone.
+proc_state() {
+	sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$1/stat" 2>/dev/null
+}
+
 # Print the listed pids and all their descendants (live processes only).
 with_descendants() {
-	ps -e -o pid= -o ppid= -o stat= | awk -v roots="$*" '
+	proc_table | awk -v roots="$*" '
 		BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
 		$3 !~ /^Z/ { parent[$1] = $2 }
 		END {
@@ -206,7 +218,7 @@ signal_pids() {
 # True when any of the listed pids is still alive (zombies count as gone).
 any_alive() {
 	for pid in "$@"; do
-		case $(ps -o stat= -p "$pid" 2>/dev/null) in
+		case $(proc_state "$pid") in
 		"" | Z*) ;;
 		*) return 0 ;;
 		esac

@@ -294,7 +294,8 @@ pids=$(awk '{print $2}' "$DIR/cluster/pids" 2>/dev/null)
 sh tests/slurm/cluster.sh stop "$DIR/cluster"
 alive=""
 for p in $pids; do
-	case $(ps -o stat= -p "$p" 2>/dev/null) in "" | Z*) ;; *) alive="$alive $p" ;; esac
+	state=$(sed -n 's/^[0-9]* (.*) \([A-Za-z]\) .*/\1/p' "/proc/$p/stat" 2>/dev/null)
+	case $state in "" | Z*) ;; *) alive="$alive $p" ;; esac
 done
 expect "cluster stopped: no daemon left running" "$alive" ""
 
