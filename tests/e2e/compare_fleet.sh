@@ -24,6 +24,16 @@ check "drain list holds exactly node n04" sh -c "[ \$(wc -l <'$T/drain') = 1 ] &
 expect_exit 1 "with a 50% tolerance the slow GPU is still an outlier" \
 	"$AISP" compare "$T/runB" --expectations "$E" --tolerance-upper 0.5
 expect_text "outlier   ch01:gemm/baseline_gemm GPU $SLOW_GPU node n04" "outlier verdict against the stored fleet spread"
+cat >"$T/job.yaml" <<'YAML'
+name: tol
+targets:
+  - target: ch01:gemm
+    tolerance: {lower: 0.25, upper: 0.5}
+YAML
+expect_exit 1 "a job file's 50% tolerance: the slow GPU is an outlier, not regressed" \
+	"$AISP" compare "$T/runB" --expectations "$E" --job "$T/job.yaml"
+expect_text "outlier   ch01:gemm/baseline_gemm GPU $SLOW_GPU" "job tolerance applied to ch01:gemm"
+expect_text "regressed ch01:performance/baseline_performance GPU $SLOW_GPU" "other targets keep the 25% default"
 expect_exit 0 "compare of the healthy run A exits 0" "$AISP" compare "$T/runA" --expectations "$E" --drain-list "$T/drain0"
 expect_text "0 outlier, 0 regressed, 0 failed; exit 0" "all pass"
 check "the drain list of a healthy run is empty" sh -c "[ ! -s '$T/drain0' ]"
