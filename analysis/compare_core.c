@@ -198,6 +198,7 @@ static int compare_has_var(const struct fleet *f, const struct fleet_inst *in, c
 	return 0;
 }
 
+/* qsort_r order of GPU row indices by GPU UUID. */
 static int compare_cmp_uuid(const void *a, const void *b, void *arg)
 {
 	const struct fleet *f = arg;
@@ -282,6 +283,7 @@ static int compare_inst(const struct fleet *f, const struct fleet_inst *in, cons
 	return 0;
 }
 
+/* qsort_r order of GPU verdicts: by node name, then UUID. */
 static int compare_cmp_unit(const void *a, const void *b, void *arg)
 {
 	const struct compare_unit *x = a, *y = b;

@@ -43,6 +43,7 @@ static void sbuf_add(struct sbuf *b, const char *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
+/* Append the string s to b. */
 static void sbuf_puts(struct sbuf *b, const char *s)
 {
 	sbuf_add(b, s, strlen(s));
@@ -178,6 +179,7 @@ static void expect_indent(struct sbuf *b, int depth)
 		sbuf_add(b, "  ", 2);
 }
 
+/* qsort order of object keys: by bytes, i.e. by code point in UTF-8. */
 static int expect_cmp_key(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);

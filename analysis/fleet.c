@@ -233,6 +233,7 @@ aisp_err fleet_add_file(struct fleet *f, const char *dir, const char *path,
 	return fleet_add_paths(f, &dir, paths, 1, err);
 }
 
+/* qsort order of file paths. */
 static int fleet_cmp_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);

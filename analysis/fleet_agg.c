@@ -14,6 +14,7 @@ struct fleet_order {
 	uint32_t *ord;
 };
 
+/* qsort_r order of string ids by their strings. */
 static int fleet_cmp_id(const void *a, const void *b, void *arg)
 {
 	const struct fleet *f = arg;
@@ -54,6 +55,7 @@ static int fleet_cmp_row(const void *a, const void *b, void *arg)
 	return (x->run > y->run) - (x->run < y->run);
 }
 
+/* qsort order of uint32_t values. */
 static int fleet_cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;

@@ -101,6 +101,7 @@ static void rep_row(struct rep *r, int header, int n, ...)
 	va_end(ap);
 }
 
+/* Close the table that rep_row opened. */
 static void rep_table_end(struct rep *r)
 {
 	fputs(r->html ? "</table>\n" : "\n", r->o);

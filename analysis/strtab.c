@@ -9,6 +9,7 @@ void strtab_init(struct strtab *t)
 	memset(t, 0, sizeof(*t));
 }
 
+/* FNV-1a hash of s. */
 static uint32_t strtab_hash(const char *s)
 {
 	uint32_t h = 2166136261u;
