@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "text.h"
@@ -16,6 +17,8 @@
 struct h5out {
 	hid_t file;
 	char path[4096];
+	int dirty;          /* changed since the last commit */
+	double commit_ms;   /* how long the last commit took */
 };
 
 /* Write a scalar variable-length UTF-8 string attribute (replacing any). */
@@ -155,9 +158,19 @@ static aisp_err write_atomic(const char *path, const void *buf, size_t len, aisp
 	return AISP_OK;
 }
 
+/* Milliseconds on the monotonic clock. */
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
 /* Commit the in-memory file: its whole image replaces the file on disk. */
 static aisp_err commit(struct h5out *h, aisp_error *err)
 {
+	double t0 = now_ms();
 	ssize_t size;
 	void *buf;
 	aisp_err rc;
@@ -173,6 +186,9 @@ static aisp_err commit(struct h5out *h, aisp_error *err)
 	else
 		rc = write_atomic(h->path, buf, (size_t)size, err);
 	free(buf);
+	if (!rc)
+		h->dirty = 0;
+	h->commit_ms = now_ms() - t0;
 	return rc;
 }
 
@@ -375,8 +391,8 @@ static int write_facts_group(hid_t g, const char *name, const struct gpu_facts *
 	return bad;
 }
 
-aisp_err h5out_write_variant(struct h5out *h, const struct variant_result *r,
-			     aisp_error *err)
+aisp_err h5out_put_variant(struct h5out *h, const struct variant_result *r,
+			   aisp_error *err)
 {
 	hid_t gi, gv;
 	int bad;
@@ -399,10 +415,29 @@ aisp_err h5out_write_variant(struct h5out *h, const struct variant_result *r,
 		H5Gclose(gv);
 	}
 	H5Gclose(gi);
+	h->dirty = 1;
 	if (bad)
 		return aisp_fail(err, AISP_EIO, "%s: cannot write /targets/%s/%s", h->path,
 				 r->instance, r->variant);
-	return commit(h, err);
+	return AISP_OK;
+}
+
+aisp_err h5out_write_variant(struct h5out *h, const struct variant_result *r,
+			     aisp_error *err)
+{
+	aisp_err rc = h5out_put_variant(h, r, err);
+
+	return rc ? rc : commit(h, err);
+}
+
+aisp_err h5out_commit(struct h5out *h, aisp_error *err)
+{
+	return h->dirty ? commit(h, err) : AISP_OK;
+}
+
+double h5out_commit_ms(const struct h5out *h)
+{
+	return h->commit_ms;
 }
 
 aisp_err h5out_close(struct h5out *h, const char *status, const char *end_utc,

@@ -101,6 +101,17 @@ int h5out_has_ok(const struct h5out *h, const char *instance, const char *varian
 aisp_err h5out_write_variant(struct h5out *h, const struct variant_result *r,
 			     aisp_error *err);
 
+/* Add (or replace) one variant's results in memory only; h5out_commit puts
+ * them on disk. A rank killed in between loses them. */
+aisp_err h5out_put_variant(struct h5out *h, const struct variant_result *r,
+			   aisp_error *err);
+
+/* Commit the file atomically if it changed since the last commit. */
+aisp_err h5out_commit(struct h5out *h, aisp_error *err);
+
+/* Milliseconds the last commit took (the whole image, written and synced). */
+double h5out_commit_ms(const struct h5out *h);
+
 /* Set status and end_utc, commit, and free. h may be NULL. */
 aisp_err h5out_close(struct h5out *h, const char *status, const char *end_utc,
 		     aisp_error *err);

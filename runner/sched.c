@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "registry.h"
 #include "sigs.h"
@@ -104,21 +105,67 @@ static int next_item(struct sched *s, int prev)
 	return item;
 }
 
-/* Send the summary of r to rank 0 (rank 0 keeps it and prints progress). */
-static aisp_err report_item(struct sched *s, int item, const struct variant_result *r,
-			    aisp_error *err)
+/* Queue the summary of r until the rank file holding r is committed. */
+static aisp_err queue_report(struct sched *s, int item, const struct variant_result *r,
+			     aisp_error *err)
 {
-	struct sched_report m = {.item = item, .rank = s->rank};
+	struct sched_report *m;
 
-	m.median_ms = r->stats.median;
-	m.throughput = r->throughput;
-	text_copy(m.status, sizeof(m.status), r->status);
+	if (s->n_pending == s->cap_pending) {
+		size_t cap = s->cap_pending ? 2 * s->cap_pending : 16;
+		struct sched_report *p = realloc(s->pending, cap * sizeof(*p));
+
+		if (!p)
+			return aisp_fail(err, AISP_ENOMEM, "pending reports");
+		s->pending = p;
+		s->cap_pending = cap;
+	}
+	m = &s->pending[s->n_pending++];
+	memset(m, 0, sizeof(*m));
+	m->item = item;
+	m->rank = s->rank;
+	m->median_ms = r->stats.median;
+	m->throughput = r->throughput;
+	text_copy(m->status, sizeof(m->status), r->status);
 	if (strcmp(r->status, "ok") && strcmp(r->status, "skipped")) /* skipped: not a failure */
 		s->failures++;
-	if (s->rank == 0)
-		return keep_report(s, &m, err);
-	MPI_Send(&m, sizeof(m), MPI_BYTE, 0, TAG_REPORT, s->comm);
 	return AISP_OK;
+}
+
+/* Milliseconds on the monotonic clock. */
+static double now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+/* 1 when the queued results should be committed now (see sched.h). */
+static int commit_due(const struct sched *s)
+{
+	double since = now_ms() - s->last_commit_ms;
+
+	return since >= SCHED_COMMIT_RATIO * h5out_commit_ms(s->out) ||
+	       since >= SCHED_COMMIT_MAX_MS;
+}
+
+/* Commit the rank file, then send the queued reports to rank 0 (rank 0
+ * keeps its own and prints progress). */
+static aisp_err commit_reports(struct sched *s, aisp_error *err)
+{
+	aisp_err rc = h5out_commit(s->out, err);
+
+	s->last_commit_ms = now_ms();
+	for (size_t i = 0; !rc && i < s->n_pending; i++) {
+		if (s->rank == 0)
+			rc = keep_report(s, &s->pending[i], err);
+		else
+			MPI_Send(&s->pending[i], sizeof(s->pending[i]), MPI_BYTE, 0, TAG_REPORT,
+				 s->comm);
+	}
+	s->n_pending = 0;
+	return rc;
 }
 
 /* Fill the parts of r that the rank knows before the worker answers. */
@@ -179,9 +226,11 @@ static aisp_err run_item(struct sched *s, int item, aisp_error *err)
 		stats_summarize(r.samples, r.n_samples, &r.stats);
 		r.throughput = r.n_samples && r.stats.median > 0 && isfinite(r.work)
 				       ? r.work / (r.stats.median * 1e-3) : NAN;
-		wrc = h5out_write_variant(s->out, &r, err);
+		wrc = h5out_put_variant(s->out, &r, err);
 		if (!wrc)
-			wrc = report_item(s, item, &r, err);
+			wrc = queue_report(s, item, &r, err);
+		if (!wrc && commit_due(s))
+			wrc = commit_reports(s, err);
 		if (wrc)
 			rc = wrc;
 	}
@@ -217,6 +266,15 @@ aisp_err sched_run(struct sched *s, aisp_error *err)
 		rc = run_item(s, item, err);
 	if (rc == AISP_EINTERRUPT)
 		s->interrupted = 1;
+	if (!rc || rc == AISP_EINTERRUPT) { /* what is written, on disk and reported */
+		aisp_err crc = commit_reports(s, err);
+
+		if (!rc)
+			rc = crc;
+	}
+	free(s->pending);
+	s->pending = NULL;
+	s->n_pending = s->cap_pending = 0;
 	if (s->rank != 0) {
 		MPI_Send(&zero, 1, MPI_INT, 0, TAG_DONE, s->comm);
 		return rc;

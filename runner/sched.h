@@ -6,6 +6,14 @@
  * finishes sooner on more ranks. In both modes every rank reports each
  * finished item to rank 0, which prints progress lines and the summary.
  * Rank 0 serves these messages while it waits for its own worker.
+ *
+ * Results go to the rank file in memory at once; the file is committed (its
+ * whole image rewritten) when the time since the last commit reaches
+ * SCHED_COMMIT_RATIO times what that commit took (at most
+ * SCHED_COMMIT_MAX_MS), and at the end. Items of seconds are committed one
+ * by one; a sweep of tiny items spends at most about 1/SCHED_COMMIT_RATIO of
+ * its time committing. Reports wait for their commit: an item reported done
+ * is on disk, and a rank killed loses only unreported items.
  */
 #ifndef AISP_SCHED_H
 #define AISP_SCHED_H
@@ -15,6 +23,9 @@
 #include "h5out.h"
 #include "job.h"
 #include "worker.h"
+
+#define SCHED_COMMIT_RATIO 10
+#define SCHED_COMMIT_MAX_MS 1000.0
 
 /* One finished item as rank 0 learns of it. */
 struct sched_report {
@@ -46,6 +57,10 @@ struct sched {
 	int done_ranks;
 	int interrupted;                /* this rank saw SIGTERM/SIGINT */
 	int failures;                   /* items on this rank not ok */
+	/* This rank's reports written but not committed yet. */
+	struct sched_report *pending;
+	size_t n_pending, cap_pending;
+	double last_commit_ms;          /* monotonic time the last commit ended */
 };
 
 /* Run this rank's share of the items, write each result to s->out, and
