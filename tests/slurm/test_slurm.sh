@@ -59,18 +59,24 @@ expect_line() {
 	fi
 }
 
-# True when every command and package the cluster needs is here.
+# True when every command and library the cluster needs is here; else MISSING
+# names what is not.
 have_slurm() {
+	MISSING=""
 	for c in munged slurmctld slurmd sbatch srun scontrol sinfo squeue scancel; do
-		command -v "$c" >/dev/null 2>&1 || return 1
+		command -v "$c" >/dev/null 2>&1 || MISSING="$MISSING $c"
 	done
-	dpkg-query -W -f='${Status}' libpmix-dev 2>/dev/null | grep -q "install ok installed"
+	# slurmd's PMIx plugin loads libpmix.so (Debian: libpmix-dev)
+	ldconfig -p 2>/dev/null | grep -q 'libpmix\.so ' ||
+		dpkg-query -W -f='${Status}' libpmix-dev 2>/dev/null | grep -q "install ok installed" ||
+		MISSING="$MISSING libpmix.so"
+	[ -z "$MISSING" ]
 }
 
 if ! have_slurm; then
 	sh tests/deps.sh >&2
 	if ! have_slurm; then
-		echo "SKIP: slurm-wlm, munge or libpmix-dev missing and could not be installed (run tests/deps.sh as root)"
+		echo "SKIP: missing$MISSING (packages slurm-wlm, munge, libpmix-dev), and tests/deps.sh could not install them"
 		exit 77
 	fi
 fi
