@@ -45,6 +45,7 @@ struct gemm_peak {
 	cublasLtMatmulDesc_t op;
 	cublasLtMatrixLayout_t la, lb, ld;
 	cublasLtMatmulAlgo_t algo;
+	aisp_error *err;             /* ctx->err: where failures are explained */
 	size_t *idx;                 /* device: sampled offsets into D */
 	float *samp;                 /* device: sampled values */
 };
@@ -82,13 +83,15 @@ static aisp_err gemm_peak_run(void *state)
 {
 	struct gemm_peak *g = (struct gemm_peak *)state;
 	const float alpha = 1.0f, beta = 0.0f;
+	cublasStatus_t s;
 
 	if (g->skip[0])
 		return AISP_OK;
-	return cublasLtMatmul(g->lt, g->op, &alpha, g->a, g->la, g->b, g->lb, &beta, g->d, g->ld,
-			      g->d, g->ld, &g->algo, g->ws, GEMM_PEAK_WS, g->stream) ==
-			       CUBLAS_STATUS_SUCCESS
-		       ? AISP_OK : AISP_EDEVICE;
+	s = cublasLtMatmul(g->lt, g->op, &alpha, g->a, g->la, g->b, g->lb, &beta, g->d, g->ld, g->d,
+			   g->ld, &g->algo, g->ws, GEMM_PEAK_WS, g->stream);
+	if (s == CUBLAS_STATUS_SUCCESS)
+		return AISP_OK;
+	return aisp_fail(g->err, AISP_EDEVICE, "cublasLtMatmul: %s", cublasLtGetStatusString(s));
 }
 
 /* Free everything setup made; state may be NULL or half-built. */
@@ -195,6 +198,7 @@ static aisp_err gemm_peak_setup(const struct aisp_ctx *ctx, const struct aisp_pa
 	g->dev = ctx->device;
 	g->stream = (cudaStream_t)ctx->stream;
 	g->seed = ctx->seed;
+	g->err = ctx->err;
 	nn = (size_t)g->n * g->n;
 	if (cudaGetDeviceProperties(&prop, ctx->device) != cudaSuccess)
 		goto fail;
@@ -233,7 +237,10 @@ static aisp_err gemm_peak_setup(const struct aisp_ctx *ctx, const struct aisp_pa
 	return AISP_OK;
 fail:
 	gemm_peak_teardown(g);
-	return rc;
+	if (rc == AISP_EINPUT)
+		return aisp_fail(ctx->err, rc, "n = %d: must be a multiple of 16", (int)p->v[0]);
+	return qual_fail(ctx->err, rc, "gemm_peak setup (buffers, inputs, cuBLASLt handle and "
+			 "layouts)");
 }
 
 static aisp_err gemm_peak_setup_tf32(const struct aisp_ctx *ctx, const struct aisp_params *p,
@@ -299,7 +306,7 @@ static aisp_err gemm_peak_verify(void *state, struct aisp_check *out)
 		return AISP_OK;
 	}
 	if (cudaMemsetAsync(g->d, 0xff, nn * sizeof(float), g->stream))
-		return AISP_EDEVICE;
+		return qual_fail(g->err, AISP_EDEVICE, "gemm_peak verify: poison D");
 	if ((rc = gemm_peak_run(g)))
 		return rc;
 	gemm_peak_gather<<<1, GEMM_PEAK_SAMPLES, 0, g->stream>>>(g->d, g->bf16_out, g->idx, g->samp,
@@ -307,7 +314,7 @@ static aisp_err gemm_peak_verify(void *state, struct aisp_check *out)
 	if (cudaGetLastError() || cudaMemcpyAsync(hs, g->samp, sizeof(hs), cudaMemcpyDeviceToHost,
 						  g->stream) ||
 	    cudaStreamSynchronize(g->stream))
-		return AISP_EDEVICE;
+		return qual_fail(g->err, AISP_EDEVICE, "gemm_peak verify: GEMM and sample gather");
 	for (int s = 0; s < GEMM_PEAK_SAMPLES; s++) {
 		size_t at = qual_hash(g->seed, 9, s) % nn;
 		double ref = gemm_peak_ref(g, at / g->n, at % g->n), d = (double)hs[s] - ref;

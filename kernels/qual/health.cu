@@ -51,6 +51,7 @@ struct health {
 	double mem_free_pct;
 	void *a, *b, *c;             /* BF16 n x n */
 	cudaEvent_t ev[2];
+	aisp_error *err;             /* ctx->err: where failures are explained */
 };
 
 /* A[t] = BF16 bits of qual_gemm_value(qual_hash(seed, salt, t)). */
@@ -66,11 +67,15 @@ static aisp_err health_run(void *state)
 {
 	struct health *h = (struct health *)state;
 	const float one = 1.0f, zero = 0.0f;
+	cublasStatus_t s;
 
-	return cublasGemmEx(h->blas, CUBLAS_OP_N, CUBLAS_OP_N, h->n, h->n, h->n, &one, h->a,
-			    CUDA_R_16BF, h->n, h->b, CUDA_R_16BF, h->n, &zero, h->c, CUDA_R_16BF,
-			    h->n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) == CUBLAS_STATUS_SUCCESS
-		       ? AISP_OK : AISP_EDEVICE;
+	s = cublasGemmEx(h->blas, CUBLAS_OP_N, CUBLAS_OP_N, h->n, h->n, h->n, &one, h->a,
+			 CUDA_R_16BF, h->n, h->b, CUDA_R_16BF, h->n, &zero, h->c, CUDA_R_16BF, h->n,
+			 CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
+	if (s == CUBLAS_STATUS_SUCCESS)
+		return AISP_OK;
+	return aisp_fail(h->err, AISP_EDEVICE, "health load: cublasGemmEx BF16: %s",
+			 cublasGetStatusString(s));
 }
 
 /* Free everything setup made; state may be NULL or half-built. */
@@ -107,6 +112,7 @@ static aisp_err health_setup(const struct aisp_ctx *ctx, const struct aisp_param
 	h->dev = ctx->device;
 	h->stream = (cudaStream_t)ctx->stream;
 	h->blas = (cublasHandle_t)ctx->blas;
+	h->err = ctx->err;
 	memcpy(h->lim, p->v, sizeof(h->lim));
 	nn = (size_t)h->n * h->n;
 	h->mem_free_pct = cudaMemGetInfo(&fr, &tot) == cudaSuccess && tot ? 100.0 * fr / tot : NAN;
@@ -130,7 +136,7 @@ static aisp_err health_setup(const struct aisp_ctx *ctx, const struct aisp_param
 	return AISP_OK;
 fail:
 	health_teardown(h);
-	return rc;
+	return qual_fail(ctx->err, rc, "health setup (buffers, inputs, events)");
 }
 
 /* Fold one NVML sample into seen; the SM clock only once the load has
@@ -160,7 +166,7 @@ static aisp_err health_batch(struct health *h, int gemms, cudaEvent_t ev)
 
 	for (int i = 0; i < gemms && !rc; i++)
 		rc = health_run(h);
-	return rc ? rc : qual_cuda(cudaEventRecord(ev, h->stream));
+	return rc ? rc : qual_cuda(h->err, cudaEventRecord(ev, h->stream), "health load: event");
 }
 
 /* Keep two batches in flight for load_ms, sampling facts between polls. */
@@ -184,7 +190,7 @@ static aisp_err health_load(struct health *h, struct health_seen *seen)
 			return rc;
 		k ^= 1;
 	}
-	return qual_cuda(cudaStreamSynchronize(h->stream));
+	return qual_cuda(h->err, cudaStreamSynchronize(h->stream), "health load: GEMMs");
 }
 
 /* Run the load, sample NVML, judge every fact against its threshold. */

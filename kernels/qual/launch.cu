@@ -26,6 +26,7 @@ struct launch {
 	unsigned *ctr;        /* device counter the kernels add to */
 	cudaGraph_t g;
 	cudaGraphExec_t exec;
+	aisp_error *err;      /* ctx->err: where failures are explained */
 };
 
 /* The (almost) empty kernel: one thread, one increment. */
@@ -39,7 +40,7 @@ static aisp_err launch_enqueue(struct launch *l)
 {
 	for (long i = 0; i < l->n; i++)
 		launch_tick<<<1, 1, 0, l->stream>>>(l->ctr);
-	return qual_cuda(cudaGetLastError());
+	return qual_cuda(l->err, cudaGetLastError(), "launch: <<<1,1>>> launch");
 }
 
 /* One iteration: n launches, or one graph replay; never synchronizes. */
@@ -49,7 +50,7 @@ static aisp_err launch_run(void *state)
 
 	if (!l->graph)
 		return launch_enqueue(l);
-	return qual_cuda(cudaGraphLaunch(l->exec, l->stream));
+	return qual_cuda(l->err, cudaGraphLaunch(l->exec, l->stream), "launch: cudaGraphLaunch");
 }
 
 /* Free everything setup made; state may be NULL or half-built. */
@@ -82,6 +83,7 @@ static aisp_err launch_setup(const struct aisp_ctx *ctx, const struct aisp_param
 	l->graph = graph;
 	l->n = (long)p->v[0];
 	l->stream = (cudaStream_t)ctx->stream;
+	l->err = ctx->err;
 	if (cudaMalloc((void **)&l->ctr, sizeof(*l->ctr)) != cudaSuccess) {
 		rc = AISP_ENOMEM;
 		goto fail;
@@ -101,7 +103,8 @@ static aisp_err launch_setup(const struct aisp_ctx *ctx, const struct aisp_param
 	return AISP_OK;
 fail:
 	launch_teardown(l);
-	return rc;
+	return qual_fail(ctx->err, rc, graph ? "launch setup (capture, instantiate graph)"
+					     : "launch setup");
 }
 
 static aisp_err launch_setup_stream(const struct aisp_ctx *ctx, const struct aisp_params *p,
@@ -124,12 +127,12 @@ static aisp_err launch_verify(void *state, struct aisp_check *out)
 	aisp_err rc;
 
 	if (cudaMemsetAsync(l->ctr, 0, sizeof(*l->ctr), l->stream))
-		return AISP_EDEVICE;
+		return qual_fail(l->err, AISP_EDEVICE, "launch verify: reset counter");
 	if ((rc = launch_run(l)))
 		return rc;
 	if (cudaMemcpyAsync(&got, l->ctr, sizeof(got), cudaMemcpyDeviceToHost, l->stream) ||
 	    cudaStreamSynchronize(l->stream))
-		return AISP_EDEVICE;
+		return qual_fail(l->err, AISP_EDEVICE, "launch verify: run and read counter");
 	out->rel_error = fabs((double)got - (double)l->n) / (double)l->n;
 	out->tolerance = 0.0;
 	out->passed = (long)got == l->n;

@@ -35,6 +35,7 @@ struct mem_bw {
 	double *a, *b, *c;
 	unsigned long long *bad;     /* device mismatch counter */
 	char gpu[256];
+	aisp_error *err;             /* ctx->err: where failures are explained */
 };
 
 /* a = b + 3c, two elements per thread and step. */
@@ -72,11 +73,12 @@ static aisp_err mem_bw_run(void *state)
 	struct mem_bw *m = (struct mem_bw *)state;
 
 	if (!m->triad)
-		return qual_cuda(cudaMemcpyAsync(m->a, m->b, m->n * sizeof(double),
-						 cudaMemcpyDeviceToDevice, m->stream));
+		return qual_cuda(m->err, cudaMemcpyAsync(m->a, m->b, m->n * sizeof(double),
+							 cudaMemcpyDeviceToDevice, m->stream),
+				 "mem_bw: cudaMemcpyAsync D2D");
 	mem_bw_triad<<<m->blocks, QUAL_THREADS, 0, m->stream>>>(
 		(double2 *)m->a, (const double2 *)m->b, (const double2 *)m->c, m->n / 2);
-	return qual_cuda(cudaGetLastError());
+	return qual_cuda(m->err, cudaGetLastError(), "mem_bw: triad launch");
 }
 
 /* Free everything setup made; state may be NULL or half-built. */
@@ -110,6 +112,7 @@ static aisp_err mem_bw_setup(const struct aisp_ctx *ctx, const struct aisp_param
 	m->dev = ctx->device;
 	m->stream = (cudaStream_t)ctx->stream;
 	m->seed = ctx->seed;
+	m->err = ctx->err;
 	m->n = (size_t)(p->v[0] * QUAL_MIB / (triad ? 24.0 : 16.0)) & ~(size_t)1;
 	m->blocks = qual_blocks(m->dev, m->n / 2);
 	if (cudaGetDeviceProperties(&prop, ctx->device) == cudaSuccess)
@@ -131,7 +134,7 @@ static aisp_err mem_bw_setup(const struct aisp_ctx *ctx, const struct aisp_param
 	return AISP_OK;
 fail:
 	mem_bw_teardown(m);
-	return rc;
+	return qual_fail(ctx->err, rc, "mem_bw setup (allocate, fill)");
 }
 
 static aisp_err mem_bw_setup_copy(const struct aisp_ctx *ctx, const struct aisp_params *p,
@@ -156,7 +159,7 @@ static aisp_err mem_bw_verify(void *state, struct aisp_check *out)
 
 	if (cudaMemsetAsync(m->a, 0xff, m->n * sizeof(double), m->stream) != cudaSuccess ||
 	    cudaMemsetAsync(m->bad, 0, sizeof(*m->bad), m->stream) != cudaSuccess)
-		return AISP_EDEVICE;
+		return qual_fail(m->err, AISP_EDEVICE, "mem_bw verify: poison");
 	if ((rc = mem_bw_run(m)))
 		return rc;
 	mem_bw_check<<<qual_blocks(m->dev, m->n), QUAL_THREADS, 0, m->stream>>>(
@@ -164,7 +167,7 @@ static aisp_err mem_bw_verify(void *state, struct aisp_check *out)
 	if (cudaGetLastError() != cudaSuccess ||
 	    cudaMemcpyAsync(&bad, m->bad, sizeof(bad), cudaMemcpyDeviceToHost, m->stream) ||
 	    cudaStreamSynchronize(m->stream) != cudaSuccess)
-		return AISP_EDEVICE;
+		return qual_fail(m->err, AISP_EDEVICE, "mem_bw verify: run and check");
 	out->rel_error = (double)bad / (double)m->n;
 	out->tolerance = 0.0;
 	out->passed = bad == 0;

@@ -46,6 +46,7 @@ struct nccl_api {
 				  cudaStream_t);
 	nccl_result (*group_start)(void);
 	nccl_result (*group_end)(void);
+	const char *(*error_string)(nccl_result);
 };
 
 static const struct aisp_param nccl_params[] = {
@@ -64,6 +65,7 @@ struct nccl {
 	cudaEvent_t go, done[NCCL_MAX_GPUS];
 	float *send[NCCL_MAX_GPUS], *recv[NCCL_MAX_GPUS];
 	unsigned long long *bad[NCCL_MAX_GPUS];
+	aisp_error *err;                    /* ctx->err: where failures are explained */
 };
 
 /* Load libnccl and its symbols; 0 on success. */
@@ -79,7 +81,9 @@ static int nccl_load(struct nccl_api *a)
 	*(void **)&a->all_reduce = dlsym(a->lib, "ncclAllReduce");
 	*(void **)&a->group_start = dlsym(a->lib, "ncclGroupStart");
 	*(void **)&a->group_end = dlsym(a->lib, "ncclGroupEnd");
-	return a->init_all && a->destroy && a->all_reduce && a->group_start && a->group_end ? 0 : -1;
+	*(void **)&a->error_string = dlsym(a->lib, "ncclGetErrorString");
+	return a->init_all && a->destroy && a->all_reduce && a->group_start && a->group_end &&
+	       a->error_string ? 0 : -1;
 }
 
 /* x[j] = (rank + 1) * k_j, k_j in 1..7 from the hash. */
@@ -107,26 +111,33 @@ static __global__ void nccl_check(const float *x, size_t n, uint64_t seed, int t
 static aisp_err nccl_run(void *state)
 {
 	struct nccl *c = (struct nccl *)state;
+	nccl_result nr = 0;
 	aisp_err rc = AISP_OK;
 
 	if (c->skip[0])
 		return AISP_OK;
 	if (cudaEventRecord(c->go, c->s[0]))
-		return AISP_EDEVICE;
+		return qual_fail(c->err, AISP_EDEVICE, "nccl: start event");
 	for (int i = 1; i < c->n; i++)
 		if (cudaStreamWaitEvent(c->s[i], c->go, 0))
-			return AISP_EDEVICE;
+			return qual_fail(c->err, AISP_EDEVICE, "nccl: wait for start");
 	c->api.group_start();
-	for (int i = 0; i < c->n; i++)
-		if (c->api.all_reduce(c->send[i], c->recv[i], c->count, NCCL_FLOAT32, NCCL_SUM,
-				      c->comm[i], c->s[i]))
-			rc = AISP_EDEVICE;
-	if (c->api.group_end())
-		rc = AISP_EDEVICE;
+	for (int i = 0; i < c->n; i++) {
+		nccl_result one = c->api.all_reduce(c->send[i], c->recv[i], c->count, NCCL_FLOAT32,
+						    NCCL_SUM, c->comm[i], c->s[i]);
+
+		nr = nr ? nr : one;
+	}
+	if (!nr)
+		nr = c->api.group_end();
+	else
+		c->api.group_end();
+	if (nr)
+		rc = aisp_fail(c->err, AISP_EDEVICE, "ncclAllReduce: %s", c->api.error_string(nr));
 	for (int i = 1; i < c->n && !rc; i++) {
 		cudaSetDevice(i);
 		if (cudaEventRecord(c->done[i], c->s[i]) || cudaStreamWaitEvent(c->s[0], c->done[i], 0))
-			rc = AISP_EDEVICE;
+			rc = qual_fail(c->err, AISP_EDEVICE, "nccl: fence into the timed stream");
 	}
 	cudaSetDevice(c->dev0);
 	return rc;
@@ -173,7 +184,7 @@ static aisp_err nccl_setup_gpu(struct nccl *c, int i)
 		return AISP_ENOMEM;
 	nccl_fill<<<qual_blocks(i, c->count), QUAL_THREADS, 0, c->s[i]>>>(c->send[i], c->count,
 									   c->seed, i);
-	return qual_cuda(cudaGetLastError());
+	return qual_cuda(c->err, cudaGetLastError(), "nccl: fill");
 }
 
 /* Decide whether this worker measures; if so, communicators and buffers. */
@@ -182,12 +193,14 @@ static aisp_err nccl_setup(const struct aisp_ctx *ctx, const struct aisp_params 
 	struct nccl *c = (struct nccl *)calloc(1, sizeof(*c));
 	int devs[NCCL_MAX_GPUS];
 	aisp_err rc = AISP_EDEVICE;
+	nccl_result nr;
 
 	*state = NULL;
 	if (!c)
 		return AISP_ENOMEM;
 	c->dev0 = ctx->device;
 	c->seed = ctx->seed;
+	c->err = ctx->err;
 	c->count = (size_t)(p->v[0] * QUAL_MIB / sizeof(float));
 	*state = c;
 	if (cudaGetDeviceCount(&c->n) || c->n < 2) {
@@ -208,17 +221,26 @@ static aisp_err nccl_setup(const struct aisp_ctx *ctx, const struct aisp_params 
 	c->s[0] = (cudaStream_t)ctx->stream;
 	for (int i = 0; i < c->n; i++)
 		devs[i] = i;
-	if (c->api.init_all(c->comm, c->n, devs))
+	if ((nr = c->api.init_all(c->comm, c->n, devs))) {
+		aisp_fail(ctx->err, rc, "ncclCommInitAll over %d GPUs: %s", c->n,
+			  c->api.error_string(nr));
 		goto fail;
+	}
 	for (int i = 0; i < c->n; i++)
-		if ((rc = nccl_setup_gpu(c, i)))
+		if ((rc = nccl_setup_gpu(c, i))) {
+			qual_fail(ctx->err, rc, "nccl setup: streams, buffers, fill");
 			goto fail;
+		}
 	cudaSetDevice(c->dev0);
-	if (cudaEventCreateWithFlags(&c->go, cudaEventDisableTiming))
+	if (cudaEventCreateWithFlags(&c->go, cudaEventDisableTiming)) {
+		qual_fail(ctx->err, rc, "nccl setup: start event");
 		goto fail;
+	}
 	for (int i = 0; i < c->n; i++)
-		if (cudaStreamSynchronize(c->s[i]))
+		if (cudaStreamSynchronize(c->s[i])) {
+			qual_fail(ctx->err, rc, "nccl setup: fill");
 			goto fail;
+		}
 	return AISP_OK;
 fail:
 	*state = NULL;
@@ -243,7 +265,7 @@ static aisp_err nccl_verify(void *state, struct aisp_check *out)
 	for (int i = 0; i < c->n; i++)
 		if (cudaSetDevice(i) || cudaMemsetAsync(c->recv[i], 0xff, c->count * 4, c->s[i]) ||
 		    cudaMemsetAsync(c->bad[i], 0, sizeof(one), c->s[i]) || cudaStreamSynchronize(c->s[i]))
-			return AISP_EDEVICE;
+			return qual_fail(c->err, AISP_EDEVICE, "nccl verify: poison");
 	cudaSetDevice(c->dev0);
 	if ((rc = nccl_run(c)))
 		return rc;
@@ -254,7 +276,7 @@ static aisp_err nccl_verify(void *state, struct aisp_check *out)
 		if (cudaGetLastError() || cudaMemcpyAsync(&one, c->bad[i], sizeof(one),
 							  cudaMemcpyDeviceToHost, c->s[i]) ||
 		    cudaStreamSynchronize(c->s[i]))
-			return AISP_EDEVICE;
+			return qual_fail(c->err, AISP_EDEVICE, "nccl verify: check");
 		bad += one;
 	}
 	cudaSetDevice(c->dev0);

@@ -34,6 +34,7 @@ struct pcie {
 	uint64_t *host, *devp;  /* pinned host buffer, device buffer */
 	unsigned long long *bad;
 	char gpu[256];
+	aisp_error *err;        /* ctx->err: where failures are explained */
 };
 
 /* One copy in the variant's direction; never synchronizes. */
@@ -42,10 +43,12 @@ static aisp_err pcie_run(void *state)
 	struct pcie *c = (struct pcie *)state;
 
 	if (c->d2h)
-		return qual_cuda(cudaMemcpyAsync(c->host, c->devp, c->n * 8, cudaMemcpyDeviceToHost,
-						 c->stream));
-	return qual_cuda(cudaMemcpyAsync(c->devp, c->host, c->n * 8, cudaMemcpyHostToDevice,
-					 c->stream));
+		return qual_cuda(c->err, cudaMemcpyAsync(c->host, c->devp, c->n * 8,
+							 cudaMemcpyDeviceToHost, c->stream),
+				 "pcie: cudaMemcpyAsync D2H");
+	return qual_cuda(c->err, cudaMemcpyAsync(c->devp, c->host, c->n * 8, cudaMemcpyHostToDevice,
+						 c->stream),
+			 "pcie: cudaMemcpyAsync H2D");
 }
 
 /* Free everything setup made; state may be NULL or half-built. */
@@ -78,6 +81,7 @@ static aisp_err pcie_setup(const struct aisp_ctx *ctx, const struct aisp_params 
 	c->dev = ctx->device;
 	c->stream = (cudaStream_t)ctx->stream;
 	c->seed = ctx->seed;
+	c->err = ctx->err;
 	c->n = (size_t)(p->v[0] * QUAL_MIB / 8.0);
 	if (cudaGetDeviceProperties(&prop, ctx->device) == cudaSuccess)
 		snprintf(c->gpu, sizeof(c->gpu), "%s", prop.name);
@@ -98,7 +102,7 @@ static aisp_err pcie_setup(const struct aisp_ctx *ctx, const struct aisp_params 
 	return AISP_OK;
 fail:
 	pcie_teardown(c);
-	return rc;
+	return qual_fail(ctx->err, rc, "pcie setup (pinned and device buffers, fill)");
 }
 
 static aisp_err pcie_setup_h2d(const struct aisp_ctx *ctx, const struct aisp_params *p,
@@ -160,9 +164,9 @@ static aisp_err pcie_verify(void *state, struct aisp_check *out)
 	if (c->d2h)
 		memset(c->host, 0xff, c->n * 8);
 	else if (cudaMemsetAsync(c->devp, 0xff, c->n * 8, c->stream))
-		return AISP_EDEVICE;
+		return qual_fail(c->err, AISP_EDEVICE, "pcie verify: poison");
 	if (cudaMemsetAsync(c->bad, 0, sizeof(*c->bad), c->stream))
-		return AISP_EDEVICE;
+		return qual_fail(c->err, AISP_EDEVICE, "pcie verify: reset counter");
 	if ((rc = pcie_run(c)))
 		return rc;
 	if (!c->d2h)
@@ -171,7 +175,7 @@ static aisp_err pcie_verify(void *state, struct aisp_check *out)
 	if (cudaGetLastError() ||
 	    cudaMemcpyAsync(&bad, c->bad, sizeof(bad), cudaMemcpyDeviceToHost, c->stream) ||
 	    cudaStreamSynchronize(c->stream))
-		return AISP_EDEVICE;
+		return qual_fail(c->err, AISP_EDEVICE, "pcie verify: copy and check");
 	if (c->d2h)
 		bad = pcie_check_host(c);
 	pcie_link(c->dev, &gen, &width);

@@ -8,7 +8,9 @@
 
 #include <cuda_runtime.h>
 
+extern "C" {
 #include "aisp.h"
+}
 #include "qual.h"
 
 #define QUAL_THREADS 256
@@ -55,10 +57,21 @@ static __global__ void qual_check_words(const uint64_t *x, size_t n, uint64_t se
 		atomicAdd(bad, mine);
 }
 
-/* AISP_OK for cudaSuccess, else AISP_EDEVICE (the caller says what failed). */
-static inline aisp_err qual_cuda(cudaError_t e)
+/* AISP_OK for cudaSuccess, else AISP_EDEVICE with "what: <e>" in err (may be NULL). */
+static inline aisp_err qual_cuda(aisp_error *err, cudaError_t e, const char *what)
 {
-	return e == cudaSuccess ? AISP_OK : AISP_EDEVICE;
+	if (e == cudaSuccess)
+		return AISP_OK;
+	return aisp_fail(err, AISP_EDEVICE, "%s: %s", what, cudaGetErrorString(e));
+}
+
+/* rc, with "what: <the last CUDA runtime error>" put in err (may be NULL). */
+static inline aisp_err qual_fail(aisp_error *err, aisp_err rc, const char *what)
+{
+	cudaError_t e = cudaGetLastError();
+
+	return aisp_fail(err, rc, "%s: %s", what,
+			 e == cudaSuccess ? "no CUDA error recorded" : cudaGetErrorString(e));
 }
 
 #endif /* AISP_QUAL_CUDA_CUH */
