@@ -63,4 +63,17 @@ d = json.load(open(sys.argv[1]))
 assert d["examples"]["gemm_cuda"]["tolerance"] == {"lower": 0.1, "upper": 0.4}
 assert d["examples"]["zz_kept_host"]["note"] == "mine"
 PYEOF
+"$PY" "$TOOLS/make_rank_files.py" --out "$T/runC" --ranks 4 --gpus-per-node 4 --node-prefix m \
+	--run-id runC --hardware-key 4x_other_gpu --gpu-name "Other GPU" --seed 5
+expect_exit 0 "gather of two hardware keys exits 0" "$AISP" gather "$T/runA" "$T/runC" --out "$T/g3"
+check "one expectations file per hardware key, each with its own GPUs" "$PY" - "$T/g3" <<'PYEOF'
+import sys, json
+a = json.load(open(sys.argv[1] + "/expectations_2x_test_gpu.json"))
+b = json.load(open(sys.argv[1] + "/expectations_4x_other_gpu.json"))
+assert a["hardware_key"] == "2x_test_gpu" and b["hardware_key"] == "4x_other_gpu"
+assert a["examples"]["gemm_cuda"]["fleet"]["gpus"] == 4 and a["examples"]["gemm_cuda"]["fleet"]["nodes"] == 2
+assert b["examples"]["gemm_cuda"]["fleet"]["gpus"] == 4 and b["examples"]["gemm_cuda"]["fleet"]["nodes"] == 1
+assert [r["run_id"] for r in b["examples"]["gemm_cuda"]["provenance"]["runs"]] == ["runC"]
+PYEOF
+check "numbers of both keys match numpy" "$PY" "$TOOLS/check_fleet.py" "$T/g3" "$T/runA" "$T/runC"
 finish
