@@ -64,6 +64,7 @@ fi
 if want dispatch; then
 	$PY bench/host/dispatch.py --aisp "$AISP" --shim "$SHIM" --job bench/host/dispatch1000.yaml \
 		--work "$WORK/dispatch" --ranks "$RANKS" --log "$WORK/dispatch.json" >"$WORK/dispatch.md"
+	{ echo; cat bench/host/dispatch_history.md; } >>"$WORK/dispatch.md"
 	section "## Dispatch" "$WORK/dispatch.md" \
 		"bench/host/dispatch.py --ranks $RANKS: mpirun --allow-run-as-root --oversubscribe -np N $AISP bench run --job bench/host/dispatch1000.yaml --backend host"
 fi

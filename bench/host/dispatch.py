@@ -11,10 +11,12 @@ items per second, and per rank where its time went, from the PMPI shim
   other     span - work - wait: the rank's own cost per item (worker pipe
             round trip, the rank file's commit, rank 0 serving the others)
 
-  dispatch cost per item = sum over ranks of (span - work) / items
-  (the rank-time spent on an item beyond its measurement; on 2 cores with
-  more ranks than cores, CPU sharing is part of it: cpu ms/item says how
-  much CPU the tool burnt per item, all processes together).
+  span ms/item  the run's span / items: what an item adds to the sweep's
+                wall time (the items themselves take ~10 us)
+  rank ms/item  sum over ranks of (span - work) / items: rank-time spent on
+                an item beyond its measurement; with more ranks than cores
+                it counts CPU sharing (ranks x span on 2 cores)
+  cpu ms/item   CPU time of all processes (ranks, workers, mpirun) / items
 
   dispatch.py --aisp A --shim S --job J --work DIR [--ranks 1,2,4,8] [--log F]
 Prints the markdown section body on stdout.
@@ -87,16 +89,17 @@ def run_once(a, np):
             "span": max(r["span"] for r in ranks), "cmd": " ".join(cmd[:5] + cmd[9:])}
 
 
-def report(runs, log):
-    print("| ranks | items | wall s | run span s | items/s | dispatch ms/item | cpu ms/item |"
-          " idle per rank s (mean, max) | biggest rank file MiB |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+def report(runs):
+    print("| ranks | items | wall s | run span s | items/s | span ms/item | rank ms/item |"
+          " cpu ms/item | idle per rank s (mean, max) | biggest rank file MiB |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in runs:
         rk = r["ranks"]
         busy = sum(x["span"] - x["work"] for x in rk)
         idle = [x["wait"] for x in rk]
         print(f"| {r['np']} | {r['items']} | {r['wall']:.2f} | {r['span']:.2f} |"
-              f" {r['items'] / r['span']:.1f} | {1e3 * busy / r['items']:.2f} |"
+              f" {r['items'] / r['span']:.1f} | {1e3 * r['span'] / r['items']:.2f} |"
+              f" {1e3 * busy / r['items']:.2f} |"
               f" {1e3 * r['cpu'] / r['items']:.2f} | {sum(idle) / len(idle):.2f}, {max(idle):.2f} |"
               f" {max(x['bytes'] for x in rk) / 2**20:.1f} |")
     print("\nPer rank (items; span, work, waiting for an item, end wait, other; s):\n")
@@ -107,7 +110,6 @@ def report(runs, log):
                           f" {x['recv']:.2f} / {x['end_wait']:.2f} / {x['other']:.2f}"
                           for x in r["ranks"])
         print(f"| {r['np']} | {cells} |")
-    json.dump(runs, log, indent=1)
 
 
 def main():
@@ -125,7 +127,8 @@ def main():
         runs.append(run_once(a, np))
         print(f"dispatch: {np} ranks: {runs[-1]['wall']:.1f} s", file=sys.stderr)
     with open(a.log or os.devnull, "w") as log:
-        report(runs, log)
+        json.dump(runs, log, indent=1)
+    report(runs)
     print(f"\nCommand: `{runs[-1]['cmd']}` (with the PMPI shim preloaded).")
 
 

@@ -5,6 +5,7 @@
  * and each rank writes DIR/mpi-rank-NNNNN.txt at MPI_Finalize, "key value":
  *   init_s       time in MPI_Init (a singleton starts an orted here)
  *   span_s       MPI_Init returned -> MPI_Finalize called
+ *   finalize_s   time in MPI_Finalize (a singleton stops its orted here)
  *   recv_s       time blocked in MPI_Recv (ranks > 0 in spread mode: waiting
  *                for rank 0 to hand out the next item), recv_n calls
  *   send_s       time in MPI_Send, send_n calls
@@ -58,23 +59,25 @@ int MPI_Init(int *argc, char ***argv)
 
 int MPI_Finalize(void)
 {
-	double span = idle_now() - idle.t_init;
+	double t0 = idle_now(), span = t0 - idle.t_init;
 	const char *dir = getenv("AISP_BENCH_MPI_DIR");
 	char path[4096];
-	int rank = 0;
+	int rank = 0, rc;
 	FILE *f;
 
 	PMPI_Comm_rank(MPI_COMM_WORLD, &rank);
+	rc = PMPI_Finalize();
 	snprintf(path, sizeof(path), "%s/mpi-rank-%05d.txt", dir ? dir : ".", rank);
 	f = fopen(path, "w");
 	if (f) {
-		fprintf(f, "rank %d\ninit_s %.9f\nspan_s %.9f\nrecv_s %.9f\nrecv_n %ld\nsend_s %.9f\n"
-			"send_n %ld\ncoll_s %.9f\nlast_coll_s %.9f\nprobe_n %ld\n", rank, idle.init_s, span,
-			idle.recv_s, idle.recv_n, idle.send_s, idle.send_n, idle.coll_s,
-			idle.last_coll_s, idle.probe_n);
+		fprintf(f, "rank %d\ninit_s %.9f\nspan_s %.9f\nfinalize_s %.9f\nrecv_s %.9f\n"
+			"recv_n %ld\nsend_s %.9f\nsend_n %ld\ncoll_s %.9f\nlast_coll_s %.9f\n"
+			"probe_n %ld\n", rank, idle.init_s, span, idle_now() - t0, idle.recv_s,
+			idle.recv_n, idle.send_s, idle.send_n, idle.coll_s, idle.last_coll_s,
+			idle.probe_n);
 		fclose(f);
 	}
-	return PMPI_Finalize();
+	return rc;
 }
 
 int MPI_Recv(void *buf, int count, MPI_Datatype type, int src, int tag, MPI_Comm comm,

@@ -105,8 +105,10 @@ def run_aisp(a, case, work, rnd):
     wall = (time.perf_counter() - t0) * 1e3
     if p.returncode:
         sys.exit(f"overhead: {' '.join(cmd)} failed ({p.returncode}): {p.stderr}")
-    shim = read_kv(os.path.join(mpi, "mpi-rank-00000.txt")) if a.shim else {"init_s": float("nan")}
-    return {"wall_ms": wall, "init_ms": shim["init_s"] * 1e3,
+    nan = float("nan")
+    shim = (read_kv(os.path.join(mpi, "mpi-rank-00000.txt")) if a.shim
+            else {"init_s": nan, "finalize_s": nan})
+    return {"wall_ms": wall, "init_ms": shim["init_s"] * 1e3, "fin_ms": shim["finalize_s"] * 1e3,
             "variants": read_rank_file(os.path.join(out, "rank-00000.h5")),
             "cmd": " ".join(cmd)}
 
@@ -144,11 +146,12 @@ def round_row(run, bare):
     worker = sum(v["elapsed_ms"] for v in vs.values())
     start = sum(v["start_ms"] for v in vs.values())
     opened = sum(v["open_ms"] for v in vs.values())
-    init = run["init_ms"] if run["init_ms"] == run["init_ms"] else 0.0  # NaN: no shim
-    rank = run["wall_ms"] - worker - start - init
+    mpi = run["init_ms"] + run["fin_ms"]
+    mpi = mpi if mpi == mpi else 0.0  # NaN: no shim
+    rank = run["wall_ms"] - worker - start - mpi
     in_worker = worker - timed - untimed
     return {"items": len(vs), "wall": run["wall_ms"], "timed": timed, "untimed": untimed,
-            "init": run["init_ms"], "start": start, "open": opened, "rank": rank,
+            "init": run["init_ms"], "fin": run["fin_ms"], "start": start, "open": opened, "rank": rank,
             "rank_item": rank / len(vs), "in_worker": in_worker,
             "rest": rank + in_worker}
 
@@ -177,24 +180,26 @@ def fsync_probe(work, n=20):
 
 def report(results, rounds, fsync_ms):
     """Print the markdown body: overhead table, then timed-region table."""
-    print("| case | items | wall ms | timed ms | target untimed ms | MPI_Init ms | worker start ms"
-          " (open) | rank side ms (min) | per item ms (min) | in worker ms | overhead % of wall |")
+    print("| case | items | wall ms | timed ms | target untimed ms | MPI_Init + Finalize ms |"
+          " worker start ms (open) | rank side ms (min) | per item ms (min) | in worker ms |"
+          " overhead % of wall |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for label, rows, _ in results:
         pct = 100.0 * med(rows, "rest") / med(rows, "wall")
         print(f"| {label} | {rows[0]['items']} | {med(rows, 'wall'):.1f} | {med(rows, 'timed'):.1f}"
-              f" | {med(rows, 'untimed'):.1f} | {med(rows, 'init'):.1f} | {med(rows, 'start'):.2f}"
+              f" | {med(rows, 'untimed'):.1f} | {med(rows, 'init'):.1f} + {med(rows, 'fin'):.1f} |"
+              f" {med(rows, 'start'):.2f}"
               f" ({med(rows, 'open'):.3f}) | {med(rows, 'rank'):.1f} ({lo(rows, 'rank'):.1f}) |"
               f" {med(rows, 'rank_item'):.1f} ({lo(rows, 'rank_item'):.1f}) |"
               f" {med(rows, 'in_worker'):.1f} | {pct:.1f} |")
     print(f"\nMedians (and minima) of {rounds} rounds. *rank side* = wall - worker time on the items"
-          " - worker start - MPI_Init: exec and exit, job resolution, MPI_Finalize, the worker pipe"
+          " - worker start - MPI_Init - MPI_Finalize: exec and exit, job resolution, the worker pipe"
           " and the rank file's commits (one per item and two more, each a rewrite of the whole"
           f" file plus fsync; fsync of a 4 KiB file here: {fsync_ms:.1f} ms median). *in worker* ="
           " worker time - timed - target untimed: the measuring loop's own cost (noisy: two"
           " processes subtracted). *target untimed*: the target's own setup, verify and warm-up as"
           " bare_loop times them (the target's cost, not the runner's). *overhead* = rank side +"
-          " in worker, without MPI_Init and worker start (once per rank). MPI_Init nan: not"
+          " in worker, without MPI start/stop and worker start (once per rank). MPI nan: not"
           " measured (no PMPI shim), then it is in *rank side*.\n")
     print("| case | variant | aisp median ms | bare median ms | aisp / bare (range over rounds) |"
           " aisp min / bare min | aisp mean ms | bare block mean ms |")
