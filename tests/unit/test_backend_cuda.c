@@ -17,12 +17,14 @@
 
 #include "backend.h"
 
+#ifdef AISP_HAVE_CUDA
 static int have_gpu(void)
 {
 	const char *v = getenv("AISP_TEST_HAVE_GPU");
 
 	return v && *v == '1';
 }
+#endif
 
 static void test_ops_table(void **st)
 {
