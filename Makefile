@@ -87,7 +87,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libaisp.a
 
 # Install what is missing (Debian/Ubuntu as root), else say the command to run.
 deps:
-	@sh tests/deps.sh
+	@DEPS_PREFIX="$(DEPS_PREFIX)" sh tests/deps.sh
 
 run: all
 	sh tests/run-main-job.sh
