@@ -12,7 +12,9 @@
  *   regressed  slower than expected * (1 + upper), or, for an optimized
  *              variant slower than expected, a speedup over the same GPU's
  *              baseline below expected speedup * (1 - lower)
- *   failed     the variant's status is not ok (crashed, verify_failed...)
+ *   failed     the variant's status is not ok (crashed, verify_failed...);
+ *              status skipped (not applicable: no NCCL, no FP8...) passes
+ *              with the reason "skipped: <message>"
  * Expected time of a variant: the example's fleet.variants.<v>.median_ms;
  * else metrics.baseline_time_ms for the baseline and
  * metrics.best_optimized_time_ms for metadata.best_optimization.

@@ -72,7 +72,7 @@ struct fleet_gpu {
 struct fleet_var {
 	uint32_t hk, inst, target, var, role, tech, unit, backend;
 	size_t gpu0, n_gpus;        /* its GPUs: gpus[gpu0 .. gpu0 + n_gpus) */
-	int n_ok, n_failed, n_nodes, n_outliers;
+	int n_ok, n_failed, n_skipped, n_nodes, n_outliers; /* skipped: not applicable */
 	double median, p10, p90, mad, min, max;   /* across per-GPU medians */
 	double sample_p75, sample_p90;            /* median of per-GPU p75, p90 */
 	double work, bytes;

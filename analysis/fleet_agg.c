@@ -134,6 +134,8 @@ static void fleet_make_var(const struct fleet *f, struct fleet_var *v, struct fl
 		nodes[i] = ord[g[i].node];
 		if (g[i].status == ok_id)
 			m[k++] = g[i].median;
+		else if (!strcmp(fleet_str(f, g[i].status), "skipped"))
+			v->n_skipped++;
 		else
 			v->n_failed++;
 	}

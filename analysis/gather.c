@@ -82,10 +82,13 @@ static void gather_print_summary(const struct fleet *f)
 	for (size_t i = 0; i < f->n_vars; i++) {
 		const struct fleet_var *v = &f->vars[i];
 
-		printf("gather: %s %s/%s: %zu GPUs on %d nodes, median %.6g ms (p10 %.6g, p90 %.6g, MAD %.3g), speedup %.4g, %d failed, %d outliers\n",
+		printf("gather: %s %s/%s: %zu GPUs on %d nodes, median %.6g ms (p10 %.6g, p90 %.6g, MAD %.3g), speedup %.4g, %d failed, %d outliers",
 		       fleet_str(f, v->hk), fleet_str(f, v->inst), fleet_str(f, v->var), v->n_gpus,
 		       v->n_nodes, v->median, v->p10, v->p90, v->mad, v->speedup, v->n_failed,
 		       v->n_outliers);
+		if (v->n_skipped)
+			printf(", %d skipped", v->n_skipped);
+		printf("\n");
 		for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++) {
 			const struct fleet_gpu *g = &f->gpus[j];
 

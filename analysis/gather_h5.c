@@ -115,7 +115,7 @@ static aisp_err gather_h5_gpus(const struct fleet *f, hid_t file, const char *pa
 
 struct h5var {
 	const char *hk, *inst, *target, *var, *role, *tech, *unit;
-	long long gpus, ok, failed, nodes, outliers, best;
+	long long gpus, ok, failed, skipped, nodes, outliers, best;
 	double median, p10, p90, mad, sample_p75, sample_p90, speedup;
 };
 
@@ -125,7 +125,8 @@ static const struct h5col var_cols[] = {
 	{"variant", offsetof(struct h5var, var), COL_STR}, C(h5var, role, COL_STR),
 	{"technique", offsetof(struct h5var, tech), COL_STR},
 	{"work_unit", offsetof(struct h5var, unit), COL_STR}, C(h5var, gpus, COL_I64),
-	C(h5var, ok, COL_I64), C(h5var, failed, COL_I64), C(h5var, nodes, COL_I64),
+	C(h5var, ok, COL_I64), C(h5var, failed, COL_I64), C(h5var, skipped, COL_I64),
+	C(h5var, nodes, COL_I64),
 	C(h5var, outliers, COL_I64), C(h5var, best, COL_I64),
 	{"median_ms", offsetof(struct h5var, median), COL_F64},
 	{"p10_ms", offsetof(struct h5var, p10), COL_F64},
@@ -154,7 +155,7 @@ static aisp_err gather_h5_vars(const struct fleet *f, hid_t file, const char *pa
 					    fleet_str(f, v->target), fleet_str(f, v->var),
 					    fleet_str(f, v->role), fleet_str(f, v->tech),
 					    fleet_str(f, v->unit), (long long)v->n_gpus, v->n_ok,
-					    v->n_failed, v->n_nodes, v->n_outliers,
+					    v->n_failed, v->n_skipped, v->n_nodes, v->n_outliers,
 					    f->insts[in].best == i, v->median, v->p10, v->p90, v->mad,
 					    v->sample_p75, v->sample_p90, v->speedup};
 		}

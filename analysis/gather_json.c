@@ -173,6 +173,7 @@ static json_t *gather_fleet(const struct fleet *f, const struct fleet_inst *in)
 				      "work_unit", fleet_str(f, v->unit));
 		int bad = !o;
 
+		bad |= gather_set(o, "skipped", json_integer(v->n_skipped));
 		bad |= gather_set(o, "median_ms", gather_num(v->median));
 		bad |= gather_set(o, "p10_ms", gather_num(v->p10));
 		bad |= gather_set(o, "p90_ms", gather_num(v->p90));

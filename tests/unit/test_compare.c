@@ -25,7 +25,8 @@ static const double healthy[NG][NV] = {
 	{1.01, 0.100, 0.20}, {0.99, 0.1005, 0.21},
 };
 
-/* A finished fleet of NG GPUs with medians m (NAN: absent, < 0: crashed). */
+/* A finished fleet of NG GPUs with medians m (NAN: absent, -2: skipped,
+ * other negative values: crashed). */
 static void make_fleet(struct fleet *f, const double m[NG][NV])
 {
 	aisp_error err = {0};
@@ -52,7 +53,7 @@ static void make_fleet(struct fleet *f, const double m[NG][NV])
 			snprintf(v[n].target, sizeof(v[n].target), "ch01:gemm");
 			snprintf(v[n].variant, sizeof(v[n].variant), "%s", vnames[i]);
 			snprintf(v[n].role, sizeof(v[n].role), "%s", vroles[i]);
-			snprintf(v[n].status, sizeof(v[n].status), "%s",
+			snprintf(v[n].status, sizeof(v[n].status), "%s", m[g][i] == -2 ? "skipped" :
 				 m[g][i] < 0 ? "crashed" : "ok");
 			v[n].n_samples = m[g][i] < 0 ? 0 : 20;
 			v[n].median_ms = m[g][i] < 0 ? NAN : m[g][i];
@@ -201,6 +202,14 @@ static void test_improved_failed_missing(void **state)
 	assert_int_equal(item(&f, &r, "ch01:gemm/opt2", "g3")->v, VERDICT_FAILED);
 	assert_int_equal(node_verdict(&f, &r, "n2"), VERDICT_FAILED);
 	assert_int_equal(r.exit_status, 1);
+	compare_result_free(&r);
+	fleet_free(&f);
+
+	with(m, 2, 2, -2);
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	assert_int_equal(item(&f, &r, "ch01:gemm/opt2", "g3")->v, VERDICT_PASS);
+	assert_non_null(strstr(item(&f, &r, "ch01:gemm/opt2", "g3")->reason, "skipped"));
+	assert_int_equal(r.exit_status, 0);
 	compare_result_free(&r);
 	fleet_free(&f);
 
