@@ -152,9 +152,23 @@ static double compare_base_on(const struct fleet *f, const struct fleet_inst *in
 	return NAN;
 }
 
-/* Judge one GPU's result of variant v. */
+/* Append the throughput of variant v at median ms against expected ms, for
+ * targets that state their work ("flop", "B"...): reads better than time. */
+static void compare_throughput(const struct fleet *f, const struct fleet_var *v,
+			       double ms, double expected, struct compare_item *it)
+{
+	size_t len = strlen(it->reason);
+	const char *unit = fleet_str(f, v->unit);
+
+	if (!(v->work > 0.0) || !unit[0] || !isfinite(expected) || len + 8 > sizeof(it->reason))
+		return;
+	snprintf(it->reason + len, sizeof(it->reason) - len, "; throughput %.4g %s/s vs %.4g",
+		 v->work * 1000.0 / ms, unit, v->work * 1000.0 / expected);
+}
+
+/* Judge one GPU's result g of variant v. */
 static void compare_gpu(const struct fleet *f, const struct fleet_inst *in,
-			const struct fleet_gpu *g,
+			const struct fleet_var *v, const struct fleet_gpu *g,
 			const struct compare_ref *ref, const struct compare_opts *o,
 			struct compare_item *it)
 {
@@ -177,6 +191,8 @@ static void compare_gpu(const struct fleet *f, const struct fleet_inst *in,
 	else if (ratio < 1.0 - ref->lower)
 		compare_set(it, VERDICT_IMPROVED, "%+.1f%% vs expected %.6g ms (tolerance -%g%%)",
 			    100.0 * (ratio - 1.0), ref->expected, 100.0 * ref->lower);
+	if (it->v != VERDICT_PASS)
+		compare_throughput(f, v, g->median, ref->expected, it);
 	else if (isnan(ratio))
 		compare_set(it, VERDICT_PASS, "no stored time");
 	it->z = stats_robust_z(g->median, ref->fleet_median, ref->fleet_mad);
@@ -262,7 +278,7 @@ static int compare_inst(const struct fleet *f, const struct fleet_inst *in, cons
 
 			if (!it)
 				return -1;
-			compare_gpu(f, in, &f->gpus[j], &ref, o, it);
+			compare_gpu(f, in, v, &f->gpus[j], &ref, o, it);
 			if (!ex && it->v == VERDICT_PASS)
 				snprintf(it->reason, sizeof(it->reason), "no stored expectation");
 		}
