@@ -143,8 +143,14 @@ static int guard_pump(struct guard *g, int fd, double timeout_s, aisp_err *rc,
 		struct pollfd p = {fd, POLLIN, 0};
 		double left = deadline - guard_now();
 		ssize_t r;
+		int ready;
 
-		if (left <= 0 || poll(&p, 1, (int)(left * 1000) + 1) == 0)
+		if (left <= 0)
+			return 1;
+		ready = poll(&p, 1, (int)(left * 1000) + 1);
+		if (ready < 0 && errno == EINTR)
+			continue;
+		if (ready == 0)
 			return 1;
 		if (g->len + 65536 > g->cap) {
 			if (first > 0) { /* drop consumed records */
