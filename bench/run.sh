@@ -9,14 +9,14 @@
 # The GPU half is bench/gpu/overhead_session.sh (run on the H100).
 #   sh bench/run.sh                       everything
 #   BENCH_ONLY=dispatch,startup sh bench/run.sh
-# Knobs: BUILD (build), AISP (BUILD/aisp), BENCH_ROUNDS (3), BENCH_RANKS
+# Knobs: BUILD (build), AISP (BUILD/aisp), BENCH_ROUNDS (5), BENCH_RANKS
 # (1,2,4,8), BENCH_KEEP=1 keeps the work directory (runs and raw JSON logs).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 AISP=${AISP:-$BUILD/aisp}
 ONLY=${BENCH_ONLY:-overhead,dispatch,startup,gather}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 RANKS=${BENCH_RANKS:-1,2,4,8}
 RESULTS=bench/RESULTS.md
 PY=/usr/bin/python3

@@ -36,6 +36,10 @@ CASES = {
     "host": [
         ("trivial", "test:fault", {"mode": 0, "ms": 0}, ["baseline_fault"], 1, 0),
         ("test:fault ms=2", "test:fault", {"mode": 0, "ms": 2}, None, 20, 3),
+        # 20 items of ~60 ms (verify + one timed iteration of 20..39 ms): the
+        # rank's cost per item, the fixed part of "trivial" taken away
+        ("test:fault 20 items", "test:fault", {"mode": 0, "ms": list(range(20, 40))},
+         ["baseline_fault"], 1, 0),
         ("ch01:gemm", "ch01:gemm", {}, None, 10, 2),
         ("ch01:performance", "ch01:performance", {}, None, 20, 3),
     ],
@@ -53,9 +57,14 @@ def job_yaml(name, target, params, variants, iters, warmup):
              f"seed: {SEED}", "mode: every", "targets:", f"  - target: {target}"]
     if variants:
         lines.append(f"    variants: [{', '.join(variants)}]")
-    if params:
-        kv = ", ".join(f"{k}: {v}" for k, v in params.items())
+    fixed = {k: v for k, v in params.items() if not isinstance(v, list)}
+    swept = {k: v for k, v in params.items() if isinstance(v, list)}
+    if fixed:
+        kv = ", ".join(f"{k}: {v}" for k, v in fixed.items())
         lines.append(f"    params: {{{kv}}}")
+    if swept:
+        kv = ", ".join(f"{k}: [{', '.join(str(x) for x in v)}]" for k, v in swept.items())
+        lines.append(f"    sweep: {{{kv}}}")
     return "\n".join(lines) + "\n"
 
 
@@ -73,10 +82,10 @@ def read_rank_file(path):
     """Per variant: samples, elapsed_s, worker start/open of a rank file."""
     out = {}
     with h5py.File(path, "r") as f:
-        for inst in f["targets"].values():
+        for iname, inst in f["targets"].items():
             for vname, g in inst.items():
                 a = g.attrs
-                out[vname] = {
+                out[vname if len(f["targets"]) == 1 else f"{iname}/{vname}"] = {
                     "status": a["status"],
                     "samples": g["samples_ms"][:].tolist(),
                     "elapsed_ms": float(a["elapsed_s"]) * 1e3,
@@ -118,16 +127,20 @@ def run_bare(a, case):
     label, target, params, variants, iters, warmup = case
     cmd = [a.bare, "--target", target, "--iters", str(iters), "--warmup", str(warmup),
            "--seed", str(SEED), "--backend", a.backend]
-    if params:
-        cmd += ["--params", ",".join(f"{k}={v}" for k, v in params.items())]
+    swept = [(k, v) for k, v in params.items() if isinstance(v, list)]
+    points = [dict(params, **{swept[0][0]: x}) for x in swept[0][1]] if swept else [params]
     out = {}
-    for v in variants or [None]:
-        p = subprocess.run(cmd + (["--variant", v] if v else []), capture_output=True, text=True)
-        if p.returncode:
-            sys.exit(f"overhead: {' '.join(cmd)} failed: {p.stderr}")
-        for line in p.stdout.splitlines():
-            f = line.split()
-            out[f[2]] = {k: float(x) for k, x in (kv.split("=") for kv in f[3:])}
+    for pt in points:  # one bare run per instance (sweeps: one parameter at most)
+        pcmd = cmd + (["--params", ",".join(f"{k}={v}" for k, v in pt.items())] if pt else [])
+        for v in variants or [None]:
+            p = subprocess.run(pcmd + (["--variant", v] if v else []), capture_output=True,
+                               text=True)
+            if p.returncode:
+                sys.exit(f"overhead: {' '.join(pcmd)} failed: {p.stderr}")
+            for line in p.stdout.splitlines():
+                f = line.split()
+                key = f[2] if not swept else f"{pt[swept[0][0]]}/{f[2]}"
+                out[key] = {k: float(x) for k, x in (kv.split("=") for kv in f[3:])}
     return out
 
 
@@ -142,7 +155,7 @@ def round_row(run, bare):
     subtracted, so noisy on a loaded machine)."""
     vs = run["variants"]
     timed = sum(sum(v["samples"]) for v in vs.values())
-    untimed = sum(bare[n]["setup_ms"] + bare[n]["verify_ms"] + bare[n]["warmup_ms"] for n in vs)
+    untimed = sum(b["setup_ms"] + b["verify_ms"] + b["warmup_ms"] for b in bare.values())
     worker = sum(v["elapsed_ms"] for v in vs.values())
     start = sum(v["start_ms"] for v in vs.values())
     opened = sum(v["open_ms"] for v in vs.values())
@@ -192,10 +205,19 @@ def report(results, rounds, fsync_ms):
               f" ({med(rows, 'open'):.3f}) | {med(rows, 'rank'):.1f} ({lo(rows, 'rank'):.1f}) |"
               f" {med(rows, 'rank_item'):.1f} ({lo(rows, 'rank_item'):.1f}) |"
               f" {med(rows, 'in_worker'):.1f} | {pct:.1f} |")
+    by = {label: rows for label, rows, _ in results}
+    if "trivial" in by and "test:fault 20 items" in by:
+        n = by["test:fault 20 items"][0]["items"] - 1
+        per = [(f(by["test:fault 20 items"], k) - f(by["trivial"], k)) / n
+               for f in (med, lo) for k in ("rank", "in_worker")]
+        print(f"\nPer item beyond the first (20-item run minus the 1-item run, / {n}):"
+              f" rank side {per[0]:.2f} ms (from minima: {per[2]:.2f} ms), in worker"
+              f" {per[1]:.2f} ms (from minima: {per[3]:.2f} ms).")
     print(f"\nMedians (and minima) of {rounds} rounds. *rank side* = wall - worker time on the items"
           " - worker start - MPI_Init - MPI_Finalize: exec and exit, job resolution, the worker pipe"
-          " and the rank file's commits (one per item and two more, each a rewrite of the whole"
-          f" file plus fsync; fsync of a 4 KiB file here: {fsync_ms:.1f} ms median). *in worker* ="
+          " and the rank file's commits (at open and close, and after each item that took longer"
+          " than ten commits: a rewrite of the whole file plus fsync; fsync of a 4 KiB file"
+          f" here: {fsync_ms:.1f} ms median). *in worker* ="
           " worker time - timed - target untimed: the measuring loop's own cost (noisy: two"
           " processes subtracted). *target untimed*: the target's own setup, verify and warm-up as"
           " bare_loop times them (the target's cost, not the runner's). *overhead* = rank side +"
@@ -205,8 +227,8 @@ def report(results, rounds, fsync_ms):
           " aisp min / bare min | aisp mean ms | bare block mean ms |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for label, rows, pairs in results:
-        if label == "trivial":
-            continue
+        if label == "trivial" or set(pairs[0][0]["variants"]) != set(pairs[0][1]):
+            continue  # nothing timed, or a sweep (instances named differently)
         for v in pairs[0][0]["variants"]:
             am = [statistics.median(r["variants"][v]["samples"]) for r, _ in pairs]
             bm = [b[v]["median_ms"] for _, b in pairs]
@@ -223,6 +245,8 @@ def report(results, rounds, fsync_ms):
 def variant_log(pairs):
     """Per variant, per round: aisp median/mean/min/n and the bare loop's figures."""
     out = {}
+    if set(pairs[0][0]["variants"]) != set(pairs[0][1]):
+        return out
     for v in pairs[0][0]["variants"]:
         out[v] = [{"aisp_median_ms": statistics.median(r["variants"][v]["samples"]),
                    "aisp_mean_ms": statistics.fmean(r["variants"][v]["samples"]),
