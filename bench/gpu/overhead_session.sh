@@ -9,15 +9,18 @@
 #   build   build-dev/aisp (DEPS_PREFIX=.deps CUDA=1) and the bench tools
 #           (build-dev/bench/bare_loop, mpi_idle.so) via bench/host/bench.mk
 #   warm    a few seconds of GEMMs so that clocks have left idle (untimed)
-#   aisp    bench/host/overhead.py --backend cuda: ROUNDS x (aisp bench run
-#           ch01:gemm with ITERS iterations, then bare_loop --backend cuda);
-#           wall vs timed regions, worker start and CUDA context separately
+#   aisp    bench/host/overhead.py --backend cuda: ROUNDS x (aisp bench run,
+#           then bare_loop --backend cuda) for a 1-item run, a 20-item run
+#           (rank cost per item, NVML reads included) and ch01:gemm at the
+#           book's shape (1000 iterations); wall vs timed regions, MPI start,
+#           worker start and CUDA context creation separately
 #   peer    bench/gpu/timer_peer.py: the same cuBLAS calls, PyTorch events
 #   ncu     Nsight Compute gpu__time_duration of the peer's kernels per variant
 #   table   bench/gpu/timer_table.py: the table for bench/RESULTS.md
 #           ("## Timer agreement (H100)"), also in $OUT/timer_table.md
 # Never changes clocks, power or modes (ncu runs with --clock-control none).
-# Env: OUT (/tmp/overhead-session), ITERS (1000), ROUNDS (3), NCU_ITERS (20),
+# Env: OUT (/tmp/overhead-session), ITERS (peer iterations, 1000), ROUNDS (3),
+# NCU_ITERS (20),
 # AISP_GIT_COMMIT (no .git travels).
 set -u -o pipefail
 OUT=${OUT:-/tmp/overhead-session}
@@ -67,7 +70,7 @@ if want warm && [ -x $B/bench/bare_loop ]; then
 fi
 
 if want aisp && [ -x $B/aisp ] && [ -x $B/bench/bare_loop ]; then
-	step "runner overhead: aisp bench run vs bare loop, $ROUNDS rounds of $ITERS iterations"
+	step "runner overhead: aisp bench run vs bare loop, $ROUNDS rounds"
 	shim=""
 	[ -f $B/bench/mpi_idle.so ] && shim="--shim $PWD/$B/bench/mpi_idle.so"
 	# shellcheck disable=SC2086
