@@ -19,15 +19,18 @@
 #   table   bench/gpu/timer_table.py: the table for bench/RESULTS.md
 #           ("## Timer agreement (H100)"), also in $OUT/timer_table.md
 # Never changes clocks, power or modes (ncu runs with --clock-control none).
+# Expected length on a warm H100 with build-dev already built: about 5 minutes
+# (aisp ~1 min, peer ~20 s, ncu ~1 min per variant); split with STEPS to stay
+# inside one command's limit if the build is cold.
 # Env: OUT (/tmp/overhead-session), ITERS (peer iterations, 1000), ROUNDS (3),
-# NCU_ITERS (20),
+# NCU_ITERS (10),
 # AISP_GIT_COMMIT (no .git travels).
 set -u -o pipefail
 OUT=${OUT:-/tmp/overhead-session}
 STEPS=${STEPS:-"env build warm aisp peer ncu table"}
 ITERS=${ITERS:-1000}
 ROUNDS=${ROUNDS:-3}
-NCU_ITERS=${NCU_ITERS:-20}
+NCU_ITERS=${NCU_ITERS:-10}
 B=build-dev
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/overhead_session.log") 2>&1

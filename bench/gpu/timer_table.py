@@ -58,7 +58,7 @@ def main():
     ap.add_argument("--overhead", required=True)
     ap.add_argument("--peer", required=True)
     ap.add_argument("--ncu-dir")
-    ap.add_argument("--ncu-iters", type=int, default=20)
+    ap.add_argument("--ncu-iters", type=int, default=10)
     a = ap.parse_args()
     case = next(c for c in json.load(open(a.overhead)) if c["case"] == "ch01:gemm")
     peer = json.load(open(a.peer))["variants"] if os.path.exists(a.peer) else {}
