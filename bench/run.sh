@@ -58,6 +58,7 @@ echo "bench: work directory $WORK"
 if want overhead; then
 	$PY bench/host/overhead.py --aisp "$AISP" --bare "$BUILD/bench/bare_loop" --shim "$SHIM" \
 		--work "$WORK/overhead" --rounds "$ROUNDS" --log "$WORK/overhead.json" >"$WORK/overhead.md"
+	{ echo; cat bench/host/overhead_notes.md; } >>"$WORK/overhead.md"
 	section "## Tool overhead (host)" "$WORK/overhead.md" \
 		"bench/host/overhead.py --rounds $ROUNDS: aisp bench run --job JOB --backend host, then $BUILD/bench/bare_loop, per case and round"
 fi
