@@ -16,8 +16,9 @@
 #           worker start and CUDA context creation separately
 #   peer    bench/gpu/timer_peer.py: the same cuBLAS calls, PyTorch events
 #   ncu     Nsight Compute gpu__time_duration of the peer's kernels per variant
-#   table   bench/gpu/timer_table.py: the table for bench/RESULTS.md
-#           ("## Timer agreement (H100)"), also in $OUT/timer_table.md
+#   table   bench/gpu/timer_table.py: the table, in $OUT/timer_table.md;
+#           back on the host, `sh bench/gpu/record_overhead.sh FETCHED_OUT`
+#           writes it with overhead.md as "## Timer agreement (H100)"
 # Never changes clocks, power or modes (ncu runs with --clock-control none).
 # Expected length on a warm H100 with build-dev already built: about 5 minutes
 # (aisp ~1 min, peer ~20 s, ncu ~1 min per variant); split with STEPS to stay
