@@ -40,6 +40,42 @@ static const struct aisp_param perf_params[] = {
 	{"lr", AISP_PARAM_REAL, 0.01, 1e-6, 1.0, "SGD learning rate"},
 };
 
+/*
+ * Lazy weights (v4, notes/performance.md): the SGD steps of one iteration
+ * without rewriting W1 every step, and W2 only every `period` steps. A
+ * weight after t steps is W + a * sum_t D_t X_t^T (a = -lr/B, D_t the
+ * step's output gradient, X_t its input), so a product with it is the
+ * product with the stored W plus a low-rank correction through the Gram
+ * matrix of the inputs: W1 is read once per iteration for all 2048 samples
+ * and updated once with K = 2048; W2 is read by fc2/dx2 as before and
+ * updated once per period with K = period*B.
+ */
+#define PERF_PMAX 8            /* longest W2 update period */
+#define PERF_LAZY_MAXSTEPS 64  /* lazy W1: SGD steps per iteration at most */
+#define PERF_LAZY_MAXS 16384   /* lazy W1: samples per iteration at most */
+#define PERF_PERIOD_DEFAULT 4  /* W2 update period of the default graph; 0: v3 graph */
+#define PERF_GRAM_PARTS 32     /* split-K parts of the 1-step W2 Gram */
+
+struct perf_lazy {
+	int ok;     /* buffers and descriptors built */
+	const char *why; /* when not: the first part that failed (test hook) */
+	int period; /* 0: v3 graph (all weights every step); else lazy, W2 every period steps */
+	__half *p1;   /* [S x H] x W1^T at the iteration's start */
+	__half *g1;   /* [S x S] X X^T of the iteration's inputs */
+	__half *dh1;  /* [S x H] dh1 of every step */
+	__half *zb;   /* [B x B] zeros: the empty correction of step 0 */
+	__half *base; /* [B x H] fc2 / dx2 product with the stored W2 */
+	__half *gram; /* [(PMAX-1)B x B] Gram of a W2 correction */
+	float *part;  /* split-K parts of that Gram */
+	int split[PERF_PMAX];
+	struct perf_gemm base1, gram1, dw1, fc2b, dx2b;
+	struct perf_gemm corr1[PERF_LAZY_MAXSTEPS];
+	struct perf_gemm gram2[PERF_PMAX], corr2[PERF_PMAX], corrdx[PERF_PMAX];
+	struct perf_gemm dw2[PERF_PMAX + 1];
+};
+
+static void lz_free(struct perf_lazy *z);
+
 /* fork/join events of the graph: one per op, the side join, the dW2 join */
 #define OPT_NEV 18
 #define OPT_EV_SIDE (OP_N)
@@ -86,6 +122,7 @@ struct perf_opt {
 	cudaEvent_t ev[OPT_NEV];
 	cudaGraph_t graph;
 	cudaGraphExec_t exec;
+	struct perf_lazy lz;
 };
 
 /* Read the shape from p; EINPUT when the groups do not tile the microbatches. */
@@ -444,14 +481,14 @@ static aisp_err opt_gemms_init(struct perf_opt *o, int fallback)
 	cublasLtEpilogue_t bwd = fallback ? CUBLASLT_EPILOGUE_DEFAULT : CUBLASLT_EPILOGUE_DRELU;
 	void *m1 = fallback ? NULL : o->mask1, *m2 = fallback ? NULL : o->mask2;
 	const struct perf_gemm_cfg cfg[8] = {
-		{T, N, H, B, I, h, h, h, I, I, H, fwd, o->b1h, m1, aux_ld, ax},
-		{T, N, H, B, H, h, h, h, H, H, H, fwd, o->b2h, m2, aux_ld, 0},
-		{T, N, C, B, H, h, h, f, H, H, cp, CUBLASLT_EPILOGUE_BIAS, o->b3m, NULL, 0, 0},
-		{N, N, H, B, cp, h, h, h, H, cp, H, bwd, NULL, m2, aux_ld, 0},
-		{N, T, H, C, B, h, h, f, H, cp, H, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, 0},
-		{N, N, H, B, H, h, h, h, H, H, H, bwd, NULL, m1, aux_ld, 0},
-		{N, T, H, H, B, h, h, h, H, H, H, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, 0},
-		{N, T, I, H, B, h, h, h, I, H, I, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, ax},
+		{T, N, H, B, I, h, h, h, I, I, H, fwd, o->b1h, m1, aux_ld, ax, 0, 0, 0, 0},
+		{T, N, H, B, H, h, h, h, H, H, H, fwd, o->b2h, m2, aux_ld, 0, 0, 0, 0, 0},
+		{T, N, C, B, H, h, h, f, H, H, cp, CUBLASLT_EPILOGUE_BIAS, o->b3m, NULL, 0, 0, 0, 0, 0, 0},
+		{N, N, H, B, cp, h, h, h, H, cp, H, bwd, NULL, m2, aux_ld, 0, 0, 0, 0, 0},
+		{N, T, H, C, B, h, h, f, H, cp, H, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, 0, 0, 0, 0, 0},
+		{N, N, H, B, H, h, h, h, H, H, H, bwd, NULL, m1, aux_ld, 0, 0, 0, 0, 0},
+		{N, T, H, H, B, h, h, h, H, H, H, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, 0, 0, 0, 0, 0},
+		{N, T, I, H, B, h, h, h, I, H, I, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, ax, 0, 0, 0, 0},
 	};
 	struct perf_gemm *g[8] = {&o->fc1, &o->fc2, &o->fc3, &o->dx3,
 				  &o->dw3, &o->dx2, &o->dw2, &o->dw1};
@@ -625,9 +662,9 @@ static aisp_err opt_alloc(struct perf_opt *o)
 		{(void **)&o->w3, H * cp * 2}, {(void **)&o->b1h, H * 2},
 		{(void **)&o->b2h, H * 2}, {(void **)&o->w3m, H * s->classes * 4},
 		{(void **)&o->b1m, H * 4}, {(void **)&o->b2m, H * 4},
-		{(void **)&o->b3m, cp * 4}, {(void **)&o->h1, 2 * H * B * 2},
+		{(void **)&o->b3m, cp * 4}, {(void **)&o->h1, 2 * PERF_PMAX * H * B * 2},
 		{(void **)&o->h2, H * B * 2}, {(void **)&o->dh1, H * B * 2},
-		{(void **)&o->dh2, H * B * 2}, {(void **)&o->dz, cp * B * 2},
+		{(void **)&o->dh2, PERF_PMAX * H * B * 2}, {(void **)&o->dz, cp * B * 2},
 		{(void **)&o->z, cp * B * 4}, {&o->mask1, aux}, {&o->mask2, aux},
 		{&o->ws, PERF_WORKSPACE}, {&o->ws_side, PERF_WORKSPACE},
 		{&o->ws_side2, PERF_WORKSPACE},
@@ -668,6 +705,7 @@ static void opt_teardown(void *state)
 				  &o->dw3, &o->dx2, &o->dw2, &o->dw1};
 	for (int i = 0; i < 8; i++)
 		perf_gemm_destroy(g[i]);
+	lz_free(&o->lz);
 	void *all[] = {o->xh, o->w1, o->w2, o->w3, o->b1h, o->b2h, o->w3m, o->b1m,
 		       o->b2m, o->b3m, o->h1, o->h2, o->dh1, o->dh2, o->dz, o->z,
 		       o->mask1, o->mask2, o->ws, o->ws_side, o->ws_side2};
@@ -749,7 +787,380 @@ static aisp_err opt_capture_step(struct perf_opt *o, int g)
 	return rc;
 }
 
-/* Capture one iteration (every group's step) into o->exec, replacing any. */
+/* ------------------------------------------------------------------ */
+/* lazy weights (v4): see struct perf_lazy                             */
+
+/* Split-K parts of the Gram of j steps against one: at most PERF_GRAM_PARTS / j
+ * (a power of two), each a multiple of 128 rows (256-byte aligned parts). */
+static int lz_parts(int hidden, int j)
+{
+	int p = 1;
+
+	while (p * 2 <= PERF_GRAM_PARTS / j)
+		p *= 2;
+	while (p > 1 && (hidden % p || (hidden / p) % 128))
+		p /= 2;
+	return p;
+}
+
+/* Free the lazy buffers and descriptors; safe on a zeroed struct. */
+static void lz_free(struct perf_lazy *z)
+{
+	struct perf_gemm *one[] = {&z->base1, &z->gram1, &z->dw1, &z->fc2b, &z->dx2b};
+
+	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
+		perf_gemm_destroy(one[i]);
+	for (int i = 0; i < PERF_LAZY_MAXSTEPS; i++)
+		perf_gemm_destroy(&z->corr1[i]);
+	for (int i = 0; i < PERF_PMAX; i++) {
+		perf_gemm_destroy(&z->gram2[i]);
+		perf_gemm_destroy(&z->corr2[i]);
+		perf_gemm_destroy(&z->corrdx[i]);
+	}
+	for (int i = 0; i <= PERF_PMAX; i++)
+		perf_gemm_destroy(&z->dw2[i]);
+	void *all[] = {z->p1, z->g1, z->dh1, z->zb, z->base, z->gram, z->part};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		cudaFree(all[i]);
+	memset(z, 0, sizeof(*z));
+}
+
+/* Zeroed device buffers of the lazy graph. */
+static aisp_err lz_alloc(struct perf_opt *o)
+{
+	const struct perf_shape *s = &o->d.sh;
+	struct perf_lazy *z = &o->lz;
+	size_t H = s->hidden, B = s->group, S = s->samples, part = 0;
+
+	for (int j = 1; j < PERF_PMAX; j++) {
+		z->split[j] = lz_parts(s->hidden, j);
+		size_t n = (size_t)z->split[j] * j * B * B;
+		part = n > part ? n : part;
+	}
+	struct {
+		void **p;
+		size_t bytes;
+	} b[] = {
+		{(void **)&z->p1, S * H * 2}, {(void **)&z->g1, S * S * 2},
+		{(void **)&z->dh1, S * H * 2}, {(void **)&z->zb, B * B * 2},
+		{(void **)&z->base, B * H * 2}, {(void **)&z->gram, (PERF_PMAX - 1) * B * B * 2},
+		{(void **)&z->part, part * 4},
+	};
+	aisp_err rc = AISP_OK;
+
+	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]) && rc == AISP_OK; i++) {
+		rc = perf_cu(cudaMalloc(b[i].p, b[i].bytes));
+		if (rc == AISP_OK)
+			rc = perf_cu(cudaMemsetAsync(*b[i].p, 0, b[i].bytes, o->d.stream));
+	}
+	return rc;
+}
+
+/* Descriptors of the lazy graph's W1 GEMMs (whole iteration, corrections). */
+static aisp_err lz_init_w1(struct perf_opt *o, uint32_t al)
+{
+	const struct perf_shape *s = &o->d.sh;
+	struct perf_lazy *z = &o->lz;
+	int B = s->group, H = s->hidden, I = s->input, S = s->samples;
+	int aux_ld = (H + 127) / 128 * 128, steps = s->microbatches / s->accum;
+	cublasOperation_t T = CUBLAS_OP_T, N = CUBLAS_OP_N;
+	cudaDataType_t h = CUDA_R_16F;
+	cublasLtEpilogue_t none = CUBLASLT_EPILOGUE_DEFAULT;
+	const struct perf_gemm_cfg base1 = {T, N, H, S, I, h, h, h, I, I, H, none, NULL, NULL, 0,
+					    al, 0, 0, 0, 0};
+	const struct perf_gemm_cfg gram1 = {T, N, S, S, I, h, h, h, I, I, S, none, NULL, NULL, 0,
+					    al, 0, 0, 0, 0};
+	const struct perf_gemm_cfg dw1 = {N, T, I, H, S, h, h, h, I, H, I, none, NULL, NULL, 0,
+					  al, 0, 0, 0, 0};
+	aisp_err rc;
+
+	rc = perf_gemm_init(&z->base1, o->lt, &base1, PERF_WORKSPACE);
+	if (rc == AISP_OK)
+		rc = perf_gemm_init(&z->gram1, o->lt, &gram1, PERF_WORKSPACE);
+	if (rc == AISP_OK)
+		rc = perf_gemm_init(&z->dw1, o->lt, &dw1, PERF_WORKSPACE);
+	for (int g = 0; g < steps && rc == AISP_OK; g++) {
+		/* step 0 has no correction: k = B against the zero block */
+		const struct perf_gemm_cfg c = {N, N, H, B, g ? g * B : B, h, h, h, H,
+						g ? S : B, H, CUBLASLT_EPILOGUE_RELU_AUX_BIAS,
+						o->b1h, o->mask1, aux_ld, al, 0, 0, 0, 0};
+		rc = perf_gemm_init(&z->corr1[g], o->lt, &c, PERF_WORKSPACE);
+	}
+	return rc;
+}
+
+/* Descriptors of the lazy graph's W2 GEMMs for every period up to PERF_PMAX. */
+static aisp_err lz_init_w2(struct perf_opt *o, uint32_t al)
+{
+	const struct perf_shape *s = &o->d.sh;
+	struct perf_lazy *z = &o->lz;
+	int B = s->group, H = s->hidden, aux_ld = (H + 127) / 128 * 128;
+	cublasOperation_t T = CUBLAS_OP_T, N = CUBLAS_OP_N;
+	cudaDataType_t h = CUDA_R_16F, f = CUDA_R_32F;
+	cublasLtEpilogue_t none = CUBLASLT_EPILOGUE_DEFAULT;
+	const struct perf_gemm_cfg fc2b = {T, N, H, B, H, h, h, h, H, H, H, none, NULL, NULL, 0,
+					   al, 0, 0, 0, 0};
+	const struct perf_gemm_cfg dx2b = {N, N, H, B, H, h, h, h, H, H, H, none, NULL, NULL, 0,
+					   al, 0, 0, 0, 0};
+	aisp_err rc;
+
+	rc = perf_gemm_init(&z->fc2b, o->lt, &fc2b, PERF_WORKSPACE);
+	if (rc == AISP_OK)
+		rc = perf_gemm_init(&z->dx2b, o->lt, &dx2b, PERF_WORKSPACE);
+	for (int j = 1; j < PERF_PMAX && rc == AISP_OK; j++) {
+		int kc = H / z->split[j];
+		const struct perf_gemm_cfg gram = {T, N, j * B, B, kc, h, h, f, H, H, j * B, none,
+						   NULL, NULL, 0, al, z->split[j], kc, kc,
+						   (int64_t)j * B * B};
+		const struct perf_gemm_cfg c2 = {N, N, H, B, j * B, h, h, h, H, j * B, H,
+						 CUBLASLT_EPILOGUE_RELU_AUX_BIAS, o->b2h, o->mask2,
+						 aux_ld, al, 0, 0, 0, 0};
+		const struct perf_gemm_cfg cx = {N, N, H, B, j * B, h, h, h, H, j * B, H,
+						 CUBLASLT_EPILOGUE_DRELU, NULL, o->mask1, aux_ld, al,
+						 0, 0, 0, 0};
+		rc = perf_gemm_init(&z->gram2[j], o->lt, &gram, PERF_WORKSPACE);
+		if (rc == AISP_OK)
+			rc = perf_gemm_init(&z->corr2[j], o->lt, &c2, PERF_WORKSPACE);
+		if (rc == AISP_OK)
+			rc = perf_gemm_init(&z->corrdx[j], o->lt, &cx, PERF_WORKSPACE);
+	}
+	for (int n = 1; n <= PERF_PMAX && rc == AISP_OK; n++) {
+		const struct perf_gemm_cfg dw = {N, T, H, H, n * B, h, h, h, H, H, H, none, NULL,
+						 NULL, 0, al, 0, 0, 0, 0};
+		rc = perf_gemm_init(&z->dw2[n], o->lt, &dw, PERF_WORKSPACE);
+	}
+	return rc;
+}
+
+/*
+ * Build the lazy graph's buffers and GEMMs when the shape allows (ReLU-mask
+ * epilogues present, few enough steps and samples, aligned slots); otherwise, or when
+ * cuBLASLt has no algo for one of them, or memory is short, leave z->ok 0:
+ * the v3 graph runs. Always AISP_OK; a broken device fails the next step.
+ */
+static aisp_err lz_init(struct perf_opt *o)
+{
+	const struct perf_shape *s = &o->d.sh;
+	size_t B = s->group, H = s->hidden;
+	int steps = s->microbatches / s->accum;
+	/* every slot, block and split part it points into starts 256-byte aligned */
+	int aligned = (B * H * 2) % 256 == 0 && (B * s->samples * 2) % 256 == 0 &&
+		      (B * B * 4) % 256 == 0;
+	uint32_t al = 256;
+	aisp_err rc;
+
+	memset(&o->lz, 0, sizeof(o->lz));
+	const char *why = "shape (fallback epilogues, steps, samples or alignment)";
+	if (o->fallback || !aligned || steps > PERF_LAZY_MAXSTEPS ||
+	    s->samples > PERF_LAZY_MAXS) {
+		o->lz.why = why;
+		return AISP_OK;
+	}
+	rc = lz_alloc(o);
+	why = "buffers";
+	if (rc == AISP_OK) {
+		why = "W1 GEMMs";
+		rc = lz_init_w1(o, al);
+	}
+	if (rc == AISP_OK) {
+		why = "W2 GEMMs";
+		rc = lz_init_w2(o, al);
+	}
+	if (rc == AISP_OK) {
+		why = "sync";
+		rc = perf_cu(cudaStreamSynchronize(o->d.stream));
+	}
+	if (rc != AISP_OK) { /* no memory or no algo for one of them: the v3 graph */
+		cudaStreamSynchronize(o->d.stream);
+		lz_free(&o->lz);
+		o->lz.why = why;
+		cudaGetLastError();
+		return AISP_OK;
+	}
+	o->lz.ok = 1;
+	o->lz.period = PERF_PERIOD_DEFAULT;
+	return AISP_OK;
+}
+
+/* D = alpha*op(A)op(B) + beta*C with gemm g on st (st's workspace). */
+static aisp_err lz_gemm(struct perf_opt *o, const struct perf_gemm *g, const void *a,
+			const void *b, const void *c, void *d, float alpha, float beta,
+			cudaStream_t st)
+{
+	return perf_gemm_run(g, o->lt, a, b, c, d, alpha, beta, opt_workspace(o, st),
+			     PERF_WORKSPACE, st);
+}
+
+/* lz.gram = prev^T cur for the j steps of prev (H x jB) against cur (H x B):
+ * a strided batch over split-K parts, then their fixed-order sum. */
+static aisp_err lz_gram(struct perf_opt *o, int j, const __half *prev, const __half *cur,
+			cudaStream_t st)
+{
+	struct perf_lazy *z = &o->lz;
+	size_t n = (size_t)j * o->d.sh.group * o->d.sh.group;
+	aisp_err rc;
+
+	rc = lz_gemm(o, &z->gram2[j], prev, cur, z->part, z->part, 1.0f, 0.0f, st);
+	return rc == AISP_OK ? perf_k_split_sum(z->part, z->split[j], n, 1.0f, z->gram, st) : rc;
+}
+
+/* Make `to` wait for what `from` enqueued so far (event ev); nothing when the same. */
+static aisp_err lz_order(struct perf_opt *o, cudaStream_t from, cudaStream_t to, int ev)
+{
+	aisp_err rc;
+
+	if (from == to)
+		return AISP_OK;
+	rc = perf_cu(cudaEventRecord(o->ev[ev], from));
+	return rc == AISP_OK ? perf_cu(cudaStreamWaitEvent(to, o->ev[ev], 0)) : rc;
+}
+
+/* Layer 1 forward of step g: h1 = relu(x_g W1^T + a D_<g X_<g^T x_g + b1). */
+static aisp_err lz_fc1(struct perf_opt *o, int g, __half *h1)
+{
+	const struct perf_shape *s = &o->d.sh;
+	struct perf_lazy *z = &o->lz;
+	size_t B = s->group, BH = B * s->hidden;
+	float a = (float)(-s->lr / s->group);
+
+	return lz_gemm(o, &z->corr1[g], z->dh1, g ? z->g1 + g * B * s->samples : z->zb,
+		       z->p1 + g * BH, h1, a, 1.0f, o->cap);
+}
+
+/* Layer 2 forward of the step at j in its period: h2 = relu(W2 h1 + b2), W2
+ * the stored one plus the period's earlier steps (h1p: their h1 slots). */
+static aisp_err lz_fc2(struct perf_opt *o, int j, const __half *h1p, const __half *h1)
+{
+	struct perf_lazy *z = &o->lz;
+	float a = (float)(-o->d.sh.lr / o->d.sh.group);
+	aisp_err rc;
+
+	if (j == 0)
+		return lz_gemm(o, &o->fc2, o->w2, h1, o->h2, o->h2, 1.0f, 0.0f, o->cap);
+	rc = lz_gemm(o, &z->fc2b, o->w2, h1, z->base, z->base, 1.0f, 0.0f, o->cap);
+	if (rc == AISP_OK)
+		rc = lz_gram(o, j, h1p, h1, o->cap);
+	if (rc == AISP_OK)
+		rc = lz_gemm(o, &z->corr2[j], o->dh2, z->gram, z->base, o->h2, a, 1.0f, o->cap);
+	return rc;
+}
+
+/* Layer 1 input gradient of the step at j: dh1 = drelu(W2^T e), W2 as in lz_fc2. */
+static aisp_err lz_dx2(struct perf_opt *o, int j, const __half *h1p, const __half *e,
+		       __half *dh1)
+{
+	struct perf_lazy *z = &o->lz;
+	float a = (float)(-o->d.sh.lr / o->d.sh.group);
+	aisp_err rc;
+
+	if (j == 0)
+		return lz_gemm(o, &o->dx2, o->w2, e, dh1, dh1, 1.0f, 0.0f, o->cap);
+	rc = lz_gemm(o, &z->dx2b, o->w2, e, z->base, z->base, 1.0f, 0.0f, o->cap);
+	if (rc == AISP_OK)
+		rc = lz_gram(o, j, o->dh2, e, o->cap);
+	if (rc == AISP_OK)
+		rc = lz_gemm(o, &z->corrdx[j], h1p, z->gram, z->base, dh1, a, 1.0f, o->cap);
+	return rc;
+}
+
+/* dx3 of step g into e (main stream), with the small ops that follow the loss
+ * (W3, b3 updates) and dx3 (W3 cast, b2 update) on side. */
+static aisp_err lz_dx3(struct perf_opt *o, int g, const __half *e, cudaStream_t side)
+{
+	const struct perf_shape *s = &o->d.sh;
+	float a = (float)(-s->lr / s->group);
+	aisp_err rc;
+
+	rc = lz_order(o, o->cap, side, OP_XENT);
+	if (rc == AISP_OK)
+		rc = opt_op(o, OP_DW3, g, side);
+	if (rc == AISP_OK)
+		rc = opt_op(o, OP_DB3, g, side);
+	if (rc == AISP_OK)
+		rc = lz_gemm(o, &o->dx3, o->w3, o->dz, e, (void *)e, 1.0f, 0.0f, o->cap);
+	if (rc == AISP_OK)
+		rc = lz_order(o, o->cap, side, OP_DX3);
+	if (rc == AISP_OK)
+		rc = opt_op(o, OP_CAST3, g, side);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_grad_f16(e, s->hidden, s->hidden, s->group, a, 1.0f, o->b2m,
+					  o->b2h, side);
+	return rc;
+}
+
+/*
+ * Enqueue step g of the lazy graph. Main stream: fc1 (with its correction),
+ * fc2, fc3, loss, dx3, dx2; side (branches >= 1): W3, b3, cast, b2, b1,
+ * joined at the step's end; side2 (branches >= 2; 3: low priority): the W2
+ * update at a period's end, after the dx2 that reads the old W2, joined
+ * before the next period's fc2. h1 has two halves of `period` slots: the
+ * next period writes the other half while the update reads this one.
+ */
+static aisp_err lz_capture_step(struct perf_opt *o, int g)
+{
+	const struct perf_shape *s = &o->d.sh;
+	struct perf_lazy *z = &o->lz;
+	size_t BH = (size_t)s->group * s->hidden;
+	int P = z->period, j = g % P, steps = s->microbatches / s->accum;
+	float a = (float)(-s->lr / s->group);
+	__half *h1p = o->h1 + (size_t)((g / P) % 2) * P * BH;
+	__half *h1 = h1p + j * BH, *e = o->dh2 + j * BH, *dh1 = z->dh1 + g * BH;
+	cudaStream_t m = o->cap, side = o->branches ? o->side : m;
+	cudaStream_t s2 = o->branches >= 2 ? (o->branches == 3 ? o->side2lo : o->side2) : m;
+	aisp_err rc;
+
+	rc = lz_fc1(o, g, h1);
+	if (rc == AISP_OK && j == 0 && g > 0 && s2 != m)
+		rc = perf_cu(cudaStreamWaitEvent(m, o->ev[OPT_EV_DW2], 0));
+	if (rc == AISP_OK)
+		rc = lz_fc2(o, j, h1p, h1);
+	if (rc == AISP_OK)
+		rc = opt_op(o, OP_FC3, g, m);
+	if (rc == AISP_OK)
+		rc = opt_op(o, OP_XENT, g, m);
+	if (rc == AISP_OK)
+		rc = lz_dx3(o, g, e, side);
+	if (rc == AISP_OK)
+		rc = lz_dx2(o, j, h1p, e, dh1);
+	if (rc == AISP_OK)
+		rc = lz_order(o, m, side, OP_DX2);
+	if (rc == AISP_OK)
+		rc = perf_k_bias_grad_f16(dh1, s->hidden, s->hidden, s->group, a, 1.0f, o->b1m,
+					  o->b1h, side);
+	if (rc == AISP_OK && (j == P - 1 || g == steps - 1)) {
+		rc = lz_order(o, m, s2, OP_DW2);
+		if (rc == AISP_OK)
+			rc = lz_gemm(o, &z->dw2[j + 1], h1p, o->dh2, o->w2, o->w2, a, 1.0f, s2);
+		if (rc == AISP_OK && s2 != m)
+			rc = perf_cu(cudaEventRecord(o->ev[OPT_EV_DW2], s2));
+	}
+	return rc == AISP_OK ? lz_order(o, side, m, OPT_EV_SIDE) : rc;
+}
+
+/* Enqueue one lazy iteration: x W1^T and X X^T for all samples, every step,
+ * then the one W1 update (K = samples) and the join of the last W2 update. */
+static aisp_err lz_capture_iter(struct perf_opt *o)
+{
+	const struct perf_shape *s = &o->d.sh;
+	struct perf_lazy *z = &o->lz;
+	float a = (float)(-s->lr / s->group);
+	cudaStream_t m = o->cap;
+	aisp_err rc;
+
+	rc = lz_gemm(o, &z->base1, o->w1, o->xh, z->p1, z->p1, 1.0f, 0.0f, m);
+	if (rc == AISP_OK)
+		rc = lz_gemm(o, &z->gram1, o->xh, o->xh, z->g1, z->g1, 1.0f, 0.0f, m);
+	for (int g = 0; g < s->microbatches / s->accum && rc == AISP_OK; g++)
+		rc = lz_capture_step(o, g);
+	if (rc == AISP_OK)
+		rc = lz_gemm(o, &z->dw1, o->xh, z->dh1, o->w1, o->w1, a, 1.0f, m);
+	if (rc == AISP_OK && o->branches >= 2)
+		rc = perf_cu(cudaStreamWaitEvent(m, o->ev[OPT_EV_DW2], 0));
+	return rc;
+}
+
+/* Capture one iteration (every group's step; the lazy graph when lz.period)
+ * into o->exec, replacing any. */
 static aisp_err opt_capture(struct perf_opt *o)
 {
 	aisp_err rc, rc2;
@@ -763,9 +1174,12 @@ static aisp_err opt_capture(struct perf_opt *o)
 	rc = perf_cu(cudaStreamBeginCapture(o->cap, cudaStreamCaptureModeThreadLocal));
 	if (rc != AISP_OK)
 		return rc;
-	for (int g = 0; g < o->d.sh.microbatches / o->d.sh.accum && rc == AISP_OK; g++)
+	if (o->lz.period)
+		rc = lz_capture_iter(o);
+	for (int g = 0; !o->lz.period && g < o->d.sh.microbatches / o->d.sh.accum &&
+			rc == AISP_OK; g++)
 		rc = opt_capture_step(o, g);
-	if (rc == AISP_OK && o->branches >= 2)
+	if (rc == AISP_OK && !o->lz.period && o->branches >= 2)
 		rc = perf_cu(cudaStreamWaitEvent(o->cap, o->ev[OPT_EV_DW2], 0));
 	rc2 = perf_cu(cudaStreamEndCapture(o->cap, &o->graph));
 	if (rc == AISP_OK)
@@ -818,6 +1232,8 @@ static aisp_err opt_setup(const struct aisp_ctx *ctx, const struct aisp_params *
 		rc = opt_reset(o, o->d.stream);
 	if (rc == AISP_OK && opt_gemms_init(o, 0) != AISP_OK)
 		rc = opt_gemms_init(o, 1);
+	if (rc == AISP_OK)
+		rc = lz_init(o);
 	if (rc == AISP_OK)
 		rc = perf_cu(cudaStreamSynchronize(o->d.stream));
 	o->branches = 2;
@@ -1381,5 +1797,39 @@ extern "C" aisp_err perf_cuda_autotune(void *state, int reps, char *buf, size_t 
 		rc = opt_reset(o, o->d.stream);
 	if (rc == AISP_OK)
 		rc = perf_cu(cudaStreamSynchronize(o->d.stream));
+	return rc == AISP_OK ? opt_capture(o) : rc;
+}
+
+/* Test hook: the W2 update period of the fused graph (0: the v3 graph), or -1
+ * for the baseline; *lazy_ok: whether the lazy graph could be built. */
+extern "C" int perf_cuda_period(void *state, int *lazy_ok)
+{
+	struct perf_data *d = (struct perf_data *)state;
+	struct perf_opt *o = (struct perf_opt *)state;
+
+	*lazy_ok = d->fused ? o->lz.ok : 0;
+	return d->fused ? o->lz.period : -1;
+}
+
+/* Test hook: why the lazy graph was not built ("" when it was). */
+extern "C" const char *perf_cuda_lazy_why(void *state)
+{
+	struct perf_data *d = (struct perf_data *)state;
+	struct perf_opt *o = (struct perf_opt *)state;
+
+	return d->fused && o->lz.why ? o->lz.why : "";
+}
+
+/* Test hook: recapture the fused graph with W2 update period p (1..PERF_PMAX,
+ * lazy W1) or 0 (the v3 graph); EINPUT when the lazy graph is not built. */
+extern "C" aisp_err perf_cuda_set_period(void *state, int p)
+{
+	struct perf_opt *o = (struct perf_opt *)state;
+	aisp_err rc;
+
+	if (!o->d.fused || p < 0 || p > PERF_PMAX || (p && !o->lz.ok))
+		return AISP_EINPUT;
+	rc = perf_cu(cudaStreamSynchronize(o->d.stream));
+	o->lz.period = p;
 	return rc == AISP_OK ? opt_capture(o) : rc;
 }

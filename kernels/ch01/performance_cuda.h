@@ -72,6 +72,10 @@ aisp_err perf_k_sgd(float *w, const float *g, float lr, size_t n, cudaStream_t s
 /* Element casts over n elements. */
 aisp_err perf_k_f32_to_f16(__half *dst, const float *src, size_t n, cudaStream_t s);
 aisp_err perf_k_f16_to_f32(float *dst, const __half *src, size_t n, cudaStream_t s);
+/* Deterministic split-K reduction: out[i] = (half)(scale * sum over s < splits of
+ * part[s*n + i]), the splits added in order. */
+aisp_err perf_k_split_sum(const float *part, int splits, size_t n, float scale, __half *out,
+			  cudaStream_t s);
 
 /* ---- cuBLASLt GEMM (performance_lt.cu) ---- */
 
@@ -86,6 +90,8 @@ struct perf_gemm_cfg {
 	void *aux;         /* ReLU bit mask for *_AUX / DRELU */
 	int aux_ld;        /* in bits, multiple of 128 */
 	uint32_t align_ab; /* alignment of A and B pointers in bytes; 0: 256 */
+	int batch;         /* > 1: strided batch of GEMMs (offsets below, in elements) */
+	int64_t stride_a, stride_b, stride_c;
 };
 
 struct perf_gemm {

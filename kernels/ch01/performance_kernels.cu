@@ -236,3 +236,24 @@ aisp_err perf_k_f16_to_f32(float *dst, const __half *src, size_t n, cudaStream_t
 	perf_f16_to_f32_kernel<<<perf_blocks(n), PERF_THREADS, 0, s>>>(dst, src, n);
 	return perf_launched();
 }
+
+/* out[i] = (half)(scale * sum_s part[s*n + i]), splits added in order. */
+__global__ void perf_split_sum_kernel(const float *part, int splits, size_t n, float scale,
+				      __half *out)
+{
+	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+	     i += (size_t)gridDim.x * blockDim.x) {
+		float acc = 0.0f;
+		for (int s = 0; s < splits; s++)
+			acc += part[(size_t)s * n + i];
+		out[i] = __float2half_rn(scale * acc);
+	}
+}
+
+aisp_err perf_k_split_sum(const float *part, int splits, size_t n, float scale, __half *out,
+			  cudaStream_t s)
+{
+	perf_split_sum_kernel<<<perf_blocks(n), PERF_THREADS, 0, s>>>(part, splits, n, scale,
+								      out);
+	return perf_launched();
+}

@@ -11,7 +11,10 @@
  * losses (the FP16 curve must follow the FP32 one and fall). --profile REPS
  * times each op of one fused step and every heuristic algo of its GEMMs; --ab 1
  * also times the fused graph with branch levels 0, 1 and 3 (default 2); --tune REPS picks the
- * fastest heuristic algo per GEMM and times again. Exit status 0
+ * fastest heuristic algo per GEMM and times again. --period P recaptures the
+ * fused graph with W2 update period P (0: the v3 graph, every weight every
+ * step; 1..8: lazy W1, see performance.cu) before verify and timing;
+ * --ab-period 1 times and verifies periods 0 1 2 4 8 after the rest. Exit status 0
  * when every check passed, 1 otherwise, 2 on bad usage.
  */
 #include <cublas_v2.h>
@@ -30,10 +33,13 @@ int perf_cuda_fallback(void *state);
 aisp_err perf_cuda_profile(void *state, int reps, char *buf, size_t cap);
 aisp_err perf_cuda_set_branches(void *state, int on);
 aisp_err perf_cuda_autotune(void *state, int reps, char *buf, size_t cap);
+int perf_cuda_period(void *state, int *lazy_ok);
+aisp_err perf_cuda_set_period(void *state, int p);
+const char *perf_cuda_lazy_why(void *state);
 }
 
 struct opts {
-	int iters, warmup, verify, curve, profile, ab, tune;
+	int iters, warmup, verify, curve, profile, ab, tune, period, ab_period;
 	const char *variant;
 	uint64_t seed;
 	double curve_tol;
@@ -68,6 +74,10 @@ static int parse(int argc, char **argv, struct opts *o, struct aisp_params *p)
 			o->tune = atoi(v);
 		else if (!strcmp(k, "ab"))
 			o->ab = atoi(v);
+		else if (!strcmp(k, "period"))
+			o->period = atoi(v);
+		else if (!strcmp(k, "ab-period"))
+			o->ab_period = atoi(v);
 		else if (!strcmp(k, "profile"))
 			o->profile = atoi(v);
 		else if (!strcmp(k, "curve"))
@@ -136,6 +146,19 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 		       cudaGetErrorString(cudaGetLastError()));
 		return 1;
 	}
+	if (o->period >= 0 && strstr(v->name, "optimized") &&
+	    perf_cuda_set_period(st, o->period) != AISP_OK) {
+		printf("%-24s period %d: not available\n", v->name, o->period);
+		bad = 1;
+	}
+	if (strstr(v->name, "optimized")) {
+		int ok = 0, per = perf_cuda_period(st, &ok);
+		printf("%-24s graph: %s (lazy graph %s%s)\n", v->name,
+		       per ? "lazy W1, W2 every P steps" : "v3, every weight every step",
+		       ok ? "built" : "NOT built: ", perf_cuda_lazy_why(st));
+		if (per)
+			printf("%-24s W2 update period P = %d\n", v->name, per);
+	}
 	if (o->verify) {
 		memset(&chk, 0, sizeof(chk));
 		rc = v->verify(st, &chk);
@@ -181,6 +204,24 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 		}
 		bad |= perf_cuda_set_branches(st, 2) != AISP_OK;
 	}
+	if (o->ab_period && strstr(v->name, "optimized") && !bad) {
+		static const int per[] = {0, 1, 2, 4, 8};
+		int built = 0, keep = perf_cuda_period(st, &built);
+		for (size_t i = 0; i < sizeof(per) / sizeof(per[0]) && !bad; i++) {
+			double m2 = NAN;
+			bad |= perf_cuda_set_period(st, per[i]) != AISP_OK ||
+			       time_variant(v, st, (cudaStream_t)ctx->stream, o, &m2, &lo, &hi);
+			printf("%-24s median %9.3f ms  min %9.3f  max %9.3f  (W2 period %d%s)\n",
+			       v->name, m2, lo, hi, per[i], per[i] ? "" : ": v3 graph");
+			if (o->verify && !bad) {
+				memset(&chk, 0, sizeof(chk));
+				bad |= v->verify(st, &chk) != AISP_OK || !chk.passed;
+				printf("%-24s verify (W2 period %d) %s: %s\n", v->name, per[i],
+				       chk.passed ? "PASS" : "FAIL", chk.message);
+			}
+		}
+		bad |= perf_cuda_set_period(st, keep) != AISP_OK;
+	}
 	if (o->tune > 0 && strstr(v->name, "optimized") && !bad) {
 		static char rep[4096];
 		double m2 = NAN;
@@ -216,6 +257,8 @@ static int loss_curve(const struct aisp_ctx *ctx, const struct aisp_params *p,
 		const struct aisp_variant *v = &t->variants[k];
 		void *st = NULL;
 		bad |= v->setup(ctx, p, &st) != AISP_OK;
+		if (!bad && k == 1 && o->period >= 0)
+			bad |= perf_cuda_set_period(st, o->period) != AISP_OK;
 		for (int it = 0; it < o->curve && !bad; it++)
 			bad |= v->run(st) != AISP_OK ||
 			       perf_cuda_step_losses(st, l[k] + (size_t)it * steps) != AISP_OK;
@@ -244,7 +287,7 @@ static int loss_curve(const struct aisp_ctx *ctx, const struct aisp_params *p,
 int main(int argc, char **argv)
 {
 	const struct aisp_target *t = &ch01_performance_cuda;
-	struct opts o = {20, 3, 1, 0, 0, 0, 0, "all", 42, 1e-2};
+	struct opts o = {20, 3, 1, 0, 0, 0, 0, -1, 0, "all", 42, 1e-2};
 	struct aisp_params p;
 	struct aisp_ctx ctx;
 	aisp_error err;
