@@ -10,7 +10,8 @@
 # with tests/tools/make_rank_files.py; the rest are byte copies with a unique
 # GPU UUID and node name patched in (same length), which h5py would take
 # ~0.1 s per file to write. With mpirun found, also `mpirun -np 2 aisp gather`
-# (files split over 2 ranks; max RSS is then the largest process's).
+# (files split over 2 ranks; max RSS is then the largest process's), and
+# compare and report over the same files against the gathered expectations.
 # Env: AISP (binary), PY (/usr/bin/python3), TMPDIR.
 set -eu
 AISP=${AISP:-$(pwd)/aisp}
@@ -47,8 +48,10 @@ PYEOF
 }
 measure() { # measure DIR LABEL [OPTS]: one line "label | wall s | max RSS MiB"
 	d=$1 label=$2; shift 2
-	/usr/bin/time -v $LAUNCH "$AISP" gather "$d"/r* --out "$W/out" "$@" >"$W/gather.out" 2>"$W/time.txt" ||
-		{ echo "gather failed:"; tail -5 "$W/gather.out" "$W/time.txt"; exit 1; }
+	rc=0
+	/usr/bin/time -v $LAUNCH "$AISP" ${CMD:-gather} "$d"/r* ${CMD_ARGS:---out $W/out} "$@" \
+		>"$W/gather.out" 2>"$W/time.txt" || rc=$?
+	case $rc in 0 | 1) ;; *) echo "${CMD:-gather} failed:"; tail -5 "$W/gather.out" "$W/time.txt"; exit 1 ;; esac
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$W/time.txt")
 	rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2 / 1024}' "$W/time.txt")
 	echo "| $label | $wall | $rss |"
@@ -61,6 +64,10 @@ for n in "$@"; do
 	table="$table
 $(LAUNCH= measure "$W/files" "$n, guarded (default)")
 $(LAUNCH= measure "$W/files" "$n, --no-guard" --no-guard)"
+	E=$W/out/expectations_2x_test_gpu.json
+	table="$table
+$(LAUNCH= CMD=compare CMD_ARGS="--expectations $E" measure "$W/files" "$n, compare")
+$(LAUNCH= CMD=report CMD_ARGS="--expectations $E -o $W/report.html" measure "$W/files" "$n, report -o .html")"
 	if command -v mpirun >/dev/null 2>&1; then
 		table="$table
 $(LAUNCH="mpirun --allow-run-as-root --oversubscribe -np 2" measure "$W/files" "$n, mpirun -np 2, guarded")"
