@@ -7,7 +7,8 @@
 # dir, then: a baseline refresh over 3 nodes x 2 ranks (srun --mpi=pmix) and
 # its gather; a qualification array pinned one element per node, node3 failing
 # on purpose and node2 measuring slow, compared against that baseline, its
-# gather draining both; SIGTERM to a run under mpirun (rank files interrupted);
+# gather draining both; the time limit's early SIGTERM under srun and SIGTERM
+# by hand under mpirun (rank files interrupted);
 # a requeued run resuming its directory; the health check passing and draining. Stops every daemon it started.
 # One line per check; exit 0 pass, 1 fail, 77 skip (packages missing and not
 # installable). AISP_SLURM_KEEP=1 keeps the temp dir.
@@ -227,7 +228,18 @@ sh slurm/aisp-gather.sbatch --aisp "$AISP" --out "$DIR/gather-again" --nodes "no
 expect_line "gather: a node without a run directory is on the drain list" \
 	"$(cat "$DIR/gather-again/drain-list.txt" 2>&1)" "^node9 aisp: no run directory"
 
-# ---- 4. SIGTERM before the time limit, under mpirun: rank files interrupted
+# ---- 4a. the time limit, under srun: with --time 1 the early SIGTERM the
+# script asks for (--signal=B:TERM@120) is due at once, so Slurm sends it at
+# its next time check (within about 30 s); checked after sections 4b to 6.
+out=$(slurm/submit refresh --parsable --partition test --nodes 3 --gpus-per-node 0 \
+	--tasks-per-node 2 --time 1 --targets ch01:gemm --results "$RES" \
+	-- --backend host --iterations 100000 --warmup 1 --timeout 60)
+result $? "time limit: run submitted with --time 1 ($out)"
+LIMIT_RUN=$(echo "$out" | awk '{print $1}')
+LIMIT_GATHER=$(echo "$out" | awk '{print $2}')
+LIMIT_T0=$(date +%s)
+
+# ---- 4b. SIGTERM by hand under mpirun: rank files interrupted
 # shellcheck disable=SC2086
 out=$(slurm/submit refresh --parsable --partition test --nodes 'node[1-2]' --gpus-per-node 0 \
 	--tasks-per-node 1 --time 5 --launcher mpirun --targets ch01:gemm --results "$RES" \
@@ -294,6 +306,19 @@ SLURMD_NODENAME=node1 AISP_HEALTH_DIR=$DIR/health AISP_HEALTH_RANKS=1 \
 expect "healthcheck: fails on a bad node (exit 1)" "$?" 1
 expect_line "healthcheck: bad node drained with an aisp reason" \
 	"$(sinfo -h -N -n node1 -o '%T %E')" "^drain.* aisp health: "
+
+# ---- 4a (end). the time-limit run
+left=$((LIMIT_T0 + 120 - $(date +%s)))
+[ "$left" -gt 5 ] || left=5
+wait_jobs "$left" "$LIMIT_RUN,$LIMIT_GATHER"
+result $? "time limit: run $LIMIT_RUN and gather $LIMIT_GATHER ended within 120 s"
+expect_line "time limit: run ended before its 1-minute limit (the early SIGTERM, not the kill)" \
+	"$(scontrol show job -o "$LIMIT_RUN" | grep -o 'RunTime=[0-9:]*')" "RunTime=00:00:[0-5][0-9]"
+expect "time limit: every rank exited 3 (interrupted), none killed; slurm-status signal=TERM" \
+	"$(grep -E '^(signal|exit)=' "$RES/run-$LIMIT_RUN/slurm-status" 2>&1 | xargs)" "signal=TERM exit=3"
+expect "time limit: 6 rank files closed with status interrupted (srun --mpi=pmix)" \
+	"$(rank_nodes "$RES/run-$LIMIT_RUN" | sort | uniq -c | xargs)" \
+	"2 node1 interrupted 2 node2 interrupted 2 node3 interrupted"
 
 # ---- 7. stop: every daemon started is gone
 pids=$(awk '{print $2}' "$DIR/cluster/pids" 2>/dev/null)
