@@ -149,11 +149,6 @@ for f in sorted(glob.glob(sys.argv[1] + "/rank-*.h5")):
 EOF
 }
 
-# True when node $1's state (sinfo) contains $2 (drain, idle ...).
-node_state_has() {
-	sinfo -h -N -n "$1" -o %T | grep -q "$2"
-}
-
 # ---- 0. the scripts themselves
 if command -v shellcheck >/dev/null 2>&1; then
 	check "shellcheck slurm/ and tests/slurm/" shellcheck slurm/submit slurm/*.sbatch \
@@ -299,13 +294,20 @@ expect "requeue: gather COMPLETED, exit 0" "$(job_states "$GATHER" | cut -d' ' -
 SLURMD_NODENAME=node1 AISP_HEALTH_DIR=$DIR/health AISP_HEALTH_RANKS=1 \
 	AISP_HEALTH_ARGS="$BENCH" slurm/aisp-healthcheck >"$DIR/health.out" 2>&1
 expect "healthcheck: passes on a good node (exit 0)" "$?" 0
-check "healthcheck: good node stays idle" node_state_has node1 idle
+expect "healthcheck: good node not drained" "$(sinfo -h -N -n node1 -o %T | grep -c drain)" 0
 SLURMD_NODENAME=node1 AISP_HEALTH_DIR=$DIR/health AISP_HEALTH_RANKS=1 \
 	AISP_HEALTH_ARGS="$BENCH" AISP_TEST_FAIL_NODE=node1 AISP=$ROOT/tests/slurm/fault-aisp.sh \
 	slurm/aisp-healthcheck >>"$DIR/health.out" 2>&1
 expect "healthcheck: fails on a bad node (exit 1)" "$?" 1
 expect_line "healthcheck: bad node drained with an aisp reason" \
 	"$(sinfo -h -N -n node1 -o '%T %E')" "^drain.* aisp health: "
+scontrol update nodename=node1 state=resume >/dev/null 2>&1
+SLURMD_NODENAME=node1 AISP_HEALTH_DIR=$DIR/health AISP_HEALTH_RANKS=1 AISP_HEALTH_ARGS="$BENCH" \
+	AISP_HEALTH_TIME_LIMIT=2 AISP_TEST_SLOW_FIRST=1 AISP=$ROOT/tests/slurm/fault-aisp.sh \
+	slurm/aisp-healthcheck >>"$DIR/health.out" 2>&1
+expect "healthcheck: a check past its time limit fails (exit 1)" "$?" 1
+expect_line "healthcheck: ... and drains the node saying so" \
+	"$(sinfo -h -N -n node1 -o '%T %E')" "^drain.* took more than 2 s"
 
 # ---- 4a (end). the time-limit run
 left=$((LIMIT_T0 + 120 - $(date +%s)))
