@@ -3,6 +3,7 @@
 #   make run        build, install what is missing, run the ch01 job here
 #   make test       unit tests (cmocka), end-to-end tests (mpirun), Slurm test
 #   make asan       ASan+UBSan build and the same tests
+#   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (30)
 #   make bench      benchmarks of the tool itself (bench/RESULTS.md)
 #   make clean
 # BUILD=dir puts objects elsewhere (several builds side by side).
@@ -104,6 +105,25 @@ test: deps aisp $(TEST_BIN)
 asan:
 	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) build-asan/aisp
 	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) AISP=build-asan/aisp SKIP_SLURM=1 test
+
+# libFuzzer harnesses tests/fuzz/fuzz_NAME.c, built with clang into build-fuzz/
+# and run FUZZ_SECONDS each over a copy of tests/fuzz/corpus/NAME/ (run.sh).
+FUZZ_SECONDS ?= 30
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -iquote runner -Ianalysis $(PKG_CFLAGS) \
+	$(shell mpicc --showme:compile 2>/dev/null) $(addprefix -I,$(wildcard kernels/*))
+FUZZ_SRC_job := runner/job.c runner/text.c runner/registry.c runner/params.c \
+	runner/error.c $(KERNEL_C)
+FUZZ_SRC_expect := analysis/expect.c runner/error.c
+FUZZ_NAMES := job expect
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard runner/*.h analysis/*.h) $(RUNNER_C) $(ANALYSIS_C) $(KERNEL_C)
+	@mkdir -p build-fuzz
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRC_$*) $(PKG_LIBS) -lm
+
+fuzz: $(addprefix build-fuzz/fuzz_,$(FUZZ_NAMES))
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_NAMES)
 
 bench: all
 	sh bench/run.sh
