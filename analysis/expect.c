@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* A growing text buffer; on allocation failure it sets oom and stops. */
@@ -533,14 +534,26 @@ aisp_err expect_parse(const char *text, size_t len, const char *name,
 
 aisp_err expect_load(const char *path, json_t **out, aisp_error *err)
 {
-	FILE *f = fopen(path, "rb");
+	/* O_NONBLOCK: a FIFO with no writer must not hang the open */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	FILE *f = NULL;
 	char *text = NULL;
+	struct stat st;
 	long len;
 	aisp_err rc;
 
 	*out = NULL;
-	if (!f)
+	if (fd < 0)
 		return aisp_fail(err, AISP_EINPUT, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return aisp_fail(err, AISP_EINPUT, "%s: cannot read: not a regular file", path);
+	}
+	f = fdopen(fd, "rb");
+	if (!f) {
+		close(fd);
+		return aisp_fail(err, AISP_ENOMEM, "%s: %s", path, strerror(errno));
+	}
 	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
 	    fseek(f, 0, SEEK_SET) != 0) {
 		rc = aisp_fail(err, AISP_EINPUT, "%s: cannot read: %s", path,
