@@ -68,7 +68,10 @@ struct perf_lazy {
 	__half *gram; /* [(PMAX-1)B x B] Gram of a W2 correction */
 	float *part;  /* split-K parts of that Gram */
 	int split[PERF_PMAX];
-	struct perf_gemm base1, gram1, dw1, fc2b, dx2b;
+	int w1split; /* > 0: W1 updated for steps < w1split on side3 after that step's dx2 */
+	int w1sm;    /* SMs that update asks for (0: all) */
+	void *ws3;   /* cuBLASLt workspace of side3 */
+	struct perf_gemm base1, gram1, dw1, fc2b, dx2b, dw1a, dw1b;
 	struct perf_gemm corr1[PERF_LAZY_MAXSTEPS];
 	struct perf_gemm gram2[PERF_PMAX], corr2[PERF_PMAX], corrdx[PERF_PMAX];
 	struct perf_gemm dw2[PERF_PMAX + 1];
@@ -80,6 +83,7 @@ static void lz_free(struct perf_lazy *z);
 #define OPT_NEV 18
 #define OPT_EV_SIDE (OP_N)
 #define OPT_EV_DW2 (OP_N + 1)
+#define OPT_EV_DW1A (OP_N + 2)
 
 /* Inputs and the initial parameters, the same for both variants. */
 struct perf_data {
@@ -118,7 +122,7 @@ struct perf_opt {
 	struct perf_gemm fc1, fc2, fc3, dx3, dw3, dx2, dw2, dw1;
 	int branches; /* 1: small ops on a side branch; 2: and dW2 on a second;
 		       * 3: as 2, the main stream's kernels at higher priority */
-	cudaStream_t cap, side, side2, side2lo;
+	cudaStream_t cap, side, side2, side2lo, side3;
 	cudaEvent_t ev[OPT_NEV];
 	cudaGraph_t graph;
 	cudaGraphExec_t exec;
@@ -509,7 +513,7 @@ enum {
 	OP_DX2, OP_MASK1, OP_DW2, OP_DB2, OP_DW1, OP_DB1, OP_N
 };
 
-static_assert(OP_N + 2 <= OPT_NEV, "one fork event per op and two joins");
+static_assert(OP_N + 3 <= OPT_NEV, "one fork event per op and three joins");
 
 static const char *const opt_op_names[OP_N] = {
 	"fc1 (bias+relu+mask)", "fc2 (bias+relu+mask)", "fc3 (bias, fp32 out)", "softmax-xent",
@@ -567,6 +571,8 @@ static void *opt_workspace(const struct perf_opt *o, cudaStream_t st)
 		return o->ws_side;
 	if (st == o->side2 || st == o->side2lo)
 		return o->ws_side2;
+	if (st == o->side3)
+		return o->lz.ws3;
 	return o->ws;
 }
 
@@ -698,6 +704,8 @@ static void opt_teardown(void *state)
 		cudaStreamDestroy(o->side2);
 	if (o->side2lo)
 		cudaStreamDestroy(o->side2lo);
+	if (o->side3)
+		cudaStreamDestroy(o->side3);
 	for (int i = 0; i < OPT_NEV; i++)
 		if (o->ev[i])
 			cudaEventDestroy(o->ev[i]);
@@ -806,7 +814,8 @@ static int lz_parts(int hidden, int j)
 /* Free the lazy buffers and descriptors; safe on a zeroed struct. */
 static void lz_free(struct perf_lazy *z)
 {
-	struct perf_gemm *one[] = {&z->base1, &z->gram1, &z->dw1, &z->fc2b, &z->dx2b};
+	struct perf_gemm *one[] = {&z->base1, &z->gram1, &z->dw1, &z->fc2b, &z->dx2b,
+				   &z->dw1a, &z->dw1b};
 
 	for (size_t i = 0; i < sizeof(one) / sizeof(one[0]); i++)
 		perf_gemm_destroy(one[i]);
@@ -819,7 +828,7 @@ static void lz_free(struct perf_lazy *z)
 	}
 	for (int i = 0; i <= PERF_PMAX; i++)
 		perf_gemm_destroy(&z->dw2[i]);
-	void *all[] = {z->p1, z->g1, z->dh1, z->zb, z->base, z->gram, z->part};
+	void *all[] = {z->p1, z->g1, z->dh1, z->zb, z->base, z->gram, z->part, z->ws3};
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		cudaFree(all[i]);
 	memset(z, 0, sizeof(*z));
@@ -844,7 +853,7 @@ static aisp_err lz_alloc(struct perf_opt *o)
 		{(void **)&z->p1, S * H * 2}, {(void **)&z->g1, S * S * 2},
 		{(void **)&z->dh1, S * H * 2}, {(void **)&z->zb, B * B * 2},
 		{(void **)&z->base, B * H * 2}, {(void **)&z->gram, (PERF_PMAX - 1) * B * B * 2},
-		{(void **)&z->part, part * 4},
+		{(void **)&z->part, part * 4}, {&z->ws3, PERF_WORKSPACE},
 	};
 	aisp_err rc = AISP_OK;
 
@@ -979,6 +988,48 @@ static aisp_err lz_init(struct perf_opt *o)
 	}
 	o->lz.ok = 1;
 	o->lz.period = PERF_PERIOD_DEFAULT;
+	return AISP_OK;
+}
+
+/*
+ * W1 update in two parts (v5): steps < split on side3 (low priority, asking
+ * for sm SMs, 0: all) once their dh1 exist, overlapping the last steps'
+ * memory-bound GEMMs (fc2/dx2 keep about half the SMs busy), and the rest
+ * at the end. split 0: one update at the end. EINPUT when split is not
+ * below the steps or the split point is not 256-byte aligned in x.
+ */
+static aisp_err lz_split_init(struct perf_opt *o, int split, int sm)
+{
+	const struct perf_shape *s = &o->d.sh;
+	struct perf_lazy *z = &o->lz;
+	int B = s->group, H = s->hidden, I = s->input, S = s->samples;
+	cublasOperation_t T = CUBLAS_OP_T, N = CUBLAS_OP_N;
+	cudaDataType_t h = CUDA_R_16F;
+	cublasLtEpilogue_t none = CUBLASLT_EPILOGUE_DEFAULT;
+	aisp_err rc;
+
+	if (split < 0 || split >= s->microbatches / s->accum || sm < 0 ||
+	    (split && ((size_t)B * I * 2) % 256))
+		return AISP_EINPUT;
+	perf_gemm_destroy(&z->dw1a);
+	perf_gemm_destroy(&z->dw1b);
+	z->w1split = 0;
+	z->w1sm = 0;
+	if (!split)
+		return AISP_OK;
+	const struct perf_gemm_cfg a = {N, T, I, H, split * B, h, h, h, I, H, I, none, NULL,
+					NULL, 0, 256, 0, 0, 0, 0};
+	const struct perf_gemm_cfg b = {N, T, I, H, S - split * B, h, h, h, I, H, I, none,
+					NULL, NULL, 0, 256, 0, 0, 0, 0};
+	rc = perf_gemm_init_sm(&z->dw1a, o->lt, &a, PERF_WORKSPACE, sm);
+	if (rc == AISP_OK)
+		rc = perf_gemm_init(&z->dw1b, o->lt, &b, PERF_WORKSPACE);
+	if (rc != AISP_OK) {
+		perf_gemm_destroy(&z->dw1a);
+		return rc;
+	}
+	z->w1split = split;
+	z->w1sm = sm;
 	return AISP_OK;
 }
 
@@ -1127,6 +1178,14 @@ static aisp_err lz_capture_step(struct perf_opt *o, int g)
 	if (rc == AISP_OK)
 		rc = perf_k_bias_grad_f16(dh1, s->hidden, s->hidden, s->group, a, 1.0f, o->b1m,
 					  o->b1h, side);
+	if (rc == AISP_OK && z->w1split && g == z->w1split - 1) {
+		cudaStream_t s3 = o->branches >= 2 ? o->side3 : m;
+		rc = lz_order(o, m, s3, OP_DW1);
+		if (rc == AISP_OK)
+			rc = lz_gemm(o, &z->dw1a, o->xh, z->dh1, o->w1, o->w1, a, 1.0f, s3);
+		if (rc == AISP_OK && s3 != m)
+			rc = perf_cu(cudaEventRecord(o->ev[OPT_EV_DW1A], s3));
+	}
 	if (rc == AISP_OK && (j == P - 1 || g == steps - 1)) {
 		rc = lz_order(o, m, s2, OP_DW2);
 		if (rc == AISP_OK)
@@ -1152,8 +1211,12 @@ static aisp_err lz_capture_iter(struct perf_opt *o)
 		rc = lz_gemm(o, &z->gram1, o->xh, o->xh, z->g1, z->g1, 1.0f, 0.0f, m);
 	for (int g = 0; g < s->microbatches / s->accum && rc == AISP_OK; g++)
 		rc = lz_capture_step(o, g);
+	size_t at = (size_t)z->w1split * s->group;
+	if (rc == AISP_OK && z->w1split && o->branches >= 2)
+		rc = perf_cu(cudaStreamWaitEvent(m, o->ev[OPT_EV_DW1A], 0));
 	if (rc == AISP_OK)
-		rc = lz_gemm(o, &z->dw1, o->xh, z->dh1, o->w1, o->w1, a, 1.0f, m);
+		rc = lz_gemm(o, z->w1split ? &z->dw1b : &z->dw1, o->xh + at * s->input,
+			     z->dh1 + at * s->hidden, o->w1, o->w1, a, 1.0f, m);
 	if (rc == AISP_OK && o->branches >= 2)
 		rc = perf_cu(cudaStreamWaitEvent(m, o->ev[OPT_EV_DW2], 0));
 	return rc;
@@ -1205,6 +1268,8 @@ static aisp_err opt_streams(struct perf_opt *o)
 		rc = perf_cu(cudaStreamCreateWithPriority(&o->side2, cudaStreamNonBlocking, hi));
 	if (rc == AISP_OK)
 		rc = perf_cu(cudaStreamCreateWithPriority(&o->side2lo, cudaStreamNonBlocking, lo));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamCreateWithPriority(&o->side3, cudaStreamNonBlocking, lo));
 	for (int i = 0; i < OPT_NEV && rc == AISP_OK; i++)
 		rc = perf_cu(cudaEventCreateWithFlags(&o->ev[i], cudaEventDisableTiming));
 	return rc;
@@ -1832,4 +1897,141 @@ extern "C" aisp_err perf_cuda_set_period(void *state, int p)
 	rc = perf_cu(cudaStreamSynchronize(o->d.stream));
 	o->lz.period = p;
 	return rc == AISP_OK ? opt_capture(o) : rc;
+}
+
+/* Test hook: W1 update split (lz_split_init: 0 = one update at the end) and
+ * the SMs its first part asks for; recaptures. EINPUT without the lazy graph. */
+extern "C" aisp_err perf_cuda_set_w1split(void *state, int split, int sm)
+{
+	struct perf_opt *o = (struct perf_opt *)state;
+	aisp_err rc;
+
+	if (!o->d.fused || !o->lz.ok)
+		return AISP_EINPUT;
+	rc = perf_cu(cudaStreamSynchronize(o->d.stream));
+	if (rc == AISP_OK)
+		rc = lz_split_init(o, split, sm);
+	return rc == AISP_OK ? opt_capture(o) : rc;
+}
+
+/* Names of the lazy graph's operations that perf_cuda_profile_lazy times. */
+static const char *const lz_prof_names[] = {
+	"x W1^T, all samples (base1)", "X X^T (gram1)", "W1 update, K = S (dw1)",
+	"fc1 correction, step 1", "fc1 correction, last step", "fc2 with epilogue (j = 0)",
+	"fc2 base, no epilogue", "Gram 1 step (gemm + sum)", "Gram P-1 steps (gemm + sum)",
+	"fc2 correction, j = 1", "dx2 with drelu (j = 0)", "dx2 base, no epilogue",
+	"dx2 correction, j = 1", "W2 update, K = B", "W2 update, K = P*B",
+	"W1 update part 1 (dw1a)", "W1 update part 2 (dw1b)",
+};
+
+/* Enqueue the lazy operation i on st with step-1 operands; EINPUT: not present. */
+static aisp_err lz_prof_op(struct perf_opt *o, int i, cudaStream_t st)
+{
+	const struct perf_shape *s = &o->d.sh;
+	struct perf_lazy *z = &o->lz;
+	size_t B = s->group, BH = B * s->hidden, at = (size_t)z->w1split * B;
+	int P = z->period > 1 ? z->period : 2, last = s->microbatches / s->accum - 1;
+	float a = (float)(-s->lr / s->group);
+	__half *h1 = o->h1 + BH, *e = o->dh2 + BH;
+
+	switch (i) {
+	case 0: return lz_gemm(o, &z->base1, o->w1, o->xh, z->p1, z->p1, 1.0f, 0.0f, st);
+	case 1: return lz_gemm(o, &z->gram1, o->xh, o->xh, z->g1, z->g1, 1.0f, 0.0f, st);
+	case 2: return lz_gemm(o, &z->dw1, o->xh, z->dh1, o->w1, o->w1, a, 1.0f, st);
+	case 3: return lz_gemm(o, &z->corr1[1], z->dh1, z->g1 + B * s->samples, z->p1 + BH,
+			       h1, a, 1.0f, st);
+	case 4: return last < 1 ? AISP_EINPUT
+				: lz_gemm(o, &z->corr1[last], z->dh1,
+					  z->g1 + last * B * s->samples, z->p1 + last * BH, h1,
+					  a, 1.0f, st);
+	case 5: return lz_gemm(o, &o->fc2, o->w2, h1, o->h2, o->h2, 1.0f, 0.0f, st);
+	case 6: return lz_gemm(o, &z->fc2b, o->w2, h1, z->base, z->base, 1.0f, 0.0f, st);
+	case 7: return lz_gram(o, 1, o->h1, h1, st);
+	case 8: return lz_gram(o, P - 1, o->h1, o->h1 + (P - 1) * BH, st);
+	case 9: return lz_gemm(o, &z->corr2[1], o->dh2, z->gram, z->base, o->h2, a, 1.0f, st);
+	case 10: return lz_gemm(o, &o->dx2, o->w2, e, z->dh1, z->dh1, 1.0f, 0.0f, st);
+	case 11: return lz_gemm(o, &z->dx2b, o->w2, e, z->base, z->base, 1.0f, 0.0f, st);
+	case 12: return lz_gemm(o, &z->corrdx[1], o->h1, z->gram, z->base, z->dh1 + BH, a,
+				1.0f, st);
+	case 13: return lz_gemm(o, &z->dw2[1], o->h1, o->dh2, o->w2, o->w2, a, 1.0f, st);
+	case 14: return lz_gemm(o, &z->dw2[P], o->h1, o->dh2, o->w2, o->w2, a, 1.0f, st);
+	case 15: return !z->w1split ? AISP_EINPUT
+				    : lz_gemm(o, &z->dw1a, o->xh, z->dh1, o->w1, o->w1, a,
+					      1.0f, st);
+	case 16: return !z->w1split ? AISP_EINPUT
+				    : lz_gemm(o, &z->dw1b, o->xh + at * s->input,
+					      z->dh1 + at * s->hidden, o->w1, o->w1, a, 1.0f, st);
+	}
+	return AISP_EINPUT;
+}
+
+/*
+ * Test hook: eager times (median of reps, events) of the lazy graph's
+ * operations (lz_prof_names), a text report into buf. Leaves the parameters
+ * reset. EINPUT without the lazy graph.
+ */
+extern "C" aisp_err perf_cuda_profile_lazy(void *state, int reps, char *buf, size_t cap)
+{
+	struct perf_opt *o = (struct perf_opt *)state;
+	cudaStream_t st = o->d.stream;
+	cudaEvent_t ev[2] = {NULL, NULL};
+	size_t used = 0;
+	aisp_err rc;
+
+	if (!o->d.fused || !o->lz.ok)
+		return AISP_EINPUT;
+	buf[0] = 0;
+	reps = reps < 1 ? 1 : reps > 63 ? 63 : reps;
+	rc = perf_cu(cudaEventCreate(&ev[0]));
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaEventCreate(&ev[1]));
+	for (int i = 0; i < (int)(sizeof(lz_prof_names) / sizeof(lz_prof_names[0])) &&
+			rc == AISP_OK; i++) {
+		double t[64];
+		int n = 0;
+		for (int r = 0; r <= reps && rc == AISP_OK; r++) {
+			float f = 0.0f;
+			rc = perf_cu(cudaEventRecord(ev[0], st));
+			aisp_err op = rc == AISP_OK ? lz_prof_op(o, i, st) : rc;
+			if (op == AISP_EINPUT)
+				break;
+			rc = op;
+			if (rc == AISP_OK)
+				rc = perf_cu(cudaEventRecord(ev[1], st));
+			if (rc == AISP_OK)
+				rc = perf_cu(cudaEventSynchronize(ev[1]));
+			if (rc == AISP_OK)
+				rc = perf_cu(cudaEventElapsedTime(&f, ev[0], ev[1]));
+			if (r > 0) /* the first is a warm-up */
+				t[n++] = f;
+		}
+		for (int x = 1; x < n; x++) /* insertion sort: n is small */
+			for (int y = x; y > 0 && t[y] < t[y - 1]; y--) {
+				double v = t[y];
+				t[y] = t[y - 1];
+				t[y - 1] = v;
+			}
+		if (rc == AISP_OK && n && used < cap)
+			used += snprintf(buf + used, cap - used, "%-34s %8.1f us\n", lz_prof_names[i],
+					 t[n / 2] * 1e3);
+	}
+	if (ev[0])
+		cudaEventDestroy(ev[0]);
+	if (ev[1])
+		cudaEventDestroy(ev[1]);
+	if (rc == AISP_OK)
+		rc = opt_reset(o, st);
+	if (rc == AISP_OK)
+		rc = perf_cu(cudaStreamSynchronize(st));
+	return rc;
+}
+
+/* Test hook: the W1 update split of the lazy graph (0: none) and its SMs. */
+extern "C" int perf_cuda_w1split(void *state, int *sm)
+{
+	struct perf_data *d = (struct perf_data *)state;
+	struct perf_opt *o = (struct perf_opt *)state;
+
+	*sm = d->fused ? o->lz.w1sm : 0;
+	return d->fused ? o->lz.w1split : 0;
 }

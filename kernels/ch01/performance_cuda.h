@@ -103,6 +103,10 @@ struct perf_gemm {
 /* Build descriptors and pick the heuristic's first algo; EDEVICE if none. */
 aisp_err perf_gemm_init(struct perf_gemm *g, cublasLtHandle_t lt,
 			const struct perf_gemm_cfg *c, size_t workspace);
+/* The same, the heuristic asked for a kernel that leaves SMs to a concurrent
+ * stream: sm_target SMs (CUBLASLT_MATMUL_DESC_SM_COUNT_TARGET; 0: all). */
+aisp_err perf_gemm_init_sm(struct perf_gemm *g, cublasLtHandle_t lt,
+			   const struct perf_gemm_cfg *c, size_t workspace, int sm_target);
 /* Enqueue D = alpha*op(A)op(B) + beta*C (C may equal D) on s. */
 aisp_err perf_gemm_run(const struct perf_gemm *g, cublasLtHandle_t lt, const void *a,
 		       const void *b, const void *c, void *d, float alpha, float beta,

@@ -62,6 +62,12 @@ static aisp_err perf_layout_batch(cublasLtMatrixLayout_t l, int batch, int64_t s
 aisp_err perf_gemm_init(struct perf_gemm *g, cublasLtHandle_t lt,
 			const struct perf_gemm_cfg *c, size_t workspace)
 {
+	return perf_gemm_init_sm(g, lt, c, workspace, 0);
+}
+
+aisp_err perf_gemm_init_sm(struct perf_gemm *g, cublasLtHandle_t lt,
+			   const struct perf_gemm_cfg *c, size_t workspace, int sm_target)
+{
 	cublasLtMatmulPreference_t pref = NULL;
 	cublasLtMatmulHeuristicResult_t res;
 	int found = 0;
@@ -75,6 +81,9 @@ aisp_err perf_gemm_init(struct perf_gemm *g, cublasLtHandle_t lt,
 		rc = perf_desc_set(g->desc, CUBLASLT_MATMUL_DESC_TRANSB, &c->opb, sizeof(c->opb));
 	if (rc == AISP_OK)
 		rc = perf_gemm_epilogue(g, c);
+	if (rc == AISP_OK && sm_target > 0)
+		rc = perf_desc_set(g->desc, CUBLASLT_MATMUL_DESC_SM_COUNT_TARGET, &sm_target,
+				   sizeof(sm_target));
 	if (rc == AISP_OK)
 		rc = perf_layout_make(&g->la, c->ta, c->opa, c->m, c->k, c->lda);
 	if (rc == AISP_OK)

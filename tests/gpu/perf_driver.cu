@@ -14,7 +14,11 @@
  * fastest heuristic algo per GEMM and times again. --period P recaptures the
  * fused graph with W2 update period P (0: the v3 graph, every weight every
  * step; 1..8: lazy W1, see performance.cu) before verify and timing;
- * --ab-period 1 times and verifies periods 0 1 2 4 8 after the rest. Exit status 0
+ * --ab-period 1 times and verifies periods 0 1 2 4 8 after the rest.
+ * --w1split S --w1sm N: lazy W1 update in two parts, steps < S on a side
+ * stream asking for N SMs (0: all), the rest at the end (S 0: one update);
+ * --ab-split 1 times and verifies split 0, steps-2 and steps-3 with all and
+ * half the SMs; --profile-lazy REPS times each lazy operation. Exit status 0
  * when every check passed, 1 otherwise, 2 on bad usage.
  */
 #include <cublas_v2.h>
@@ -35,11 +39,15 @@ aisp_err perf_cuda_set_branches(void *state, int on);
 aisp_err perf_cuda_autotune(void *state, int reps, char *buf, size_t cap);
 int perf_cuda_period(void *state, int *lazy_ok);
 aisp_err perf_cuda_set_period(void *state, int p);
+aisp_err perf_cuda_set_w1split(void *state, int split, int sm);
+int perf_cuda_w1split(void *state, int *sm);
+aisp_err perf_cuda_profile_lazy(void *state, int reps, char *buf, size_t cap);
 const char *perf_cuda_lazy_why(void *state);
 }
 
 struct opts {
 	int iters, warmup, verify, curve, profile, ab, tune, period, ab_period;
+	int w1split, w1sm, ab_split, profile_lazy;
 	const char *variant;
 	uint64_t seed;
 	double curve_tol;
@@ -78,6 +86,14 @@ static int parse(int argc, char **argv, struct opts *o, struct aisp_params *p)
 			o->period = atoi(v);
 		else if (!strcmp(k, "ab-period"))
 			o->ab_period = atoi(v);
+		else if (!strcmp(k, "w1split"))
+			o->w1split = atoi(v);
+		else if (!strcmp(k, "w1sm"))
+			o->w1sm = atoi(v);
+		else if (!strcmp(k, "ab-split"))
+			o->ab_split = atoi(v);
+		else if (!strcmp(k, "profile-lazy"))
+			o->profile_lazy = atoi(v);
 		else if (!strcmp(k, "profile"))
 			o->profile = atoi(v);
 		else if (!strcmp(k, "curve"))
@@ -151,13 +167,20 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 		printf("%-24s period %d: not available\n", v->name, o->period);
 		bad = 1;
 	}
+	if (o->w1split >= 0 && strstr(v->name, "optimized") &&
+	    perf_cuda_set_w1split(st, o->w1split, o->w1sm) != AISP_OK) {
+		printf("%-24s W1 split %d (%d SMs): not available\n", v->name, o->w1split, o->w1sm);
+		bad = 1;
+	}
 	if (strstr(v->name, "optimized")) {
 		int ok = 0, per = perf_cuda_period(st, &ok);
 		printf("%-24s graph: %s (lazy graph %s%s)\n", v->name,
 		       per ? "lazy W1, W2 every P steps" : "v3, every weight every step",
 		       ok ? "built" : "NOT built: ", perf_cuda_lazy_why(st));
+		int sm = 0, split = perf_cuda_w1split(st, &sm);
 		if (per)
-			printf("%-24s W2 update period P = %d\n", v->name, per);
+			printf("%-24s W2 update period P = %d, W1 split %d (%d SMs)\n", v->name, per,
+			       split, sm);
 	}
 	if (o->verify) {
 		memset(&chk, 0, sizeof(chk));
@@ -222,6 +245,39 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 		}
 		bad |= perf_cuda_set_period(st, keep) != AISP_OK;
 	}
+	if (o->ab_split && strstr(v->name, "optimized") && !bad) {
+		const struct aisp_target *t = &ch01_performance_cuda;
+		int steps = (int)(p->v[aisp_param_index(t, "microbatches")] /
+				  p->v[aisp_param_index(t, "accum")]);
+		int sms = 0;
+		cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, 0);
+		int keep_sm = 0, keep = perf_cuda_w1split(st, &keep_sm);
+		const int sp[][2] = {{0, 0}, {steps - 2, 0}, {steps - 2, sms / 2},
+				     {steps - 3, sms / 2}, {steps - 2, sms / 3}};
+		for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]) && !bad; i++) {
+			double m2 = NAN;
+			if (sp[i][0] < 0)
+				continue;
+			bad |= perf_cuda_set_w1split(st, sp[i][0], sp[i][1]) != AISP_OK ||
+			       time_variant(v, st, (cudaStream_t)ctx->stream, o, &m2, &lo, &hi);
+			printf("%-24s median %9.3f ms  min %9.3f  max %9.3f  (W1 split %d, %d SMs)\n",
+			       v->name, m2, lo, hi, sp[i][0], sp[i][1]);
+			if (o->verify && !bad) {
+				memset(&chk, 0, sizeof(chk));
+				bad |= v->verify(st, &chk) != AISP_OK || !chk.passed;
+				printf("%-24s verify (W1 split %d, %d SMs) %s: %s\n", v->name, sp[i][0],
+				       sp[i][1], chk.passed ? "PASS" : "FAIL", chk.message);
+			}
+		}
+		bad |= perf_cuda_set_w1split(st, keep, keep_sm) != AISP_OK;
+	}
+	if (o->profile_lazy > 0 && strstr(v->name, "optimized") && !bad) {
+		static char rep[8192];
+		rc = perf_cuda_profile_lazy(st, o->profile_lazy, rep, sizeof(rep));
+		printf("profile of the lazy graph's operations (%s, eager, median of %d):\n%s",
+		       aisp_err_name(rc), o->profile_lazy, rep);
+		bad |= rc != AISP_OK;
+	}
 	if (o->tune > 0 && strstr(v->name, "optimized") && !bad) {
 		static char rep[4096];
 		double m2 = NAN;
@@ -259,6 +315,8 @@ static int loss_curve(const struct aisp_ctx *ctx, const struct aisp_params *p,
 		bad |= v->setup(ctx, p, &st) != AISP_OK;
 		if (!bad && k == 1 && o->period >= 0)
 			bad |= perf_cuda_set_period(st, o->period) != AISP_OK;
+		if (!bad && k == 1 && o->w1split >= 0)
+			bad |= perf_cuda_set_w1split(st, o->w1split, o->w1sm) != AISP_OK;
 		for (int it = 0; it < o->curve && !bad; it++)
 			bad |= v->run(st) != AISP_OK ||
 			       perf_cuda_step_losses(st, l[k] + (size_t)it * steps) != AISP_OK;
@@ -287,7 +345,7 @@ static int loss_curve(const struct aisp_ctx *ctx, const struct aisp_params *p,
 int main(int argc, char **argv)
 {
 	const struct aisp_target *t = &ch01_performance_cuda;
-	struct opts o = {20, 3, 1, 0, 0, 0, 0, -1, 0, "all", 42, 1e-2};
+	struct opts o = {20, 3, 1, 0, 0, 0, 0, -1, 0, -1, 0, 0, 0, "all", 42, 1e-2};
 	struct aisp_params p;
 	struct aisp_ctx ctx;
 	aisp_error err;
