@@ -374,8 +374,16 @@ int report_main(int argc, char **argv)
 		case 'e': a.expect = optarg; break;
 		case 'o': a.out = optarg; break;
 		case 'f': a.format = optarg; break;
-		case 'z': a.z = strtod(optarg, &end); if (*end || !(a.z >= 0)) goto bad; break;
-		case 'm': a.min_delta = strtod(optarg, &end); if (*end || !(a.min_delta >= 0)) goto bad; break;
+		case 'z':
+			a.z = strtod(optarg, &end);
+			if (*end || end == optarg || !(a.z >= 0 && a.z <= 1e6))
+				goto bad;
+			break;
+		case 'm':
+			a.min_delta = strtod(optarg, &end);
+			if (*end || end == optarg || !(a.min_delta >= 0 && a.min_delta <= 100))
+				goto bad;
+			break;
 		case 'h': fputs(report_usage, stdout); return 0;
 		default: fputs(report_usage, stderr); return 2;
 		}
@@ -391,7 +399,7 @@ int report_main(int argc, char **argv)
 	}
 	return report_run(argv + optind, argc - optind, &a);
 bad:
-	fprintf(stderr, "aisp report: --%s: '%s': expected a number >= 0\n",
-		c == 'z' ? "z" : "min-delta", optarg);
+	fprintf(stderr, "aisp report: --%s: '%s': expected a number in [0, %s]\n",
+		c == 'z' ? "z" : "min-delta", optarg, c == 'z' ? "1e6" : "100");
 	return 2;
 }
