@@ -79,6 +79,23 @@ static aisp_err make_dirs(const char *path, aisp_error *err)
 	return AISP_OK;
 }
 
+/* A directory that already holds a run (job.yaml or rank 0's file) is never
+ * written over: only --resume continues it. */
+static aisp_err refuse_existing_run(const char *dir, aisp_error *err)
+{
+	static const char *const names[] = {"job.yaml", "rank-00000.h5"};
+	char path[2200];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (access(path, F_OK) == 0)
+			return aisp_fail(err, AISP_EUSAGE, "%s already holds a run (%s): "
+					 "--resume %s to finish it, or another --out",
+					 dir, names[i], dir);
+	}
+	return AISP_OK;
+}
+
 /* Write text to dir/name. */
 static aisp_err write_text(const char *dir, const char *name, const char *text, size_t len,
 			   aisp_error *err)
@@ -201,7 +218,9 @@ static aisp_err prepare_dir(struct run *r, int argc, char **argv, aisp_error *er
 	else
 		snprintf(r->dir, sizeof(r->dir), "runs/%s", r->info.run_id);
 	if (r->info.rank == 0 && !r->opts.resume_dir) {
-		rc = make_dirs(r->dir, err);
+		rc = refuse_existing_run(r->dir, err);
+		if (!rc)
+			rc = make_dirs(r->dir, err);
 		if (!rc)
 			rc = write_text(r->dir, "job.yaml", r->job_yaml, r->job_yaml_len, err);
 		if (!rc)
