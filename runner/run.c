@@ -60,22 +60,32 @@ static int env_rank0(void)
 	return 1;
 }
 
+/* The error of a failed mkdir: the disk's (EIO) or a bad path (usage). */
+static aisp_err make_dirs_fail(const char *path, aisp_error *err)
+{
+	int e = errno;
+
+	return aisp_fail(err, e == EIO || e == ENOSPC || e == EDQUOT ? AISP_EIO : AISP_EUSAGE,
+			 "%s: %s", path, strerror(e));
+}
+
 /* mkdir -p path. */
 static aisp_err make_dirs(const char *path, aisp_error *err)
 {
 	char tmp[2048];
 
-	text_copy(tmp, sizeof(tmp), path);
+	if (text_copy(tmp, sizeof(tmp), path))
+		return aisp_fail(err, AISP_EUSAGE, "%s: path too long", path);
 	for (char *p = tmp + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
 		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return aisp_fail(err, AISP_EIO, "%s: %s", tmp, strerror(errno));
+			return make_dirs_fail(tmp, err);
 		*p = '/';
 	}
 	if (mkdir(tmp, 0755) && errno != EEXIST)
-		return aisp_fail(err, AISP_EIO, "%s: %s", tmp, strerror(errno));
+		return make_dirs_fail(tmp, err);
 	return AISP_OK;
 }
 
@@ -201,7 +211,7 @@ static aisp_err prepare_dir(struct run *r, int argc, char **argv, aisp_error *er
 {
 	char cmd[2048] = "aisp bench";
 	aisp_err rc = AISP_OK;
-	int failed;
+	int failed, cut = 0;
 
 	for (int i = 0; i < argc; i++) {
 		strncat(cmd, " ", sizeof(cmd) - strlen(cmd) - 1);
@@ -212,12 +222,15 @@ static aisp_err prepare_dir(struct run *r, int argc, char **argv, aisp_error *er
 		prov_run_id(r->info.run_id, sizeof(r->info.run_id));
 	MPI_Bcast(r->info.run_id, sizeof(r->info.run_id), MPI_CHAR, 0, MPI_COMM_WORLD);
 	if (r->opts.resume_dir)
-		text_copy(r->dir, sizeof(r->dir), r->opts.resume_dir);
+		cut = text_copy(r->dir, sizeof(r->dir), r->opts.resume_dir);
 	else if (r->opts.out_dir)
-		text_copy(r->dir, sizeof(r->dir), r->opts.out_dir);
+		cut = text_copy(r->dir, sizeof(r->dir), r->opts.out_dir);
 	else
 		snprintf(r->dir, sizeof(r->dir), "runs/%s", r->info.run_id);
-	if (r->info.rank == 0 && !r->opts.resume_dir) {
+	if (cut)
+		rc = aisp_fail(err, AISP_EUSAGE, "%s: run directory path too long (at most %zu bytes)",
+			       r->opts.resume_dir ? "--resume" : "--out", sizeof(r->dir) - 1);
+	if (r->info.rank == 0 && !rc && !r->opts.resume_dir) {
 		rc = refuse_existing_run(r->dir, err);
 		if (!rc)
 			rc = make_dirs(r->dir, err);
