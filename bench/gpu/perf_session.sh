@@ -3,12 +3,14 @@
 # driver, run the GPU correctness tests, time both aisp variants at the book's
 # shape, time the PyTorch peers in the same session, then repeat the aisp
 # timing REPEAT times (spread of medians). Logs go to $OUT (or ./perf-out).
-#   bench/gpu/perf_session.sh [tests|bench|all|profile|ab|ab2]   (default all)
+#   bench/gpu/perf_session.sh [tests|bench|all|profile|ab|ab2|rep]   (default all)
 # ab: the tests, then one driver run with the branch A/B (--ab 1) and the W2
 # update-period A/B (--ab-period 1: v3 graph vs lazy periods 1 2 4 8, each
 # timed and verified), then REPEAT more driver runs; no PyTorch. ab2: the
 # tests, the W1-split A/B and lazy op profile, a full-shape race check of the
 # split, the PyTorch peer, REPEAT runs of the default and the split graph.
+# rep: the tests, then REPEAT runs of the default graph and of branch level 3
+# (50 iterations each), then one run of both variants.
 set -u -o pipefail
 OUT=${OUT:-perf-out}
 WHAT=${1:-all}
@@ -24,6 +26,22 @@ tests/gpu/perf_build.sh $B 2>&1 | tee "$OUT/build.txt" || exit 1
 if [ "$WHAT" = profile ]; then
 	$B/perf_driver --input 256 --hidden 256 --iters 3 --ab 1 2>&1 | tee "$OUT/tests.txt"
 	$B/perf_driver --iters 20 --warmup 3 --verify 0 --ab 1 --tune 5 --profile 10 2>&1 | tee "$OUT/profile.txt"
+	exit 0
+fi
+if [ "$WHAT" = rep ]; then
+	# repeatability of the default graph (median of 50 iterations, REPEAT
+	# processes), and of branch level 3 (dW2 at low priority) beside it
+	tests/gpu/perf_test.sh $B 2>&1 | tee "$OUT/tests.txt"
+	for i in $(seq "$REPEAT"); do
+		$B/perf_driver --variant optimized --iters 50 --warmup 5 --verify 0 2>&1 |
+			grep median
+		$B/perf_driver --variant optimized --iters 50 --warmup 5 --verify 0 \
+			--branches 3 2>&1 | grep median | sed 's/^optimized_performance/branches3/'
+	done 2>&1 | tee "$OUT/repeat.txt"
+	$B/perf_driver --iters 50 --warmup 5 2>&1 | tee "$OUT/aisp.txt"
+	echo "== summary"; grep -h "FAIL\|perf_test:" "$OUT/tests.txt"
+	grep -h "median\|speedup\|verify" "$OUT/aisp.txt"
+	awk '/median/ {n[$1]++; v[$1]=v[$1] " " $3} END {for (k in n) print k, "medians:" v[k]}' "$OUT/repeat.txt"
 	exit 0
 fi
 if [ "$WHAT" = ab2 ]; then

@@ -18,7 +18,8 @@
  * --w1split S --w1sm N: lazy W1 update in two parts, steps < S on a side
  * stream asking for N SMs (0: all), the rest at the end (S 0: one update);
  * --ab-split 1 times and verifies split 0, steps-2 and steps-3 with all and
- * half the SMs; --profile-lazy REPS times each lazy operation. Exit status 0
+ * half the SMs; --profile-lazy REPS times each lazy operation; --branches N
+ * recaptures with graph branch level N (default 2) first. Exit status 0
  * when every check passed, 1 otherwise, 2 on bad usage.
  */
 #include <cublas_v2.h>
@@ -47,7 +48,7 @@ const char *perf_cuda_lazy_why(void *state);
 
 struct opts {
 	int iters, warmup, verify, curve, profile, ab, tune, period, ab_period;
-	int w1split, w1sm, ab_split, profile_lazy;
+	int w1split, w1sm, ab_split, profile_lazy, branches;
 	const char *variant;
 	uint64_t seed;
 	double curve_tol;
@@ -90,6 +91,8 @@ static int parse(int argc, char **argv, struct opts *o, struct aisp_params *p)
 			o->w1split = atoi(v);
 		else if (!strcmp(k, "w1sm"))
 			o->w1sm = atoi(v);
+		else if (!strcmp(k, "branches"))
+			o->branches = atoi(v);
 		else if (!strcmp(k, "ab-split"))
 			o->ab_split = atoi(v);
 		else if (!strcmp(k, "profile-lazy"))
@@ -165,6 +168,11 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 	if (o->period >= 0 && strstr(v->name, "optimized") &&
 	    perf_cuda_set_period(st, o->period) != AISP_OK) {
 		printf("%-24s period %d: not available\n", v->name, o->period);
+		bad = 1;
+	}
+	if (o->branches >= 0 && strstr(v->name, "optimized") &&
+	    perf_cuda_set_branches(st, o->branches) != AISP_OK) {
+		printf("%-24s graph branches %d: not available\n", v->name, o->branches);
 		bad = 1;
 	}
 	if (o->w1split >= 0 && strstr(v->name, "optimized") &&
@@ -345,7 +353,7 @@ static int loss_curve(const struct aisp_ctx *ctx, const struct aisp_params *p,
 int main(int argc, char **argv)
 {
 	const struct aisp_target *t = &ch01_performance_cuda;
-	struct opts o = {20, 3, 1, 0, 0, 0, 0, -1, 0, -1, 0, 0, 0, "all", 42, 1e-2};
+	struct opts o = {20, 3, 1, 0, 0, 0, 0, -1, 0, -1, 0, 0, 0, -1, "all", 42, 1e-2};
 	struct aisp_params p;
 	struct aisp_ctx ctx;
 	aisp_error err;
