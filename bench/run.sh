@@ -25,12 +25,16 @@ WORK=$(mktemp -d /tmp/aisp-bench.XXXXXX)
 
 want() { case ",$ONLY," in *",$1,"*) return 0 ;; esac; return 1; }
 
+# Load average now (call before a benchmark: the section reports it).
+load_before() { LOAD0=$(cut -d' ' -f1-3 /proc/loadavg); }
+LOAD0=unknown
+
 # The facts every section carries: machine, date, commit, load.
 machine() {
 	model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 	echo "Machine: $model, $(nproc) cores, $(uname -sr); $(date -u +%Y-%m-%dT%H:%M:%SZ);" \
 		"commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown);" \
-		"load average before: $(cut -d' ' -f1-3 /proc/loadavg)."
+		"load average before: $LOAD0."
 }
 
 # section TITLE BODYFILE COMMAND: write one section of RESULTS.md.
@@ -56,6 +60,7 @@ SHIM=$(pwd)/$BUILD/bench/mpi_idle.so
 echo "bench: work directory $WORK"
 
 if want overhead; then
+	load_before
 	$PY bench/host/overhead.py --aisp "$AISP" --bare "$BUILD/bench/bare_loop" --shim "$SHIM" \
 		--work "$WORK/overhead" --rounds "$ROUNDS" --log "$WORK/overhead.json" >"$WORK/overhead.md"
 	{ echo; cat bench/host/overhead_notes.md; } >>"$WORK/overhead.md"
@@ -63,6 +68,7 @@ if want overhead; then
 		"bench/host/overhead.py --rounds $ROUNDS: aisp bench run --job JOB --backend host, then $BUILD/bench/bare_loop, per case and round"
 fi
 if want dispatch; then
+	load_before
 	$PY bench/host/dispatch.py --aisp "$AISP" --shim "$SHIM" --job bench/host/dispatch1000.yaml \
 		--work "$WORK/dispatch" --ranks "$RANKS" --log "$WORK/dispatch.json" >"$WORK/dispatch.md"
 	{ echo; cat bench/host/dispatch_history.md; } >>"$WORK/dispatch.md"
@@ -70,6 +76,7 @@ if want dispatch; then
 		"bench/host/dispatch.py --ranks $RANKS: mpirun --allow-run-as-root --oversubscribe -np N $AISP bench run --job bench/host/dispatch1000.yaml --backend host"
 fi
 if want startup; then
+	load_before
 	sh bench/host/startup.sh "$AISP" "$WORK/startup" >"$WORK/startup.md"
 	section "## Start-up" "$WORK/startup.md" "bench/host/startup.sh $AISP"
 fi
