@@ -6,8 +6,10 @@
 #   STEPS="peer ncu table" bash bench/gpu/overhead_session.sh
 # Steps, in order:
 #   env     GPU, driver, toolkit, torch
-#   build   build-dev/aisp (DEPS_PREFIX=.deps CUDA=1) and the bench tools
-#           (build-dev/bench/bare_loop, mpi_idle.so) via bench/host/bench.mk
+#   build   B/aisp (DEPS_PREFIX=.deps CUDA=1) and the bench tools
+#           (B/bench/bare_loop, mpi_idle.so) via bench/host/bench.mk; B is
+#           BUILD_DIR, else build-dev or build, whichever has an aisp (without
+#           this step the bench tools are still built when missing)
 #   warm    a few seconds of GEMMs so that clocks have left idle (untimed)
 #   aisp    bench/host/overhead.py --backend cuda: ROUNDS x (aisp bench run,
 #           then bare_loop --backend cuda) for a 1-item run, a 20-item run
@@ -32,7 +34,14 @@ STEPS=${STEPS:-"env build warm aisp peer ncu table"}
 ITERS=${ITERS:-1000}
 ROUNDS=${ROUNDS:-3}
 NCU_ITERS=${NCU_ITERS:-10}
-B=build-dev
+# The build to use: BUILD_DIR, else build-dev (gemm_session.sh) or build
+# (`make`, final_session.sh), whichever holds an aisp.
+B=${BUILD_DIR:-}
+if [ -z "$B" ]; then
+	for d in build-dev build; do [ -x $d/aisp ] && { B=$d; break; }; done
+	B=${B:-build-dev}
+fi
+MK="make -j16 DEPS_PREFIX=.deps CUDA=1 BUILD=$B GIT_COMMIT=${AISP_GIT_COMMIT:-unknown}"
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/overhead_session.log") 2>&1
 ncu_dir=$(ls -d /opt/nvidia/nsight-compute/*/ 2>/dev/null | sort | tail -1)
@@ -57,13 +66,20 @@ fi
 
 if want build; then
 	step build
-	mk="make -j16 DEPS_PREFIX=.deps CUDA=1 BUILD=$B GIT_COMMIT=${AISP_GIT_COMMIT:-unknown}"
-	if $mk $B/aisp >"$OUT/make.log" 2>&1 &&
-	   $mk -f Makefile -f bench/host/bench.mk bench-tools >>"$OUT/make.log" 2>&1; then
+	if $MK $B/aisp >"$OUT/make.log" 2>&1 &&
+	   $MK -f Makefile -f bench/host/bench.mk bench-tools >>"$OUT/make.log" 2>&1; then
 		echo "built $B/aisp, $B/bench/bare_loop, $B/bench/mpi_idle.so"
 	else
 		echo "build FAILED (aisp and bare steps will be skipped):"; tail -20 "$OUT/make.log"
 	fi
+fi
+
+# Without the build step (STEPS="aisp peer table"): the bench tools are two
+# small files linked against the existing $B/libaisp.a.
+if [ -x $B/aisp ] && [ ! -x $B/bench/bare_loop ] && { want warm || want aisp; }; then
+	step "bench tools ($B)"
+	$MK -f Makefile -f bench/host/bench.mk bench-tools >>"$OUT/make.log" 2>&1 ||
+		{ echo "bench tools FAILED:"; tail -20 "$OUT/make.log"; }
 fi
 
 if want warm && [ -x $B/bench/bare_loop ]; then
@@ -73,7 +89,9 @@ if want warm && [ -x $B/bench/bare_loop ]; then
 	nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv,noheader
 fi
 
-if want aisp && [ -x $B/aisp ] && [ -x $B/bench/bare_loop ]; then
+if want aisp && { [ ! -x $B/aisp ] || [ ! -x $B/bench/bare_loop ]; }; then
+	echo "aisp step skipped: no $B/aisp or $B/bench/bare_loop (add the build step)"
+elif want aisp; then
 	step "runner overhead: aisp bench run vs bare loop, $ROUNDS rounds"
 	shim=""
 	[ -f $B/bench/mpi_idle.so ] && shim="--shim $PWD/$B/bench/mpi_idle.so"
