@@ -24,6 +24,7 @@ Without --shim (no MPI profiling library), MPI_Init is not split out.
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -107,6 +108,7 @@ def run_aisp(a, case, work, rnd):
     job = os.path.join(work, f"job-{tag}.yaml")
     out = os.path.join(work, f"run-{tag}")
     mpi = os.path.join(work, f"mpi-{tag}")
+    shutil.rmtree(out, ignore_errors=True)  # aisp refuses an --out that holds a run
     os.makedirs(mpi, exist_ok=True)
     with open(job, "w") as f:
         f.write(job_yaml(tag, target, params, variants, iters, warmup))
