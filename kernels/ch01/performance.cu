@@ -487,16 +487,17 @@ static aisp_err opt_gemms_init(struct perf_opt *o, int fallback)
 	cublasLtEpilogue_t fwd = fallback ? CUBLASLT_EPILOGUE_RELU_BIAS
 					  : CUBLASLT_EPILOGUE_RELU_AUX_BIAS;
 	cublasLtEpilogue_t bwd = fallback ? CUBLASLT_EPILOGUE_DEFAULT : CUBLASLT_EPILOGUE_DRELU;
+	cublasLtEpilogue_t none = CUBLASLT_EPILOGUE_DEFAULT, bias = CUBLASLT_EPILOGUE_BIAS;
 	void *m1 = fallback ? NULL : o->mask1, *m2 = fallback ? NULL : o->mask2;
 	const struct perf_gemm_cfg cfg[8] = {
 		{T, N, H, B, I, h, h, h, I, I, H, fwd, o->b1h, m1, aux_ld, ax, 0, 0, 0, 0},
 		{T, N, H, B, H, h, h, h, H, H, H, fwd, o->b2h, m2, aux_ld, 0, 0, 0, 0, 0},
-		{T, N, C, B, H, h, h, f, H, H, cp, CUBLASLT_EPILOGUE_BIAS, o->b3m, NULL, 0, 0, 0, 0, 0, 0},
+		{T, N, C, B, H, h, h, f, H, H, cp, bias, o->b3m, NULL, 0, 0, 0, 0, 0, 0},
 		{N, N, H, B, cp, h, h, h, H, cp, H, bwd, NULL, m2, aux_ld, 0, 0, 0, 0, 0},
-		{N, T, H, C, B, h, h, f, H, cp, H, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, 0, 0, 0, 0, 0},
+		{N, T, H, C, B, h, h, f, H, cp, H, none, NULL, NULL, 0, 0, 0, 0, 0, 0},
 		{N, N, H, B, H, h, h, h, H, H, H, bwd, NULL, m1, aux_ld, 0, 0, 0, 0, 0},
-		{N, T, H, H, B, h, h, h, H, H, H, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, 0, 0, 0, 0, 0},
-		{N, T, I, H, B, h, h, h, I, H, I, CUBLASLT_EPILOGUE_DEFAULT, NULL, NULL, 0, ax, 0, 0, 0, 0},
+		{N, T, H, H, B, h, h, h, H, H, H, none, NULL, NULL, 0, 0, 0, 0, 0, 0},
+		{N, T, I, H, B, h, h, h, I, H, I, none, NULL, NULL, 0, ax, 0, 0, 0, 0},
 	};
 	struct perf_gemm *g[8] = {&o->fc1, &o->fc2, &o->fc3, &o->dx3,
 				  &o->dw3, &o->dx2, &o->dw2, &o->dw1};
@@ -1660,7 +1661,8 @@ static const struct aisp_variant perf_variants[] = {
 	 "FP32 eager (TF32 GEMMs): cuBLAS per microbatch, gradient accumulation",
 	 base_setup, base_run, base_verify, base_teardown},
 	{"optimized_performance", AISP_ROLE_OPTIMIZED,
-	 "FP16 fused microbatches, lazy weights (W1 once per iteration, W2 every 4 steps, Gram corrections), cuBLASLt epilogues, SGD folded into update GEMMs, CUDA graph",
+	 "FP16 fused microbatches, lazy weights (W1 once per iteration, W2 every 4 steps, "
+	 "Gram corrections), cuBLASLt epilogues, SGD folded into update GEMMs, CUDA graph",
 	 opt_setup, opt_run, opt_verify, opt_teardown},
 };
 
