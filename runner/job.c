@@ -7,12 +7,15 @@
 #include "job.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <yaml.h>
 
@@ -1202,16 +1205,39 @@ static aisp_err job_read_file(FILE *f, const char *path, char **buf, size_t *len
 	return AISP_OK;
 }
 
+/* Open path for reading without hanging on a FIFO that has no writer (the
+ * read then sees end of file); a directory is refused. */
+static FILE *job_open(const char *path, aisp_error *err)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	struct stat st;
+	FILE *f;
+
+	if (fd < 0) {
+		aisp_fail(err, AISP_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode) ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) != 0 || !(f = fdopen(fd, "rb"))) {
+		aisp_fail(err, AISP_EINPUT, "%s: cannot read: %s", path,
+			  S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	return f;
+}
+
 aisp_err job_load(const char *path, struct job *job, aisp_error *err)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0;
 	aisp_err rc;
+	FILE *f;
 
 	job_init(job);
+	f = job_open(path, err);
 	if (!f)
-		return aisp_fail(err, AISP_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+		return AISP_EINPUT;
 	rc = job_read_file(f, path, &buf, &len, err);
 	fclose(f);
 	if (!rc)
