@@ -8,10 +8,10 @@
 # its gather; a qualification array pinned one element per node, node3 failing
 # on purpose and node2 measuring slow, compared against that baseline, its
 # gather draining both; the time limit's early SIGTERM under srun and SIGTERM
-# by hand under mpirun (rank files interrupted);
-# a requeued run resuming its directory; the health check passing and draining. Stops every daemon it started.
-# One line per check; exit 0 pass, 1 fail, 77 skip (packages missing and not
-# installable). AISP_SLURM_KEEP=1 keeps the temp dir.
+# by hand under mpirun (rank files interrupted); a requeued run resuming its
+# directory; the health check passing, failing, timing out. Stops every
+# daemon it started. One line per check; exit 0 pass, 1 fail, 77 skip
+# (packages missing and not installable). AISP_SLURM_KEEP=1 keeps the temp dir.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
