@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "stats.h"
+#include "text.h"
 
 #define RANKFILE_SCHEMA 1
 #define RANKFILE_MAX_SAMPLES (1u << 26)
@@ -185,6 +186,9 @@ static aisp_err rankfile_root(hid_t f, const char *path, struct rankfile_root *r
 	if (!r->hardware_key[0] || !r->gpu_uuid[0] || !r->node[0])
 		return aisp_fail(err, AISP_EINPUT, "%s: root attributes hardware_key, node and gpu_uuid must not be empty",
 				 path);
+	if (!text_is_safe_name(r->hardware_key)) /* it names expectations_<key>.json */
+		return aisp_fail(err, AISP_EINPUT, "%s: root attribute hardware_key: '%s' is not a safe file name",
+				 path, r->hardware_key);
 	return AISP_OK;
 }
 
