@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "stats.h"
 #include "text.h"
@@ -341,8 +342,13 @@ aisp_err rankfile_read(const char *path, struct rankfile_root *root,
 	struct rankfile_read rd = {path, root, fn, ctx, err, AISP_OK, NULL, 0, NULL, ""};
 	hid_t f = -1, t = -1;
 	hsize_t idx = 0;
+	struct stat st;
 
 	memset(root, 0, sizeof(*root));
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) { /* H5Fopen hangs on a FIFO */
+		rd.rc = aisp_fail(err, AISP_EINPUT, "%s: not a regular file", path);
+		goto out;
+	}
 	rankfile_quiet();
 	f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
 	if (f < 0) {
