@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -460,6 +461,10 @@ static int measure_all(struct run *r, int sigfd, aisp_error *err)
 	if (crc)
 		fprintf(stderr, "aisp: rank %d: %s\n", r->info.rank, err->msg);
 	status = rank_status(r, rc ? rc : crc);
+	if (r->sched.abandon) { /* a second signal: the file is closed, stop the job now */
+		fprintf(stderr, "aisp: %s\n", err->msg);
+		MPI_Abort(MPI_COMM_WORLD, status);
+	}
 	MPI_Allreduce(MPI_IN_PLACE, &status, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
 	return status;
 }
@@ -572,6 +577,7 @@ static int bench_run(int argc, char **argv)
 		run_usage(stdout);
 		return 0;
 	}
+	signal(SIGPIPE, SIG_IGN); /* a dead worker's pipe is an error code, not death */
 	sigfd = sigs_open();
 	MPI_Init(&argc, &argv);
 	status = run_ranks(&r, argc, argv, sigfd);

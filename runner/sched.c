@@ -12,7 +12,29 @@
 #include "sigs.h"
 #include "text.h"
 
+/* Launchers deliver one stop more than once within milliseconds (srun signals
+ * the step and the process group): only a signal this long after the first
+ * counts as the user's second one. */
+#define SCHED_SECOND_SIGNAL_S 2.0
+
 enum { TAG_REPORT = 101, TAG_REQUEST = 102, TAG_ITEM = 103, TAG_DONE = 104 };
+
+/* Seconds on the monotonic clock. */
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Mark the run interrupted; the first signal's time starts the grace period. */
+static void note_stop(struct sched *s)
+{
+	if (!s->interrupted)
+		s->stop_s = now_s();
+	s->interrupted = 1;
+}
 
 /* Record a report on rank 0 and print its progress line. */
 static aisp_err keep_report(struct sched *s, const struct sched_report *m, aisp_error *err)
@@ -213,7 +235,7 @@ static aisp_err run_item(struct sched *s, int item, aisp_error *err)
 	}
 	if (rc == AISP_EINTERRUPT) {
 		sigs_take(s->sigfd);
-		s->interrupted = 1;
+		note_stop(s);
 	}
 	if (!rc || rc == AISP_EINTERRUPT) {
 		aisp_err wrc;
@@ -250,9 +272,16 @@ static aisp_err drain(struct sched *s, aisp_error *err)
 			return rc;
 		if (s->done_ranks >= s->size - 1)
 			break;
-		/* A signal here stops handing out items; the others finish theirs. */
-		if (poll(&pf, s->sigfd >= 0 ? 1 : 0, 1) > 0 && sigs_take(s->sigfd))
-			s->interrupted = 1;
+		/* A first signal stops handing out items (the others finish theirs);
+		 * a second one, not the launcher's copy of the first, gives up waiting. */
+		if (poll(&pf, s->sigfd >= 0 ? 1 : 0, 1) > 0 && sigs_take(s->sigfd)) {
+			if (s->interrupted && now_s() - s->stop_s >= SCHED_SECOND_SIGNAL_S) {
+				s->abandon = 1;
+				return aisp_fail(err, AISP_EINTERRUPT, "second signal: not waiting "
+						 "for %d ranks", s->size - 1 - s->done_ranks);
+			}
+			note_stop(s);
+		}
 	}
 	return serve(s, err);
 }

@@ -56,6 +56,8 @@ struct sched {
 	size_t next_item;               /* spread: next index to hand out */
 	int done_ranks;
 	int interrupted;                /* this rank saw SIGTERM/SIGINT */
+	int abandon;                    /* rank 0 saw a second one: abort the job */
+	double stop_s;                  /* when the first signal came (monotonic s) */
 	int failures;                   /* items on this rank not ok */
 	/* This rank's reports written but not committed yet. */
 	struct sched_report *pending;

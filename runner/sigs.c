@@ -25,12 +25,9 @@ int sigs_open(void)
 int sigs_take(int fd)
 {
 	struct signalfd_siginfo si;
-	sigset_t s;
 	int sig = 0;
 
 	if (fd >= 0 && read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		sig = (int)si.ssi_signo;
-	term_set(&s);
-	sigprocmask(SIG_UNBLOCK, &s, NULL);
 	return sig;
 }

@@ -1,7 +1,10 @@
 /*
- * sigs.h - SIGTERM and SIGINT as a file descriptor. The first signal is
- * read from the descriptor (the run stops cleanly and writes what it has);
- * after that the signals act as usual, so a second one ends the process.
+ * sigs.h - SIGTERM and SIGINT as a file descriptor. They stay blocked for the
+ * whole run and are read from the descriptor: the first stops the run cleanly
+ * (the rank writes what it has); a second one while rank 0 still waits for
+ * the other ranks aborts the job at once. Launchers often deliver one stop
+ * twice (srun signals the step and the process group), so a second signal
+ * must never kill a rank before its file is closed.
  */
 #ifndef AISP_SIGS_H
 #define AISP_SIGS_H
@@ -10,7 +13,7 @@
  * signalfd for them, or -1. Call before MPI_Init so MPI's threads inherit it. */
 int sigs_open(void);
 
-/* Read the pending signal from fd (0 if none), then unblock both signals. */
+/* Read the pending signal from fd (0 if none); the signals stay blocked. */
 int sigs_take(int fd);
 
 #endif /* AISP_SIGS_H */

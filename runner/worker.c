@@ -546,6 +546,16 @@ static int send_item(struct worker *w, const struct work_item *item)
 	return off == len ? 0 : -1;
 }
 
+/* 1 when a signal arrives on sigfd within 100 ms: a worker that died just
+ * now was most likely stopped by the same signal (srun signals the whole
+ * process group), so its death is the run's interruption, not a crash. */
+static int signal_pending(int sigfd)
+{
+	struct pollfd pf = {.fd = sigfd, .events = POLLIN};
+
+	return sigfd >= 0 && poll(&pf, 1, 100) > 0;
+}
+
 /* Parse a complete result message into r; *restart set if the worker asked. */
 static aisp_err parse_result(char *text, struct variant_result *r, int *restart)
 {
@@ -577,7 +587,7 @@ aisp_err worker_run(struct worker *w, const struct work_item *item, double timeo
 		rc = parse_result(b.p, r, &restart);
 		if (restart)
 			worker_reap(w, 0, NULL, NULL);
-	} else if (end == WAIT_SIGNAL) {
+	} else if (end == WAIT_SIGNAL || (end == WAIT_EOF && signal_pending(sigfd))) {
 		worker_reap(w, 1, NULL, NULL);
 		rc = aisp_fail(err, AISP_EINTERRUPT, "interrupted during %s %s", item->instance,
 			       item->variant);
