@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "compare.h"
 #include "expect.h"
@@ -319,6 +321,8 @@ static int report_run(char *const *dirs, int n, const struct report_args *a)
 	json_t *exp = NULL;
 	struct fleet f;
 	const char *dot = strrchr(a->out, '.');
+	char tmp[4200];
+	struct stat st = {0};
 	aisp_err rc;
 	int status = 0;
 
@@ -334,16 +338,30 @@ static int report_run(char *const *dirs, int n, const struct report_args *a)
 	}
 	if (exp && (rc = compare_fleet(&f, exp, a->expect, &o, &c, &err)))
 		goto out;
-	r.o = strcmp(a->out, "-") ? fopen(a->out, "w") : stdout;
+	/* out.tmp then rename: a failed write never leaves a partial report */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", a->out) >= (int)sizeof(tmp) ||
+	    (stat(a->out, &st) == 0 && S_ISDIR(st.st_mode))) {
+		rc = aisp_fail(&err, AISP_EINPUT, "%s: %s", a->out,
+			       S_ISDIR(st.st_mode) ? "is a directory" : "path too long");
+		goto out;
+	}
+	r.o = strcmp(a->out, "-") ? fopen(tmp, "w") : stdout;
 	if (!r.o) {
-		rc = aisp_fail(&err, AISP_EINPUT, "%s: %s", a->out, strerror(errno));
+		rc = aisp_fail(&err, AISP_EINPUT, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
 	report_write(&r, &f, exp ? &c : NULL, a->expect);
-	if (r.o != stdout && fclose(r.o) != 0)
-		rc = aisp_fail(&err, AISP_EIO, "%s: %s", a->out, strerror(errno));
-	else if (r.o != stdout)
-		printf("report: wrote %s\n", a->out);
+	if (r.o != stdout) {
+		int bad = fflush(r.o) != 0 || ferror(r.o) || fsync(fileno(r.o)) != 0;
+
+		if (fclose(r.o) != 0 || bad || rename(tmp, a->out) != 0) {
+			rc = aisp_fail(&err, AISP_EIO, "%s: %s", a->out,
+				       errno ? strerror(errno) : "write failed");
+			unlink(tmp);
+		} else {
+			printf("report: wrote %s\n", a->out);
+		}
+	}
 	status = exp ? c.exit_status : fleet_incomplete(&f) ? 3 : 0;
 out:
 	if (rc != AISP_OK) {
