@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "compare.h"
 #include "expect.h"
@@ -117,11 +119,19 @@ static void compare_print(const struct fleet *f, const struct compare_result *r,
 static aisp_err compare_drain(const struct fleet *f, const struct compare_result *r,
 			      const char *path, aisp_error *err)
 {
-	FILE *out = fopen(path, "w");
-	int n = 0;
+	char tmp[4200];
+	struct stat st;
+	FILE *out = NULL;
+	int n = 0, bad;
 
+	/* path.tmp then rename: a failed write never leaves a partial list */
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+		return aisp_fail(err, AISP_EINPUT, "%s: path too long", path);
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return aisp_fail(err, AISP_EINPUT, "%s: is a directory", path);
+	out = fopen(tmp, "w");
 	if (!out)
-		return aisp_fail(err, AISP_EINPUT, "%s: %s", path, strerror(errno));
+		return aisp_fail(err, AISP_EINPUT, "%s: %s", tmp, strerror(errno));
 	for (size_t i = 0; i < r->n_nodes; i++) {
 		const struct compare_unit *u = &r->nodes[i];
 		const struct compare_item *it;
@@ -138,8 +148,12 @@ static aisp_err compare_drain(const struct fleet *f, const struct compare_result
 		fprintf(out, "%s %s\n", fleet_str(f, u->id), reason);
 		n++;
 	}
-	if (fclose(out) != 0)
-		return aisp_fail(err, AISP_EIO, "%s: %s", path, strerror(errno));
+	bad = fflush(out) != 0 || ferror(out) || fsync(fileno(out)) != 0;
+	if (fclose(out) != 0 || bad || rename(tmp, path) != 0) {
+		bad = errno;
+		unlink(tmp);
+		return aisp_fail(err, AISP_EIO, "%s: %s", path, bad ? strerror(bad) : "write failed");
+	}
 	printf("compare: wrote %s (%d nodes to drain)\n", path, n);
 	return AISP_OK;
 }
