@@ -247,8 +247,10 @@ aisp_err gather_write_h5(const struct fleet *f, const char *path, aisp_error *er
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	file = H5Fcreate(tmp, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-	if (file < 0)
+	if (file < 0) {
+		remove(tmp); /* it may exist, empty, when the first write failed */
 		return aisp_fail(err, AISP_EIO, "%s: cannot create", tmp);
+	}
 	sp = H5Screate(H5S_SCALAR);
 	a = H5Acreate2(file, "schema_version", H5T_STD_I64LE, sp, H5P_DEFAULT, H5P_DEFAULT);
 	H5Awrite(a, H5T_NATIVE_LLONG, &one);
