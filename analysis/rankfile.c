@@ -297,6 +297,11 @@ static herr_t rankfile_each_variant(hid_t g, const char *name, const H5L_info_t 
 	hid_t o;
 
 	(void)info;
+	if (strlen(name) >= AISP_NAME_MAX) { /* cut, it could merge with another */
+		rd->rc = aisp_fail(rd->err, AISP_EINPUT, "%s: /targets/%s/%.40s...: variant name longer than %d characters",
+				   rd->path, rd->instance, name, AISP_NAME_MAX - 1);
+		return -1;
+	}
 	o = H5Oopen(g, name, H5P_DEFAULT);
 	if (o < 0) {
 		rd->rc = aisp_fail(rd->err, AISP_EINPUT, "%s: /targets/%s/%s: unreadable",
@@ -319,6 +324,11 @@ static herr_t rankfile_each_instance(hid_t g, const char *name, const H5L_info_t
 	hid_t o;
 
 	(void)info;
+	if (strlen(name) >= AISP_NAME_MAX) { /* cut, it could merge with another */
+		rd->rc = aisp_fail(rd->err, AISP_EINPUT, "%s: /targets/%.40s...: instance name longer than %d characters",
+				   rd->path, name, AISP_NAME_MAX - 1);
+		return -1;
+	}
 	snprintf(where, sizeof(where), "/targets/%s", name);
 	o = H5Gopen2(g, name, H5P_DEFAULT);
 	if (o < 0) {
