@@ -45,6 +45,8 @@ touch "$T/marker"
 expect_exit 3 "gather of hostile names (the hardware_key file skipped)" "$AISP" gather "$H" --out "$T/gh"
 expect_text "rank-00002.h5: root attribute hardware_key: '../../<script>alert(1)</script>' is not a safe file name" \
 	"the unsafe hardware_key is named"
+expect_text "...: instance name longer than 127 characters" \
+	"a name longer than 127 characters is refused, not cut"
 check "gather wrote nothing but its two files" test "$(find "$T" -newer "$T/marker" -type f | sort | tr '\n' ' ')" = \
 	"$T/gh/expectations_2x_test_gpu.json $T/gh/fleet.h5 $T/out "
 check "the expectations file of the good hardware key is written" test -s "$T/gh/expectations_2x_test_gpu.json"
