@@ -1,7 +1,8 @@
 #!/bin/sh
 # A simulated fleet of four "GPUs" (host backend, one rank per fake node
 # through SLURMD_NODENAME) runs the qual job; one GPU is degraded with the
-# test knob (AISP_TEST_SLOW_PCT=40: every iteration 1.4x as long). The
+# test knob (AISP_TEST_SLOW_PCT=100: every iteration 2x as long, well clear of
+# the +-30% that four ranks on two shared cores see). The
 # healthy run is gathered into expectations; compare of the degraded run
 # must exit 1 and drain the degraded node for a time over the job's floor
 # (the job's per-target tolerance, e.g. +11.1% = throughput below 90% of
@@ -35,7 +36,7 @@ fleet() {
 }
 expect_exit 0 "healthy fleet run (4 ranks, qual job)" fleet "$T/h1" 0
 expect_text "[44/44]" "every rank ran every qual variant (11 per rank)"
-expect_exit 0 "degraded fleet run (qn3 slowed 40%)" fleet "$T/slow" 40
+expect_exit 0 "degraded fleet run (qn3 slowed 100%)" fleet "$T/slow" 100
 
 # 1. The operator's flow: expectations from the healthy run, compare the new one.
 expect_exit 0 "gather the healthy run into expectations" "$AISP" gather "$T/h1" --out "$T/exp"
@@ -49,18 +50,18 @@ check "the drain list names qn3 with the reason (time over the job floor)" \
 # 2. Attribution within one run (immune to the load of a shared machine
 # between two runs): the fleet median of four GPUs with one slow is the
 # healthy siblings'; judged against it, qn3 is slow on (nearly) every
-# variant by about 40% and the others pass.
+# variant by about 100% and the others pass.
 expect_exit 0 "gather the degraded run (fleet median of its siblings)" "$AISP" gather "$T/slow" --out "$T/self"
 EXP=$(ls "$T"/self/expectations_*.json 2>/dev/null | head -1)
 expect_exit 1 "compare it against its own fleet exits 1" "$AISP" compare "$T/slow" \
 	--expectations "$EXP" --job "$T/job.yaml" --min-delta 0.1 --drain-list "$T/drain2"
 cp "$T/out" "$T/compare.txt"
-check "the drain list names qn3 with ~+40% over the floor" \
-	grep -Eq '^qn3 .*regressed: GPU cpu-qn3-3 qual:[a-z_]+/[a-z0-9_]+: \+(2[5-9]|[3-9][0-9])\.[0-9]% vs expected .*tolerance \+(11\.1|25)%' "$T/drain2"
+check "the drain list names qn3 with >= +30% over the floor" \
+	grep -Eq '^qn3 .*regressed: GPU cpu-qn3-3 qual:[a-z_]+/[a-z0-9_]+: \+([3-9][0-9]|[1-9][0-9][0-9]+)\.[0-9]% vs expected .*tolerance \+(11\.1|25)%' "$T/drain2"
 # items NODE: flagged items (regressed/outlier/failed) of NODE in the compare output.
 items() { grep -Ec "^(regressed|outlier|failed) +qual:.* node $1 " "$T/compare.txt"; }
-slow_items=$(grep -Ec '^regressed +qual:.* node qn3 .*\+(2[5-9]|[3-9][0-9])\.[0-9]% vs expected' "$T/compare.txt")
-check "qn3 regressed +25..99% on at least 9 of its 11 variants (got $slow_items)" [ "$slow_items" -ge 9 ]
+slow_items=$(grep -Ec '^regressed +qual:.* node qn3 .*\+([3-9][0-9]|[1-9][0-9][0-9]+)\.[0-9]% vs expected' "$T/compare.txt")
+check "qn3 regressed by >= +30% on at least 9 of its 11 variants (got $slow_items)" [ "$slow_items" -ge 9 ]
 for n in qn0 qn1 qn2; do
 	k=$(items $n)
 	check "healthy node $n: at most 2 stray items (got $k)" [ "$k" -le 2 ]
