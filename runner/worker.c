@@ -402,6 +402,7 @@ static enum wait_end wait_message(struct worker *w, struct rbuf *b, double deadl
 static aisp_err worker_spawn(struct worker *w, aisp_error *err)
 {
 	char dev[16], parent[16], *argv[32];
+	char *exe = realpath("/proc/self/exe", NULL); /* a profiler in front needs the path */
 	int req[2] = {-1, -1}, res[2] = {-1, -1};
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
@@ -409,7 +410,7 @@ static aisp_err worker_spawn(struct worker *w, aisp_error *err)
 	size_t n = 0;
 	int rc;
 
-	if (pipe2(req, O_CLOEXEC) || pipe2(res, O_CLOEXEC)) {
+	if (!exe || pipe2(req, O_CLOEXEC) || pipe2(res, O_CLOEXEC)) {
 		rc = aisp_fail(err, AISP_EIO, "pipe: %s", strerror(errno));
 		goto fail;
 	}
@@ -417,9 +418,7 @@ static aisp_err worker_spawn(struct worker *w, aisp_error *err)
 		argv[n++] = (char *)*p;
 	snprintf(dev, sizeof(dev), "%d", w->device);
 	snprintf(parent, sizeof(parent), "%d", (int)getpid());
-	argv[n++] = "/proc/self/exe";
-	if (w->prefix && w->prefix[0])
-		argv[n - 1] = realpath("/proc/self/exe", NULL); /* the profiler runs it */
+	argv[n++] = exe;
 	argv[n++] = "worker";
 	argv[n++] = "--backend";
 	argv[n++] = w->backend == AISP_BACKEND_CUDA ? "cuda" : "host";
@@ -443,8 +442,6 @@ static aisp_err worker_spawn(struct worker *w, aisp_error *err)
 	rc = posix_spawnp(&w->pid, argv[0], &fa, &at, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&at);
-	if (w->prefix && w->prefix[0])
-		free(argv[n - 8]);
 	if (rc) {
 		w->pid = 0;
 		rc = aisp_fail(err, AISP_EIO, "cannot start worker %s: %s", argv[0], strerror(rc));
@@ -455,8 +452,10 @@ static aisp_err worker_spawn(struct worker *w, aisp_error *err)
 	w->to_fd = req[1];
 	w->from_fd = res[0];
 	w->starts++;
+	free(exe);
 	return AISP_OK;
 fail:
+	free(exe);
 	for (int i = 0; i < 2; i++) {
 		if (req[i] >= 0)
 			close(req[i]);
