@@ -70,14 +70,22 @@ static aisp_err jfail_at(const struct jload *ld, int line, int col,
 static aisp_err jfail_at(const struct jload *ld, int line, int col,
 			 const char *path, const char *fmt, ...)
 {
-	char what[768];
+	char what[768], where[JOB_PATH_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
+	snprintf(where, sizeof(where), "%s", path);
+	/* values and keys from the file never reach a terminal as control codes */
+	for (char *c = what; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	for (char *c = where; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	return aisp_fail(ld->err, AISP_EINPUT, "%s:%d:%d: %s: %s", ld->file,
-			 line, col, path, what);
+			 line, col, where, what);
 }
 
 #define jfail(ld, node, path, ...) \
