@@ -21,6 +21,9 @@ for f in "$D"/../fuzz/corpus/job/bad-*.yaml "$D"/jobs/hostile/*.yaml; do
 		no "$n: FILE:LINE:COL: message"; head -3 "$T/out" | sed 's/^/    /'
 	fi
 	if [ -e "$T/r" ]; then no "$n: left a run directory"; rm -rf "$T/r"; fi
+	if LC_ALL=C tr -d '\n\t' <"$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then
+		no "$n: control characters in the message"
+	fi
 	[ $((tried % 3)) = 0 ] || continue # (each run is MPI_Init: keep the test short)
 	expect_exit 2 "$n with --out an existing run" timeout 60 "$AISP" bench run --job "$f" --out "$T/run1"
 	expect_exit 2 "$n with --resume an existing run" timeout 60 "$AISP" bench run --resume "$T/run1" --job "$f"
