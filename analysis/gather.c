@@ -9,7 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include "expect.h"
 #include "gather.h"
 #include "rankfile.h"
 #include "text.h"
@@ -102,6 +104,31 @@ static void gather_print_summary(const struct fleet *f)
 	}
 }
 
+/* Before anything is written: every existing expectations file that gather
+ * will update must load (else fleet.h5 would be new beside a stale one). */
+static aisp_err gather_check_existing(const struct fleet *f, const char *out, aisp_error *err)
+{
+	char path[4096], why[sizeof(err->msg)];
+	json_t *root;
+	aisp_err rc;
+
+	for (size_t i = 0; i < f->n_insts; i++) {
+		const char *hk = fleet_str(f, f->insts[i].hk);
+
+		if ((i > 0 && f->insts[i - 1].hk == f->insts[i].hk) || !text_is_safe_name(hk))
+			continue; /* gather_write names an unsafe key */
+		snprintf(path, sizeof(path), "%s/expectations_%s.json", out, hk);
+		if (access(path, F_OK) != 0)
+			continue;
+		if ((rc = expect_load(path, &root, err))) {
+			snprintf(why, sizeof(why), "%s", err->msg);
+			return aisp_fail(err, rc, "%.900s (it exists: fix or remove it)", why);
+		}
+		json_decref(root);
+	}
+	return AISP_OK;
+}
+
 /* fleet.h5 and one expectations file per hardware key into out. */
 static aisp_err gather_write(const struct fleet *f, const char *out, aisp_error *err)
 {
@@ -110,6 +137,8 @@ static aisp_err gather_write(const struct fleet *f, const char *out, aisp_error 
 
 	if (mkdir(out, 0755) != 0 && errno != EEXIST)
 		return aisp_fail(err, AISP_EINPUT, "%s: %s", out, strerror(errno));
+	if ((rc = gather_check_existing(f, out, err)))
+		return rc;
 	snprintf(path, sizeof(path), "%s/fleet.h5", out);
 	if ((rc = gather_write_h5(f, path, err)))
 		return rc;
