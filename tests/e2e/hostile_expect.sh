@@ -25,6 +25,18 @@ for f in "$C"/bad-*; do
 	expect_exit 2 "report refuses $n" "$AISP" report "$T/runA" --expectations "$f" -o "$T/good.html"
 done
 check "good drain list and report unchanged after $tried refused files" test "$(sum)" = "$before"
+# gather updates an existing expectations file: a bad one is named, exit 2,
+# and left as it was (and fleet.h5 is not half-written beside it).
+mkdir "$T/gx"
+for f in "$C"/bad-*; do
+	n=$(basename "$f")
+	tried=$((tried + 1))
+	cp "$f" "$T/gx/expectations_2x_test_gpu.json"
+	expect_exit 2 "gather refuses to update $n" "$AISP" gather "$T/runA" --out "$T/gx"
+	expect_text "$T/gx/expectations_2x_test_gpu.json" "gather names the file ($n)"
+	check "$n left as it was" cmp -s "$f" "$T/gx/expectations_2x_test_gpu.json"
+done
+check "no fleet.h5 written beside a bad expectations file" test ! -e "$T/gx/fleet.h5"
 # Names with '/', '..', HTML: the corpus's name-* files carry the fixture's
 # hardware key here; hostile.json puts such names into every string field a
 # report may show (example, type, technique, variant keys, an extra example).
