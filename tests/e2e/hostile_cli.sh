@@ -15,6 +15,9 @@ refused() {
 	tried=$((tried + 1))
 	expect_exit 2 "$@"
 	if [ -e "$T/r" ]; then no "$1: left $T/r"; rm -rf "$T/r"; fi
+	if LC_ALL=C tr -d '\n\t' <"$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then
+		no "$1: control characters in the message"
+	fi
 }
 for v in 1e999 -1 nan NaN inf -inf 99999999999999999999999 "" 5x " " "$L"; do
 	for o in --iterations --warmup --max-iterations --time-budget --min-sample-ms --timeout --seed --gpu; do
@@ -30,7 +33,8 @@ for v in 1e999 -1 nan NaN inf -inf 99999999999999999999999 "" 5x " " "$L"; do
 	refused "gather --file-timeout '$(echo "$v" | cut -c1-12)'" "$AISP" gather "$T/runA" --out "$T/r" --file-timeout "$v"
 done
 expect_text "--file-timeout" "the message names the option"
-for tg in "../x" "a/b" "ch01:../../etc/passwd" "<script>alert(1)</script>" "ch01:<b>x</b>" "$L" "ch01:$L" "" "," "ch01:gemm;rm -rf /"; do
+ESC=$(printf '\033[2J\033[31m')
+for tg in "ch01:$ESC" "$ESC" "../x" "a/b" "ch01:../../etc/passwd" "<script>alert(1)</script>" "ch01:<b>x</b>" "$L" "ch01:$L" "" "," "ch01:gemm;rm -rf /"; do
 	refused "bench run --targets '$(echo "$tg" | cut -c1-24)'" "$AISP" bench run --targets "$tg" --out "$T/r"
 done
 expect_text "unknown target" "the message names the target"
