@@ -1,7 +1,7 @@
 #!/bin/sh
-# Hostile rank files through gather, compare and report: empty, sparse 1 GB,
-# a directory, a FIFO, a symlink loop or to /dev/zero, and rank files whose
-# names and strings carry HTML, '/', '..' or control characters. Each bad
+# Hostile rank files through gather, compare and report: empty, truncated,
+# text, foreign HDF5, random, sparse 1 GB, a directory, a FIFO, a symlink
+# loop or to /dev/zero, and rank files whose names and strings carry HTML, '/', '..' or control characters. Each bad
 # file is named and skipped (exit 3), never a crash or a hang; a hostile
 # hardware_key never reaches a file path; HTML and markdown reports escape
 # every name (no raw '<script' or '<img').
@@ -20,16 +20,19 @@ mkfifo "$R/rank-00007.h5"
 ln -s rank-00008.h5 "$R/rank-00008.h5"
 ln -s /dev/zero "$R/rank-00009.h5"
 head -c 100000 /dev/urandom >"$R/rank-00010.h5"
-tried=$((tried + 7))
+head -c 3000 "$T/runA/rank-00001.h5" >"$R/rank-00011.h5"
+echo "not hdf5 at all" >"$R/rank-00012.h5"
+"$PY" -c 'import h5py,sys; f=h5py.File(sys.argv[1],"w"); f["x"]=[1,2,3]; f.attrs["tool"]="<script>"' "$R/rank-00013.h5"
+tried=$((tried + 10))
 for c in gather compare report; do
 	case $c in
 	gather) set -- "$AISP" gather "$R" --out "$T/gb" --file-timeout 10 ;;
 	compare) set -- "$AISP" compare "$R" --expectations "$E" ;;
 	report) set -- "$AISP" report "$R" -o "$T/bad.md" ;;
 	esac
-	expect_exit 3 "$c over 7 bad files among 4 good ones" timeout 120 "$@"
+	expect_exit 3 "$c over 10 bad files among 4 good ones" timeout 120 "$@"
 	[ $c = report ] && cat "$T/bad.md" >>"$T/out" # the report names them in the file
-	for n in 4 5 6 7 8 9 10; do
+	for n in 4 5 6 7 8 9 10 11 12 13; do
 		f=$(printf '%s/rank-%05d.h5' "$R" "$n")
 		expect_text "$f" "$c names $(basename "$f")"
 	done
