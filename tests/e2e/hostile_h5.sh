@@ -1,9 +1,10 @@
 #!/bin/sh
 # Hostile rank files through gather, compare and report: empty, truncated,
 # text, foreign HDF5, random, sparse 1 GB, a directory, a FIFO, a symlink
-# loop or to /dev/zero, and rank files whose names and strings carry HTML, '/', '..' or control characters. Each bad
-# file is named and skipped (exit 3), never a crash or a hang; a hostile
-# hardware_key never reaches a file path; HTML and markdown reports escape
+# loop or to /dev/zero, and rank files whose names and strings carry HTML,
+# '/', '..' or control characters. Each bad file is named and skipped (exit
+# 3), never a crash or a hang; a hostile hardware_key never reaches a file
+# path; HTML and markdown reports escape
 # every name (no raw '<script' or '<img').
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../tools/fleet_fixture.sh"
