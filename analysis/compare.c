@@ -15,6 +15,7 @@
 #include "expect.h"
 #include "gather.h"
 #include "job.h"
+#include "text.h"
 
 static const char compare_usage[] =
 	"usage: aisp compare RUN_DIR... --expectations FILE [--drain-list FILE]\n"
@@ -54,10 +55,11 @@ static void compare_exp_commits(const json_t *exp, char *buf, size_t n)
 /* Where each side came from; a note when the commits differ. */
 static void compare_print_sides(const struct fleet *f, const json_t *exp, const char *path)
 {
-	char ec[512];
+	char ec[512], key[256];
 	int differ = 0;
 
 	compare_exp_commits(exp, ec, sizeof(ec));
+	text_printable(ec, sizeof(ec), ec); /* strings of the file, shown as text only */
 	for (size_t i = 0; i < f->n_runs; i++) {
 		const char *rc = fleet_str(f, f->runs[i].git_commit);
 
@@ -67,7 +69,7 @@ static void compare_print_sides(const struct fleet *f, const json_t *exp, const 
 		differ |= strcmp(rc, ec) != 0;
 	}
 	printf("compare: expectations %s: hardware_key %s, git commit %s\n", path,
-	       expect_str(exp, "hardware_key"), ec);
+	       text_printable(key, sizeof(key), expect_str(exp, "hardware_key")), ec);
 	if (differ)
 		printf("compare: note: the commits differ; judged anyway\n");
 }

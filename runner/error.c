@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "text.h"
+
 aisp_err aisp_fail(aisp_error *err, aisp_err code, const char *fmt, ...)
 {
 	va_list ap;
@@ -15,9 +17,7 @@ aisp_err aisp_fail(aisp_error *err, aisp_err code, const char *fmt, ...)
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
 	/* one line, and input quoted in it never reaches a terminal as a control code */
-	for (char *c = err->msg; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	text_printable(err->msg, sizeof(err->msg), err->msg);
 	return code;
 }
 

@@ -61,6 +61,16 @@ int text_is_safe_name(const char *s)
 	return 1;
 }
 
+char *text_printable(char *dst, size_t n, const char *src)
+{
+	if (dst != src)
+		text_copy(dst, n, src);
+	for (char *c = dst; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	return dst;
+}
+
 void text_slug(char *dst, size_t n, const char *s)
 {
 	size_t o = 0;

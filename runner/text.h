@@ -14,6 +14,11 @@ int text_copy(char *dst, size_t n, const char *src);
  * not empty, no "..", at most AISP_NAME_MAX-1 characters. */
 int text_is_safe_name(const char *s);
 
+/* Copy src into dst of size n with control characters shown as '?', so text
+ * read from a file never reaches a terminal as a control code (dst may be
+ * src: cleaned in place); returns dst. */
+char *text_printable(char *dst, size_t n, const char *src);
+
 /* Lower-case slug of s: runs of non-alphanumerics become one '_'. */
 void text_slug(char *dst, size_t n, const char *s);
 

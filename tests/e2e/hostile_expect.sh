@@ -89,5 +89,20 @@ expect_text "big.json:1:" "deep nesting names line:column"
 "$AISP" compare "$T/runA" --expectations "$T/long.json" >"$T/out" 2>&1
 rc=$?
 case $rc in 1|2|3) ok "5 MB hardware_key: judged or refused (exit $rc)" ;; *) no "5 MB hardware_key (exit $rc)" ;; esac
+# Strings of the expectations file that compare prints (hardware_key, commit)
+# never reach the terminal as control codes.
+"$PY" -c "
+import json, sys
+d = json.load(open(sys.argv[1])); k = d['examples']
+for e in k.values():
+    e['provenance']['git_commit'] = 'c0ffee\x1b[2J'
+json.dump(d, open(sys.argv[2], 'w'))" "$E" "$T/esc.json"
+"$AISP" compare "$T/runA" --expectations "$T/esc.json" >"$T/out" 2>&1
+tried=$((tried + 1))
+if LC_ALL=C tr -d '\n\t' <"$T/out" | LC_ALL=C grep -q '[[:cntrl:]]'; then
+	no "an escape sequence in the file's git commit reached compare's output"
+else
+	ok "compare prints the file's strings without control characters"
+fi
 echo "# hostile_expect: $tried inputs tried"
 finish
