@@ -15,24 +15,24 @@
 /* Launchers deliver one stop more than once within milliseconds (srun signals
  * the step and the process group): only a signal this long after the first
  * counts as the user's second one. */
-#define SCHED_SECOND_SIGNAL_S 2.0
+#define SCHED_SECOND_SIGNAL_MS 2000.0
 
 enum { TAG_REPORT = 101, TAG_REQUEST = 102, TAG_ITEM = 103, TAG_DONE = 104 };
 
-/* Seconds on the monotonic clock. */
-static double now_s(void)
+/* Milliseconds on the monotonic clock. */
+static double now_ms(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
 /* Mark the run interrupted; the first signal's time starts the grace period. */
 static void note_stop(struct sched *s)
 {
 	if (!s->interrupted)
-		s->stop_s = now_s();
+		s->stop_ms = now_ms();
 	s->interrupted = 1;
 }
 
@@ -154,15 +154,6 @@ static aisp_err queue_report(struct sched *s, int item, const struct variant_res
 	return AISP_OK;
 }
 
-/* Milliseconds on the monotonic clock. */
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
 /* 1 when the queued results should be committed now (see sched.h). */
 static int commit_due(const struct sched *s)
 {
@@ -191,10 +182,8 @@ static aisp_err commit_reports(struct sched *s, aisp_error *err)
 }
 
 /* Fill the parts of r that the rank knows before the worker answers. */
-static void result_init(const struct sched *s, const struct work_item *it,
-			struct variant_result *r)
+static void result_init(const struct work_item *it, struct variant_result *r)
 {
-	(void)s;
 	memset(r, 0, sizeof(*r));
 	text_copy(r->instance, sizeof(r->instance), it->instance);
 	text_copy(r->target, sizeof(r->target), it->target);
@@ -219,7 +208,7 @@ static aisp_err run_item(struct sched *s, int item, aisp_error *err)
 	int starts = s->worker->starts;
 	aisp_err rc;
 
-	result_init(s, it, &r);
+	result_init(it, &r);
 	for (size_t i = 0; t && i < t->n_params && i < AISP_MAX_PARAMS; i++)
 		names[i] = t->params[i].name;
 	r.param_names = t ? names : NULL;
@@ -275,7 +264,7 @@ static aisp_err drain(struct sched *s, aisp_error *err)
 		/* A first signal stops handing out items (the others finish theirs);
 		 * a second one, not the launcher's copy of the first, gives up waiting. */
 		if (poll(&pf, s->sigfd >= 0 ? 1 : 0, 1) > 0 && sigs_take(s->sigfd)) {
-			if (s->interrupted && now_s() - s->stop_s >= SCHED_SECOND_SIGNAL_S) {
+			if (s->interrupted && now_ms() - s->stop_ms >= SCHED_SECOND_SIGNAL_MS) {
 				s->abandon = 1;
 				return aisp_fail(err, AISP_EINTERRUPT, "second signal: not waiting "
 						 "for %d ranks", s->size - 1 - s->done_ranks);

@@ -57,7 +57,7 @@ struct sched {
 	int done_ranks;
 	int interrupted;                /* this rank saw SIGTERM/SIGINT */
 	int abandon;                    /* rank 0 saw a second one: abort the job */
-	double stop_s;                  /* when the first signal came (monotonic s) */
+	double stop_ms;                 /* when the first signal came (monotonic ms) */
 	int failures;                   /* items on this rank not ok */
 	/* This rank's reports written but not committed yet. */
 	struct sched_report *pending;
