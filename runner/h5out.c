@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "text.h"
 
 struct h5out {
@@ -158,19 +159,10 @@ static aisp_err write_atomic(const char *path, const void *buf, size_t len, aisp
 	return AISP_OK;
 }
 
-/* Milliseconds on the monotonic clock. */
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
 /* Commit the in-memory file: its whole image replaces the file on disk. */
 static aisp_err commit(struct h5out *h, aisp_error *err)
 {
-	double t0 = now_ms();
+	double t0 = clock_now_ms();
 	ssize_t size;
 	void *buf;
 	aisp_err rc;
@@ -188,7 +180,7 @@ static aisp_err commit(struct h5out *h, aisp_error *err)
 	free(buf);
 	if (!rc)
 		h->dirty = 0;
-	h->commit_ms = now_ms() - t0;
+	h->commit_ms = clock_now_ms() - t0;
 	return rc;
 }
 

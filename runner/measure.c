@@ -7,17 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "stats.h"
 #include "text.h"
-
-/* Seconds on the monotonic clock. */
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -95,7 +87,7 @@ static aisp_err timed_loop(const struct aisp_backend_ops *be, struct aisp_ctx *c
 			   aisp_error *err)
 {
 	size_t cap = (size_t)o->max_iterations;
-	double t0 = now_s(), *scratch;
+	double t0 = clock_now_s(), *scratch;
 	aisp_err rc = AISP_OK;
 
 	r->samples = malloc(cap * sizeof(double));
@@ -104,7 +96,7 @@ static aisp_err timed_loop(const struct aisp_backend_ops *be, struct aisp_ctx *c
 		rc = aisp_fail(err, AISP_ENOMEM, "no memory for %zu samples", cap);
 		goto out;
 	}
-	while (!should_stop(r->samples, r->n_samples, scratch, o, now_s() - t0)) {
+	while (!should_stop(r->samples, r->n_samples, scratch, o, clock_now_s() - t0)) {
 		double ms;
 
 		rc = time_batch(be, ctx, v, state, r->per_sample, &ms, err);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "registry.h"
 #include "sigs.h"
 #include "text.h"
@@ -19,20 +20,11 @@
 
 enum { TAG_REPORT = 101, TAG_REQUEST = 102, TAG_ITEM = 103, TAG_DONE = 104 };
 
-/* Milliseconds on the monotonic clock. */
-static double now_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
 /* Mark the run interrupted; the first signal's time starts the grace period. */
 static void note_stop(struct sched *s)
 {
 	if (!s->interrupted)
-		s->stop_ms = now_ms();
+		s->stop_ms = clock_now_ms();
 	s->interrupted = 1;
 }
 
@@ -157,7 +149,7 @@ static aisp_err queue_report(struct sched *s, int item, const struct variant_res
 /* 1 when the queued results should be committed now (see sched.h). */
 static int commit_due(const struct sched *s)
 {
-	double since = now_ms() - s->last_commit_ms;
+	double since = clock_now_ms() - s->last_commit_ms;
 
 	return since >= SCHED_COMMIT_RATIO * h5out_commit_ms(s->out) ||
 	       since >= SCHED_COMMIT_MAX_MS;
@@ -169,7 +161,7 @@ static aisp_err commit_reports(struct sched *s, aisp_error *err)
 {
 	aisp_err rc = h5out_commit(s->out, err);
 
-	s->last_commit_ms = now_ms();
+	s->last_commit_ms = clock_now_ms();
 	for (size_t i = 0; !rc && i < s->n_pending; i++) {
 		if (s->rank == 0)
 			rc = keep_report(s, &s->pending[i], err);
@@ -264,7 +256,7 @@ static aisp_err drain(struct sched *s, aisp_error *err)
 		/* A first signal stops handing out items (the others finish theirs);
 		 * a second one, not the launcher's copy of the first, gives up waiting. */
 		if (poll(&pf, s->sigfd >= 0 ? 1 : 0, 1) > 0 && sigs_take(s->sigfd)) {
-			if (s->interrupted && now_ms() - s->stop_ms >= SCHED_SECOND_SIGNAL_MS) {
+			if (s->interrupted && clock_now_ms() - s->stop_ms >= SCHED_SECOND_SIGNAL_MS) {
 				s->abandon = 1;
 				return aisp_fail(err, AISP_EINTERRUPT, "second signal: not waiting "
 						 "for %d ranks", s->size - 1 - s->done_ranks);

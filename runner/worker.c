@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "registry.h"
 #include "text.h"
 
@@ -28,14 +29,6 @@ struct rbuf {
 	char *p;
 	size_t len, cap;
 };
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 /* ---- wire format ------------------------------------------------------ */
 
@@ -200,7 +193,7 @@ static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 {
 	const struct aisp_target *t = registry_find(it->target, be->kind);
 	aisp_error e = {0};
-	double t0 = now_s();
+	double t0 = clock_now_s();
 	int vi;
 
 	text_copy(r->instance, sizeof(r->instance), it->instance);
@@ -218,7 +211,7 @@ static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	ctx->seed = it->seed;
 	ctx->test_knob = it->test_knob;
 	measure_variant(be, ctx, t, (size_t)vi, &it->params, &it->opts, r);
-	r->elapsed_s = now_s() - t0;
+	r->elapsed_s = clock_now_s() - t0;
 }
 
 /* Parse worker arguments: --backend host|cuda --device N --parent PID. */
@@ -264,13 +257,13 @@ int worker_main(int argc, char **argv)
 		fprintf(stderr, "aisp worker: no result pipe or backend not built in\n");
 		return 1;
 	}
-	t0 = now_s();
+	t0 = clock_now_s();
 	if (be->open(dev, &ctx, &e)) {
 		fprintf(out, "status error\nmessage %s backend open failed: %s\nend\n", be->name, e.msg);
 		fclose(out);
 		return 1;
 	}
-	fprintf(out, "ready %.6f\nend\n", (now_s() - t0) * 1e3);
+	fprintf(out, "ready %.6f\nend\n", (clock_now_s() - t0) * 1e3);
 	fflush(out);
 	while (item_read(stdin, &it)) {
 		struct variant_result r = {0};
@@ -327,14 +320,14 @@ static void worker_reap(struct worker *w, int kill_it, int *sig, int *code)
 
 void worker_stop(struct worker *w)
 {
-	double until = now_s() + 2.0;
+	double until = clock_now_s() + 2.0;
 	int st;
 
 	if (w->pid <= 0)
 		return;
 	close(w->to_fd); /* EOF: the worker closes its context and exits */
 	w->to_fd = -1;
-	while (now_s() < until) {
+	while (clock_now_s() < until) {
 		if (waitpid(w->pid, &st, WNOHANG) == w->pid) {
 			w->pid = 0;
 			break;
@@ -361,7 +354,7 @@ static enum wait_end wait_message(struct worker *w, struct rbuf *b, double deadl
 	struct pollfd pf[2] = {{.fd = w->from_fd, .events = POLLIN}, {.fd = sigfd, .events = POLLIN}};
 
 	for (;;) {
-		double left = deadline - now_s();
+		double left = deadline - clock_now_s();
 		int ms = left <= 0 ? 0 : (int)(left * 1e3) + 1;
 
 		if (tick && ms > WORKER_TICK_MS)
@@ -470,7 +463,7 @@ static aisp_err worker_start(struct worker *w, int sigfd, worker_tick_fn tick, v
 			     aisp_error *err)
 {
 	struct rbuf b = {0};
-	double t0 = now_s();
+	double t0 = clock_now_s();
 	enum wait_end end;
 	aisp_err rc;
 
@@ -480,7 +473,7 @@ static aisp_err worker_start(struct worker *w, int sigfd, worker_tick_fn tick, v
 	end = wait_message(w, &b, t0 + WORKER_START_TIMEOUT_S, sigfd, tick, arg, err);
 	if (end == WAIT_DONE && !strncmp(b.p, "ready ", 6)) {
 		w->open_ms = strtod(b.p + 6, NULL);
-		w->start_ms = (now_s() - t0) * 1e3;
+		w->start_ms = (clock_now_s() - t0) * 1e3;
 		free(b.p);
 		return AISP_OK;
 	}
@@ -576,9 +569,9 @@ aisp_err worker_run(struct worker *w, const struct work_item *item, double timeo
 
 	if (!w->pid && (rc = worker_start(w, sigfd, tick, tick_arg, err)))
 		return rc;
-	t0 = now_s();
+	t0 = clock_now_s();
 	if (send_item(w, item)) {
-		record_loss(w, r, WAIT_EOF, now_s() - t0, timeout_s);
+		record_loss(w, r, WAIT_EOF, clock_now_s() - t0, timeout_s);
 		return AISP_OK;
 	}
 	end = wait_message(w, &b, t0 + timeout_s, sigfd, tick, tick_arg, err);
@@ -594,7 +587,7 @@ aisp_err worker_run(struct worker *w, const struct work_item *item, double timeo
 		worker_reap(w, 1, NULL, NULL);
 		rc = err ? err->code : AISP_EIO;
 	} else {
-		record_loss(w, r, end, now_s() - t0, timeout_s);
+		record_loss(w, r, end, clock_now_s() - t0, timeout_s);
 	}
 	free(b.p);
 	return rc;
