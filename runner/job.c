@@ -1040,6 +1040,7 @@ static const struct jfield job_fields[] = {
 	{"name", JF_NAME, 0, 0, offsetof(struct job, name)},
 	{"iterations", JF_INT, 1, 1e6, offsetof(struct job, iterations)},
 	{"warmup", JF_INT, 0, 1e6, offsetof(struct job, warmup)},
+	{"warmup_ms", JF_REAL, 0, 600000, offsetof(struct job, warmup_ms)},
 	{"max_iterations", JF_INT, 1, 1e7, offsetof(struct job, max_iterations)},
 	{"time_budget_s", JF_REAL, 0, 604800, offsetof(struct job, time_budget_s)},
 	{"ci_target", JF_REAL, 0, 1, offsetof(struct job, ci_target)},
@@ -1399,18 +1400,20 @@ static aisp_err job_put_target(FILE *f, const struct job_target *jt,
 aisp_err job_write_yaml(const struct job *job, FILE *f, aisp_error *err)
 {
 	char budget[JOB_NUM_MAX], ci[JOB_NUM_MAX], timeout[JOB_NUM_MAX], ms[JOB_NUM_MAX];
+	char wms[JOB_NUM_MAX];
 	aisp_err rc;
 
 	job_fmt_num(job->min_sample_ms, ms);
+	job_fmt_num(job->warmup_ms, wms);
 	job_fmt_num(job->time_budget_s, budget);
 	job_fmt_num(job->ci_target, ci);
 	job_fmt_num(job->timeout_s, timeout);
 	fputs("# Resolved job, written by aisp; aisp bench run --job reads it back.\n"
 	      "name: ", f);
 	job_put_str(f, job->name);
-	fprintf(f, "\niterations: %d\nwarmup: %d\nmax_iterations: %d\n"
+	fprintf(f, "\niterations: %d\nwarmup: %d\nwarmup_ms: %s\nmax_iterations: %d\n"
 		"time_budget_s: %s\nci_target: %s\nmin_sample_ms: %s\ntimeout_s: %s\n"
-		"mode: %s\nseed: %llu\ntargets:%s\n", job->iterations, job->warmup,
+		"mode: %s\nseed: %llu\ntargets:%s\n", job->iterations, job->warmup, wms,
 		job->max_iterations, budget, ci, ms, timeout, job_mode_name(job->mode),
 		job->seed, job->n_targets ? "" : " []");
 	for (size_t i = 0; i < job->n_targets; i++)

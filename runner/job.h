@@ -35,6 +35,8 @@ struct job {
 	char name[AISP_NAME_MAX];
 	int iterations;               /* minimum timed iterations per variant (>= 1) */
 	int warmup;                   /* warm-up iterations (>= 0) */
+	double warmup_ms;             /* ... and warm up at least this long (clocks
+				       * of an idle GPU ramp up first) */
 	int max_iterations;           /* adaptive stop never goes past this */
 	double time_budget_s;         /* adaptive stop: time budget per variant */
 	double ci_target;             /* adaptive stop: relative CI of the median (0.01) */

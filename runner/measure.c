@@ -115,12 +115,22 @@ static aisp_err warm_and_count(const struct aisp_backend_ops *be, struct aisp_ct
 			       const struct measure_opts *o, struct variant_result *r,
 			       aisp_error *err)
 {
+	int round = o->warmup > 0 ? o->warmup : 1;
+	double t0 = clock_now_ms();
 	aisp_err rc = AISP_OK;
 
+	/* warmup iterations, then more rounds of them (synced after each) until
+	 * warmup_ms has passed: an idle GPU's clocks take a while to ramp up */
 	for (int i = 0; i < o->warmup && !rc; i++)
 		rc = v->run(state);
 	if (!rc)
 		rc = be->sync(ctx, err);
+	while (!rc && clock_now_ms() - t0 < o->warmup_ms) {
+		for (int i = 0; i < round && !rc; i++)
+			rc = v->run(state);
+		if (!rc)
+			rc = be->sync(ctx, err);
+	}
 	if (rc || !be->count_begin)
 		return rc;
 	rc = be->count_begin(ctx, err);

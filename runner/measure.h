@@ -16,6 +16,7 @@ struct measure_opts {
 	double ci_target;     /* ... or when the median's relative CI is within this */
 	double min_sample_ms; /* a sample times back-to-back iterations until it
 			       * lasts this long; its value is the mean per iteration */
+	double warmup_ms;     /* repeat the warm-up until it has lasted this long */
 };
 
 /* Run variant vi of t with p on an opened backend context and fill r:

@@ -545,6 +545,7 @@ static void run_usage(FILE *f)
 	      "  --job FILE              job file (jobs/ch01/job.yaml)\n"
 	      "  --iterations N          minimum timed iterations per variant\n"
 	      "  --warmup N              warm-up iterations\n"
+	      "  --warmup-ms MS          and warm up at least MS (idle GPU clocks ramp up)\n"
 	      "  --max-iterations N      adaptive stop cap\n"
 	      "  --time-budget S         adaptive stop: seconds per variant\n"
 	      "  --min-sample-ms MS      a sample times back-to-back iterations lasting >= MS\n"

@@ -14,7 +14,7 @@ enum run_backend { RUN_BACKEND_AUTO, RUN_BACKEND_HOST, RUN_BACKEND_CUDA };
 struct run_opts {
 	const char *targets, *job_path, *out_dir, *resume_dir;
 	int iterations, warmup, max_iterations, mode, gpu;
-	double timeout_s, time_budget_s, min_sample_ms;
+	double timeout_s, time_budget_s, min_sample_ms, warmup_ms;
 	long long seed;
 	enum run_backend backend;
 	int profile;               /* 0 none, 1 minimal */

@@ -19,6 +19,7 @@ static const struct option run_options[] = {
 	{"max-iterations", required_argument, NULL, 'M'},
 	{"time-budget", required_argument, NULL, 'B'},
 	{"min-sample-ms", required_argument, NULL, 'S'},
+	{"warmup-ms", required_argument, NULL, 'W'},
 	{"mode", required_argument, NULL, 'm'},
 	{"backend", required_argument, NULL, 'b'},
 	{"profile", required_argument, NULL, 'p'},
@@ -117,6 +118,7 @@ static aisp_err apply_option(int c, const char *a, struct run_opts *o, aisp_erro
 	case 'T': rc = parse_pos("timeout", a, 1e7, &o->timeout_s, err); break;
 	case 'B': rc = parse_pos("time-budget", a, 1e7, &o->time_budget_s, err); break;
 	case 'S': rc = parse_pos("min-sample-ms", a, 1e4, &o->min_sample_ms, err); break;
+	case 'W': rc = parse_pos("warmup-ms", a, 6e5, &o->warmup_ms, err); break;
 	case 'm': rc = parse_word("mode", a, modes, &o->mode, err); break;
 	case 'b': rc = parse_word("backend", a, backends, &w, err); o->backend = (enum run_backend)w; break;
 	case 'p': rc = parse_word("profile", a, profiles, &o->profile, err); break;
@@ -132,7 +134,7 @@ aisp_err run_parse_opts(int argc, char **argv, struct run_opts *o, aisp_error *e
 	memset(o, 0, sizeof(*o));
 	o->iterations = o->warmup = o->max_iterations = o->mode = o->gpu = -1;
 	o->seed = -1;
-	o->timeout_s = o->time_budget_s = o->min_sample_ms = NAN;
+	o->timeout_s = o->time_budget_s = o->min_sample_ms = o->warmup_ms = NAN;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", run_options, NULL)) != -1) {
@@ -265,6 +267,8 @@ static void override_job(const struct run_opts *o, struct job *job)
 		job->time_budget_s = o->time_budget_s;
 	if (isfinite(o->min_sample_ms))
 		job->min_sample_ms = o->min_sample_ms;
+	if (isfinite(o->warmup_ms))
+		job->warmup_ms = o->warmup_ms;
 	for (size_t i = 0; isfinite(o->timeout_s) && i < job->n_targets; i++)
 		job->targets[i].timeout_s = o->timeout_s;
 	if (isfinite(o->timeout_s))
@@ -364,7 +368,8 @@ aisp_err run_items(const struct job *job, enum aisp_backend_kind backend,
 			it->seed = job->seed;
 			it->opts = (struct measure_opts){job->iterations, job->warmup,
 							 job->max_iterations, job->time_budget_s,
-							 job->ci_target, job->min_sample_ms};
+							 job->ci_target, job->min_sample_ms,
+							 job->warmup_ms};
 			(*timeouts)[k++] = jt->timeout_s > 0 ? jt->timeout_s : job->timeout_s;
 		}
 	}

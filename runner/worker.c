@@ -37,8 +37,8 @@ static void item_write(FILE *f, const struct work_item *it)
 {
 	fprintf(f, "instance %s\ntarget %s\nvariant %s\nseed %llu\nknob %d\n",
 		it->instance, it->target, it->variant, it->seed, it->test_knob);
-	fprintf(f, "iterations %d\nwarmup %d\nmax_iterations %d\n", it->opts.iterations,
-		it->opts.warmup, it->opts.max_iterations);
+	fprintf(f, "iterations %d\nwarmup %d\nwarmup_ms %.17g\nmax_iterations %d\n",
+		it->opts.iterations, it->opts.warmup, it->opts.warmup_ms, it->opts.max_iterations);
 	fprintf(f, "time_budget_s %.17g\nci_target %.17g\nmin_sample_ms %.17g\nparams %zu",
 		it->opts.time_budget_s, it->opts.ci_target, it->opts.min_sample_ms, it->params.n);
 	for (size_t i = 0; i < it->params.n; i++)
@@ -73,6 +73,8 @@ static void item_line(struct work_item *it, char *line)
 		it->opts.iterations = atoi(v);
 	else if (KEY("warmup") && v)
 		it->opts.warmup = atoi(v);
+	else if (KEY("warmup_ms") && v)
+		it->opts.warmup_ms = strtod(v, NULL);
 	else if (KEY("max_iterations") && v)
 		it->opts.max_iterations = atoi(v);
 	else if (KEY("time_budget_s") && v)

@@ -165,8 +165,8 @@ static void test_ch01_job(void **state)
 	assert_int_equal(g->n_variants, 0);
 	assert_true(g->timeout_s == 300.0);
 	assert_true(isnan(g->tol_lower) && isnan(g->tol_upper));
-	assert_int_equal(g->line, 14);
-	assert_true(job.min_sample_ms == 0.5);
+	assert_int_equal(g->line, 15);
+	assert_true(job.min_sample_ms == 0.5 && job.warmup_ms == 300);
 	p = &job.targets[1];
 	assert_string_equal(p->instance, "ch01:performance");
 	assert_int_equal(p->params.n, 7);
@@ -176,7 +176,7 @@ static void test_ch01_job(void **state)
 	assert_string_equal(p->variants[1], "optimized_performance");
 	assert_true(p->timeout_s == 600.0);
 	assert_true(p->tol_lower == 0.25 && p->tol_upper == 0.25);
-	assert_int_equal(p->line, 16);
+	assert_int_equal(p->line, 17);
 	assert_round_trip(&job);
 	job_free(&job);
 	assert_int_equal(job.n_targets, 0);
@@ -299,7 +299,7 @@ static void test_unknown_key(void **state)
 	expect_error(T "    tolerance: {lowr: 1}\n", "t.yaml:3:17: targets[0].tolerance.lowr: "
 		     "unknown key 'lowr' (did you mean 'lower'?)");
 	expect_error("zzzzzz: 1\n" T, "t.yaml:1:1: zzzzzz: unknown key 'zzzzzz' (known: "
-		     "name, iterations, warmup, max_iterations, time_budget_s, ci_target, "
+		     "name, iterations, warmup, warmup_ms, max_iterations, time_budget_s, ci_target, "
 		     "min_sample_ms, timeout_s, mode, seed, targets)");
 }
 
