@@ -115,7 +115,7 @@ FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined
 	$(shell mpicc --showme:compile 2>/dev/null) $(addprefix -I,$(wildcard kernels/*))
 FUZZ_SRC_job := runner/job.c runner/text.c runner/registry.c runner/params.c \
 	runner/error.c $(KERNEL_C)
-FUZZ_SRC_expect := analysis/expect.c runner/error.c
+FUZZ_SRC_expect := analysis/expect.c runner/error.c runner/text.c
 FUZZ_NAMES := job expect
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard runner/*.h analysis/*.h) $(RUNNER_C) $(ANALYSIS_C) $(KERNEL_C)
