@@ -6,6 +6,7 @@
 #ifndef AISP_RNG_H
 #define AISP_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct aisp_rng {
@@ -32,6 +33,17 @@ static inline double aisp_rng_uniform(struct aisp_rng *r, double lo, double hi)
 {
 	double u = (double)(aisp_rng_next(r) >> 11) * 0x1.0p-53;
 	return lo + (hi - lo) * u;
+}
+
+/* Fill x[0..n) with floats uniform in [-1, 1) from stream (seed, salt): the
+ * inputs both twins of a target draw, so they compute on the same numbers. */
+static inline void aisp_rng_fill_unit(float *x, size_t n, uint64_t seed, uint64_t salt)
+{
+	struct aisp_rng r;
+
+	aisp_rng_init(&r, seed, salt);
+	for (size_t i = 0; i < n; i++)
+		x[i] = (float)aisp_rng_uniform(&r, -1.0, 1.0);
 }
 
 #endif /* AISP_RNG_H */

@@ -57,16 +57,6 @@ struct gemm {
 	cudaGraphExec_t exec;
 };
 
-/* Fill n floats uniform(-1, 1) from stream (seed, salt), as the host twin. */
-static void gemm_fill(float *x, size_t n, uint64_t seed, uint64_t salt)
-{
-	struct aisp_rng r;
-
-	aisp_rng_init(&r, seed, salt);
-	for (size_t i = 0; i < n; i++)
-		x[i] = (float)aisp_rng_uniform(&r, -1.0, 1.0);
-}
-
 /* Enqueue the batch separate cuBLAS calls (row-major via C^T = B^T A^T). */
 static aisp_err gemm_enqueue_separate(struct gemm *g)
 {
@@ -193,8 +183,8 @@ static aisp_err gemm_setup_kind(const struct aisp_ctx *ctx, const struct aisp_pa
 	    cudaMalloc((void **)&g->b, nb * sizeof(float)) != cudaSuccess ||
 	    cudaMalloc((void **)&g->c, nc * sizeof(float)) != cudaSuccess)
 		goto fail;
-	gemm_fill(g->ha, na, ctx->seed, 1);
-	gemm_fill(g->hb, nb, ctx->seed, 2);
+	aisp_rng_fill_unit(g->ha, na, ctx->seed, 1);
+	aisp_rng_fill_unit(g->hb, nb, ctx->seed, 2);
 	rc = AISP_EDEVICE;
 	if (!g->blas || cublasSetPointerMode(g->blas, CUBLAS_POINTER_MODE_HOST) ||
 	    cudaMemcpyAsync(g->a, g->ha, na * sizeof(float), cudaMemcpyHostToDevice, g->stream) ||

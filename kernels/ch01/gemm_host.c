@@ -128,16 +128,6 @@ static aisp_err gemm_run(void *state)
 	return AISP_OK;
 }
 
-/* Fill n floats uniform(-1, 1) from stream (seed, salt). */
-static void gemm_fill(float *x, size_t n, uint64_t seed, uint64_t salt)
-{
-	struct aisp_rng r;
-
-	aisp_rng_init(&r, seed, salt);
-	for (size_t i = 0; i < n; i++)
-		x[i] = (float)aisp_rng_uniform(&r, -1.0, 1.0);
-}
-
 /* The float64 product of the float32 inputs, for every GEMM of the batch. */
 static void gemm_reference(struct gemm *g)
 {
@@ -188,8 +178,8 @@ static aisp_err gemm_setup(const struct aisp_ctx *ctx,
 		gemm_teardown(g);
 		return AISP_ENOMEM;
 	}
-	gemm_fill(g->a, g->batch * g->m * g->k, ctx->seed, 1);
-	gemm_fill(g->b, g->batch * g->k * g->n, ctx->seed, 2);
+	aisp_rng_fill_unit(g->a, g->batch * g->m * g->k, ctx->seed, 1);
+	aisp_rng_fill_unit(g->b, g->batch * g->k * g->n, ctx->seed, 2);
 	for (size_t i = 0; i < g->batch; i++) {
 		g->ap[i] = g->a + i * g->m * g->k;
 		g->bp[i] = g->b + i * g->k * g->n;

@@ -59,11 +59,9 @@ void mlp_init_params(const struct mlp_shape *s, uint64_t seed, float *params)
 void mlp_make_data(const struct mlp_shape *s, uint64_t seed, size_t n,
 		   float *x, int32_t *y)
 {
-	struct aisp_rng r, t;
+	struct aisp_rng t;
 
-	aisp_rng_init(&r, seed, 102);
-	for (size_t i = 0; i < n * s->input; i++)
-		x[i] = (float)aisp_rng_uniform(&r, -1.0, 1.0);
+	aisp_rng_fill_unit(x, n * s->input, seed, 102);
 	for (size_t i = 0; i < n; i++) {
 		double best = -INFINITY;
 
