@@ -50,7 +50,7 @@ CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_100,code=
 	     -gencode arch=compute_100,code=compute_100
 CFLAGS += -DAISP_HAVE_CUDA -I$(CUDA_HOME)/include
 NVCCFLAGS := -O3 -std=c++17 $(CUDA_ARCH) -DAISP_HAVE_CUDA -Xcompiler -iquote,runner -lineinfo \
-	     -Xcompiler -Wall,-Wextra,-Werror -Werror all-warnings
+	     -Xcompiler -Wall,-Wextra,-Werror,-Wno-missing-field-initializers -Werror all-warnings
 CUPTI_LIB := $(firstword $(wildcard $(CUDA_HOME)/extras/CUPTI/lib64 $(CUDA_HOME)/lib64))
 LDLIBS += -L$(CUDA_HOME)/lib64 -L$(CUPTI_LIB) -Wl,-rpath,$(CUDA_HOME)/lib64 \
 	  -Wl,-rpath,$(CUPTI_LIB) -lcublasLt -lcublas -lcupti -lcudart -lstdc++

@@ -78,6 +78,7 @@ struct aisp_ctx {
 	int test_knob;     /* test-only fault/slowdown knob, 0 in real runs */
 	void *priv;        /* the backend's own state; targets leave it alone */
 	aisp_error *err;   /* where a target may explain a failure (aisp_fail), or NULL */
+	const struct aisp_variant *variant; /* the variant being set up (its arg) */
 };
 
 /* Result of one verification run. */
@@ -104,6 +105,9 @@ struct aisp_variant {
 	aisp_err (*verify)(void *state, struct aisp_check *out);
 	/* Free everything setup made; state may be NULL. */
 	void (*teardown)(void *state);
+	/* The variant's own argument (e.g. a precision), read by setup through
+	 * ctx->variant->arg: one setup serves every variant of a target. */
+	const void *arg;
 };
 
 /* A benchmark target: versioned descriptor in the NULL-terminated registry. */
@@ -125,6 +129,45 @@ struct aisp_target {
 	double (*flops)(const struct aisp_params *p);
 	int test_only;                   /* fault targets: hidden unless enabled */
 };
+
+/* Seeded random numbers for target inputs (splitmix64): deterministic for a
+ * seed on every backend, so host twins and CUDA targets draw identical inputs. */
+struct aisp_rng {
+	uint64_t s;
+};
+
+/* Start a stream from seed and a per-use salt (e.g. 1 for A, 2 for B). */
+static inline void aisp_rng_init(struct aisp_rng *r, uint64_t seed, uint64_t salt)
+{
+	r->s = seed ^ (salt * 0x9E3779B97F4A7C15ull);
+}
+
+/* Next 64 random bits. */
+static inline uint64_t aisp_rng_next(struct aisp_rng *r)
+{
+	uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+/* Uniform double in [lo, hi). */
+static inline double aisp_rng_uniform(struct aisp_rng *r, double lo, double hi)
+{
+	double u = (double)(aisp_rng_next(r) >> 11) * 0x1.0p-53;
+	return lo + (hi - lo) * u;
+}
+
+/* Fill x[0..n) with floats uniform in [-1, 1) from stream (seed, salt): the
+ * inputs both twins of a target draw, so they compute on the same numbers. */
+static inline void aisp_rng_fill_unit(float *x, size_t n, uint64_t seed, uint64_t salt)
+{
+	struct aisp_rng r;
+
+	aisp_rng_init(&r, seed, salt);
+	for (size_t i = 0; i < n; i++)
+		x[i] = (float)aisp_rng_uniform(&r, -1.0, 1.0);
+}
 
 /* Index of parameter name in target t, or -1. */
 int aisp_param_index(const struct aisp_target *t, const char *name);

@@ -164,6 +164,7 @@ void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	if (be->range_push)
 		be->range_push(ctx, r->instance);
 	ctx->err = &e; /* targets put their error text here */
+	ctx->variant = v;
 	rc = v->setup(ctx, p, &state);
 	if (rc) {
 		set_status(r, "error", "setup", rc, &e);
@@ -201,6 +202,7 @@ void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	snprintf(r->message, sizeof(r->message), "%s", check.message);
 out:
 	ctx->err = NULL;
+	ctx->variant = NULL;
 	if (state)
 		v->teardown(state);
 	if (be->range_pop)
