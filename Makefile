@@ -5,15 +5,43 @@
 #   make asan       ASan+UBSan build and the same tests
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (30)
 #   make bench      benchmarks of the tool itself (bench/RESULTS.md)
+#   make install    PREFIX=/usr/local (binary, man page, slurm scripts, jobs, modulefile)
+#   make uninstall  the same PREFIX: removes what install wrote
 #   make clean
 # BUILD=dir puts objects elsewhere (several builds side by side).
+
+# Two stages. The make you type (stage 1) runs tests/deps.sh, which installs
+# missing packages, and only then runs make again for the same goals
+# (stage 2, AISP_STAGE=2). Everything below the stage-1 block asks the system
+# (pkg-config, mpicc, nvcc) and is read by stage 2 alone, so it sees what
+# deps.sh has just installed, and under -j nothing is compiled before it.
+DEPS_PREFIX ?=
+NODEPS_GOALS := deps clean uninstall
+ifndef AISP_STAGE
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+AISP_STAGE := 1
+endif
+endif
+
+# Install what is missing (Debian/Ubuntu as root), else say the command to run.
+deps:
+	@DEPS_PREFIX="$(DEPS_PREFIX)" sh tests/deps.sh
+.PHONY: deps
+
+ifeq ($(AISP_STAGE),1)
+STAGE1_GOALS := $(filter-out deps,$(or $(MAKECMDGOALS),all))
+.PHONY: $(STAGE1_GOALS) stage2
+$(STAGE1_GOALS): stage2
+	@:
+stage2: deps
+	@$(MAKE) --no-print-directory AISP_STAGE=2 $(filter-out deps,$(MAKECMDGOALS))
+else # stage 2: the build itself
 
 BUILD ?= build
 CUDA_HOME ?= /usr/local/cuda
 NVCC ?= $(shell command -v nvcc 2>/dev/null || { test -x $(CUDA_HOME)/bin/nvcc && echo $(CUDA_HOME)/bin/nvcc; })
 CUDA ?= $(if $(NVCC),1,0)
-# Extra prefix with include/ and lib/ (e.g. unpacked .debs on a GPU node).
-DEPS_PREFIX ?=
+# DEPS_PREFIX: extra prefix with include/ and lib/ (unpacked .debs on a GPU node).
 SANITIZE ?=
 
 CC := mpicc
@@ -60,8 +88,9 @@ endif
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test unit e2e slurm-test asan bench clean fuzz
-all: deps aisp
+.DEFAULT_GOAL := all
+.PHONY: all run test unit e2e slurm-test asan bench clean fuzz
+all: aisp
 
 # The binary is built in $(BUILD) and copied to ./aisp for the default build.
 aisp: $(BUILD)/aisp
@@ -86,20 +115,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libaisp.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libaisp.a $(LDLIBS) -lcmocka
 
-# Install what is missing (Debian/Ubuntu as root), else say the command to run.
-deps:
-	@DEPS_PREFIX="$(DEPS_PREFIX)" sh tests/deps.sh
-
 run: all
 	sh tests/run-main-job.sh
 
-unit: deps aisp $(TEST_BIN)
+unit: aisp $(TEST_BIN)
 	@sh tests/run-unit.sh $(TEST_BIN)
 
-e2e: deps aisp
+e2e: aisp
 	@sh tests/run-e2e.sh
 
-test: deps aisp $(TEST_BIN)
+test: aisp $(TEST_BIN)
 	@sh tests/run-all.sh $(BUILD) $(TEST_BIN)
 
 asan:
@@ -130,3 +155,5 @@ bench: all
 
 clean:
 	rm -rf build build-asan build-fuzz aisp
+
+endif # stage 2
