@@ -15,6 +15,7 @@
 # (stage 2, AISP_STAGE=2). Everything below the stage-1 block asks the system
 # (pkg-config, mpicc, nvcc) and is read by stage 2 alone, so it sees what
 # deps.sh has just installed, and under -j nothing is compiled before it.
+.DEFAULT_GOAL := all
 DEPS_PREFIX ?=
 NODEPS_GOALS := deps clean uninstall
 ifndef AISP_STAGE
@@ -88,7 +89,6 @@ endif
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.DEFAULT_GOAL := all
 .PHONY: all run test unit e2e slurm-test asan bench clean fuzz
 all: aisp
 
@@ -125,11 +125,11 @@ e2e: aisp
 	@sh tests/run-e2e.sh
 
 test: aisp $(TEST_BIN)
-	@sh tests/run-all.sh $(BUILD) $(TEST_BIN)
+	@sh tests/run-all.sh $(TEST_BIN)
 
 asan:
 	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) build-asan/aisp
-	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) AISP=build-asan/aisp SKIP_SLURM=1 test
+	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) AISP=build-asan/aisp SLURM_TEST=0 test
 
 # libFuzzer harnesses tests/fuzz/fuzz_NAME.c, built with clang into build-fuzz/
 # and run FUZZ_SECONDS each over a copy of tests/fuzz/corpus/NAME/ (run.sh).
