@@ -202,7 +202,7 @@ static int compare_run(char *const *dirs, int n, const struct compare_args *a)
 		goto out;
 	o.job = a->job ? &job : NULL;
 	compare_print_sides(&f, exp, a->expect);
-	gather_print_problems(&f, "compare", stdout);
+	gather_print_problems(&f, "compare", stderr);
 	if (f.n_insts == 0) {
 		rc = aisp_fail(&err, AISP_EINCOMPLETE, "no readable results in the run directories given");
 		goto out;

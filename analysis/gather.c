@@ -151,7 +151,7 @@ static aisp_err gather_write(const struct fleet *f, const char *out, aisp_error 
 		if (!text_is_safe_name(hk))
 			return aisp_fail(err, AISP_EINPUT, "hardware_key '%s': not a safe file name", hk);
 		snprintf(path, sizeof(path), "%s/expectations_%s.json", out, hk);
-		if ((rc = gather_write_json(f, f->insts[i].hk, path, stdout, err)))
+		if ((rc = gather_write_json(f, f->insts[i].hk, path, stderr, err)))
 			return rc;
 		printf("gather: wrote %s\n", path);
 	}
@@ -189,7 +189,7 @@ static aisp_err gather_load_any(struct fleet *f, char *const *dirs, int n, doubl
 static aisp_err gather_finish(struct fleet *f, const char *out, aisp_err rc, aisp_error *err)
 {
 	if (rc == AISP_OK) {
-		gather_print_problems(f, "gather", stdout);
+		gather_print_problems(f, "gather", stderr);
 		gather_print_summary(f);
 		if (f->n_insts == 0)
 			rc = aisp_fail(err, AISP_EINCOMPLETE, "no readable results in the run directories given");
