@@ -4,8 +4,9 @@
 # totals and names every skipped test: cmocka's SKIPPED tests (GPU tests on a
 # machine without one), scripts that exit 77, the Slurm test under
 # SKIP_SLURM=1. With CI=true a skipped end-to-end or Slurm test fails the run.
-# SLURM_TEST=0 leaves the Slurm test out of this suite (make asan: it checks
-# scripts, not memory; the plain suite runs it), which is not a skip.
+# LEAVE_OUT="script ..." leaves scripts out of this suite, which is not a
+# skip: make asan leaves out the Slurm and README tests (they check scripts
+# and documentation, not memory; the plain suite runs them).
 # E2E="tests/e2e/a.sh ..." runs only those scripts (default: all).
 AISP=${AISP:-$(pwd)/aisp}
 PY=${PY:-/usr/bin/python3}
@@ -31,16 +32,28 @@ for t in "$@"; do
 	[ "$rc" = 0 ] || [ -n "$f" ] || ufail=$((ufail + 1))
 done
 slurm=tests/slurm/test_slurm.sh
-eskip0=0 eskip0_name=''
-if [ "${SLURM_TEST:-1}" = 0 ]; then
-	slurm=
-elif [ "${SKIP_SLURM:-0}" = 1 ]; then
-	echo "== $slurm: skipped (SKIP_SLURM=1)"
-	eskip0=1 eskip0_name=" $slurm(SKIP_SLURM=1)" slurm=''
-	skipped="$skipped$eskip0_name"
-fi
+eskip0=0 eskip0_name='' scripts=''
 # shellcheck disable=SC2086 # E2E is a list of scripts or a pattern
-sh tests/run-e2e.sh ${E2E:-tests/e2e/*.sh} $slurm 2>&1 | tee "$log"
+for s in ${E2E:-tests/e2e/*.sh} $slurm; do
+	case " ${LEAVE_OUT:-} " in
+	*" $s "*) echo "== $s: left out of this suite" ;;
+	*)
+		if [ "$s" = "$slurm" ] && [ "${SKIP_SLURM:-0}" = 1 ]; then
+			echo "== $s: skipped (SKIP_SLURM=1)"
+			eskip0=1 eskip0_name=" $s(SKIP_SLURM=1)"
+			skipped="$skipped$eskip0_name"
+		else
+			scripts="$scripts $s"
+		fi
+		;;
+	esac
+done
+if [ -n "$scripts" ]; then
+	# shellcheck disable=SC2086 # a list of scripts
+	sh tests/run-e2e.sh $scripts 2>&1 | tee "$log"
+else
+	echo "e2e: 0 passed, 0 failed, 0 skipped" | tee "$log"
+fi
 epass=$(sed -n 's/^e2e: \([0-9]*\) passed.*/\1/p' "$log")
 efail=$(sed -n 's/^e2e: [0-9]* passed, \([0-9]*\) failed.*/\1/p' "$log")
 eskip=$(sed -n 's/^e2e: .* \([0-9]*\) skipped$/\1/p' "$log")
