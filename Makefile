@@ -129,7 +129,8 @@ test: aisp $(TEST_BIN)
 
 asan:
 	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) build-asan/aisp
-	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) AISP=build-asan/aisp SLURM_TEST=0 test
+	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) AISP=build-asan/aisp \
+		LEAVE_OUT="tests/slurm/test_slurm.sh tests/e2e/readme.sh" test
 
 # libFuzzer harnesses tests/fuzz/fuzz_NAME.c, built with clang into build-fuzz/
 # and run FUZZ_SECONDS each over a copy of tests/fuzz/corpus/NAME/ (run.sh).
@@ -155,5 +156,39 @@ bench: all
 
 clean:
 	rm -rf build build-asan build-fuzz aisp
+
+# make install PREFIX=/opt/aisp [DESTDIR=staging]: the binary, the man page,
+# jobs/ (job files and stored baselines) and slurm/ under share/aisp, and a
+# module file (Environment Modules and Lmod) in MODULEDIR/aisp/VERSION.
+# AISP_BIN=path installs that binary instead of building one.
+PREFIX ?= /usr/local
+MODULEDIR ?= $(PREFIX)/share/modulefiles
+AISP_BIN ?= $(BUILD)/aisp
+SHARE_DIR := $(PREFIX)/share/aisp
+SHARE_FILES := $(wildcard jobs/*/*.yaml jobs/*/*.json) $(wildcard slurm/*)
+INSTALLED := $(PREFIX)/bin/aisp $(PREFIX)/share/man/man1/aisp.1 \
+	$(MODULEDIR)/aisp/$(VERSION) $(addprefix $(SHARE_DIR)/,$(SHARE_FILES))
+.PHONY: install uninstall
+
+install: $(AISP_BIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(MODULEDIR)/aisp
+	install -m 755 $(AISP_BIN) $(DESTDIR)$(PREFIX)/bin/aisp
+	install -m 644 doc/aisp.1 $(DESTDIR)$(PREFIX)/share/man/man1/aisp.1
+	for f in $(SHARE_FILES); do \
+		install -D -m $$(if [ -x $$f ]; then echo 755; else echo 644; fi) \
+			$$f $(DESTDIR)$(SHARE_DIR)/$$f || exit 1; done
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@MODULEDIR@|$(MODULEDIR)|g' doc/aisp.modulefile.in \
+		>$(DESTDIR)$(MODULEDIR)/aisp/$(VERSION)
+	@echo "installed aisp $(VERSION) in $(DESTDIR)$(PREFIX)"
+	@echo "  module use $(MODULEDIR); module load aisp    (or PATH=$(PREFIX)/bin:\$$PATH)"
+
+# Removes what install wrote, then the directories of aisp's own left empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	for d in $(DESTDIR)$(SHARE_DIR)/jobs/* $(DESTDIR)$(SHARE_DIR)/jobs \
+		$(DESTDIR)$(SHARE_DIR)/slurm $(DESTDIR)$(SHARE_DIR) $(DESTDIR)$(MODULEDIR)/aisp; do \
+		if [ -d $$d ]; then rmdir $$d || exit 1; fi; done
 
 endif # stage 2
