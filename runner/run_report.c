@@ -124,19 +124,21 @@ void run_print_summary(const struct sched *s, const struct job *job,
 		int ok, all, bok, ball, b = baseline_of(s, i);
 		const struct sched_report *bad, *bbad;
 		double med = item_median(s, (int)i, &ok, &all, &bad), base = NAN;
-		char ranks[16], speed[16] = "-", thr[40], check[200];
+		char ranks[16], median[24] = "-", speed[16] = "-", thr[40], check[200];
 
 		if (!all)
 			continue;
 		if (b >= 0 && alternatives(job, s->items[i].instance))
 			base = item_median(s, b, &bok, &ball, &bbad);
 		snprintf(ranks, sizeof(ranks), "%d/%d", ok, all);
+		if (isfinite(med))
+			snprintf(median, sizeof(median), "%.5g", med);
 		if (isfinite(base) && isfinite(med) && med > 0)
 			snprintf(speed, sizeof(speed), "%.2fx", base / med);
 		throughput_text(s, (int)i, med, t ? t->work_unit : NULL, thr, sizeof(thr));
 		check_text(bad, check, sizeof(check));
-		printf("%-28s %-32s %7s %12.5g %9s %18s  %s\n", s->items[i].instance,
-		       s->items[i].variant, ranks, med, speed, thr, check);
+		printf("%-28s %-32s %7s %12s %9s %18s  %s\n", s->items[i].instance,
+		       s->items[i].variant, ranks, median, speed, thr, check);
 	}
 	fflush(stdout);
 }
