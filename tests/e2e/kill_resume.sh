@@ -32,6 +32,7 @@ expect_exit 0 "after SIGTERM, --resume completes the run" "$AISP" bench run --re
 cp "$job" "$T/changed.yaml" && echo "seed: 7" >>"$T/changed.yaml"
 expect_exit 2 "--resume refuses a changed job file" "$AISP" bench run --resume "$T/term" --job "$T/changed.yaml"
 expect_text "differs" "--resume names the changed job"
+# shellcheck disable=SC2086 # MPIRUN is a command line
 expect_exit 2 "--resume refuses another rank count" $MPIRUN -np 2 "$AISP" bench run --resume "$T/term"
 expect_text "the run had 1 ranks, this one has 2" "--resume names the rank counts"
 finish
