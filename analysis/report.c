@@ -311,7 +311,6 @@ struct report_args {
 	double z, min_delta;
 };
 
-/* Load, judge when asked, write; the exit status. */
 /* 0 when out names a file this command can write: .md/.markdown or
  * .html/.htm (or "-", markdown), or any name with --format, unless the name
  * says the other format. Else the reason on stderr, and 2. */
@@ -336,6 +335,7 @@ static int report_check_out(const char *out, const char *format)
 	return 2;
 }
 
+/* Load, judge when asked, write; the exit status. */
 static int report_run(char *const *dirs, int n, const struct report_args *a)
 {
 	struct compare_opts o = {a->z, a->min_delta, NAN, NAN, NULL};
