@@ -150,7 +150,8 @@ def trial(o, i, rng, layout):
     else:
         k = layout["tiny_first"] - 1
         reported, note = kill_after_line(o, d, k, rng.uniform(0, layout["tiny_s"]))
-        note = note or "in the tiny batch"
+        where = "in" if len(reported) < layout["tiny_last"] else "after"  # a loaded machine
+        note = note or f"{where} the tiny batch"                            # may be late
     if fail:
         return kind, False, f"FAIL {note}: {fail}"
     if not os.path.exists(rank):
@@ -202,7 +203,8 @@ def calibrate(o):
     gaps = sorted(times[i + 1] - times[i] for i in range(len(times) - 1)
                   if medians[i] >= 1.0 and medians[i + 1] >= 1.0)
     long_s = gaps[len(gaps) // 2]  # one long item, as this machine runs it now
-    return {"total": len(medians), "tiny_first": tiny[0] + 1, "renames": renames,
+    return {"total": len(medians), "tiny_first": tiny[0] + 1, "tiny_last": tiny[-1] + 1,
+            "renames": renames,
             "long_s": long_s, "tiny_s": times[tiny[-1]] - times[tiny[0] - 1]}
 
 
