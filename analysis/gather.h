@@ -35,6 +35,17 @@ void gather_example_key(const struct fleet *f, const struct fleet_inst *in,
 aisp_err gather_merge_examples(const struct fleet *f, uint32_t hk, json_t *root,
 			       FILE *log, aisp_error *err);
 
+/* Read each run's RUN_DIR/job.yaml and set the instances' job_lower and
+ * job_upper (the latest run's, by end time, when runs differ); notes go to
+ * log. Returns how many job files could not be read (named in log). */
+int gather_job_tolerances(struct fleet *f, FILE *log);
+
+/* Set example ex's "tolerance" for instance in: the job's, else one set by
+ * hand (kept), else from the variants' run-to-run noise, else the default;
+ * "source" says which. */
+aisp_err gather_tolerance(const struct fleet *f, const struct fleet_inst *in, json_t *ex,
+			  FILE *log, aisp_error *err);
+
 /* Write (or update) the expectations file of hk at path. */
 aisp_err gather_write_json(const struct fleet *f, uint32_t hk, const char *path,
 			   FILE *log, aisp_error *err);
