@@ -102,8 +102,8 @@ struct compare_result {
 	size_t n_items, cap_items;
 	struct compare_unit *gpus, *nodes; /* GPUs by node then UUID; nodes by name */
 	size_t n_gpus, n_nodes;
-	size_t counts[VERDICT_COUNT];
-	size_t n_fleet;               /* fleet findings (regressed, whole variant) */
+	size_t counts[VERDICT_COUNT]; /* items of GPUs and variants, fleet findings apart */
+	size_t n_fleet;               /* fleet findings that are regressions */
 	size_t n_drain;               /* nodes to drain */
 	size_t *order;                /* nodes, worst first: indices in nodes */
 	char (*notes)[300];           /* what a reader must know to trust the

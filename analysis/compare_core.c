@@ -356,7 +356,7 @@ static int compare_var_notes(const struct fleet *f, const struct fleet_var *v,
 {
 	const char *inst = fleet_str(f, v->inst), *var = fleet_str(f, v->var);
 
-	if (ref->siblings && ref->n_ref < v->n_ok &&
+	if (ref->siblings && 4 * (v->n_ok - ref->n_ref) >= v->n_ok && /* a quarter or more */
 	    compare_note(r, "%s/%s: %d of %d GPUs are beyond the tolerance against the baseline: the other %d are the reference (part of the fleet is slow; the rest did not shift)",
 			 inst, var, v->n_ok - ref->n_ref, v->n_ok, ref->n_ref))
 		return -1;
@@ -611,11 +611,12 @@ aisp_err compare_fleet(const struct fleet *f, const json_t *exp, const char *nam
 	if ((rc = compare_units(f, out, err)))
 		goto out;
 	for (size_t i = 0; i < out->n_items; i++) {
-		out->counts[out->items[i].v]++;
+		if (!out->items[i].fleet)
+			out->counts[out->items[i].v]++;
 		out->n_fleet += out->items[i].fleet && out->items[i].v >= VERDICT_OUTLIER;
 	}
 	out->exit_status = out->counts[VERDICT_FAILED] || out->counts[VERDICT_REGRESSED] ||
-			   out->counts[VERDICT_OUTLIER] ? 1 :
+			   out->counts[VERDICT_OUTLIER] || out->n_fleet ? 1 :
 			   out->counts[VERDICT_MISSING] || fleet_incomplete(f) ? 3 : 0;
 	goto out;
 oom:

@@ -267,8 +267,8 @@ static void compare_worst_text(const struct fleet *f, const struct compare_item 
 	buf[0] = '\0';
 	if (it->v == VERDICT_OUTLIER || it->v == VERDICT_REGRESSED || it->v == VERDICT_IMPROVED) {
 		compare_amounts(f, it, amounts, sizeof(amounts));
-		compare_cat(buf, n, &len, "", "%s %+.1f%% (%s)%s", it->label, 100.0 * it->excess,
-			    amounts, it->siblings ? "" : " vs baseline");
+		compare_cat(buf, n, &len, "", "%s %+.1f%%%s (%s)", it->label, 100.0 * it->excess,
+			    it->siblings ? "" : " vs baseline", amounts);
 	} else {
 		compare_cat(buf, n, &len, "", "%s %s (%s)", it->label, compare_verdict_name(it->v),
 			    it->reason);

@@ -11,7 +11,8 @@
  *               n_runs, median_ms, p10_ms, p75_ms, p90_ms,
  *               fleet_median_ms, z, status (ok | outlier | the failure)
  *   /variants   one row per hardware_key/instance/variant: counts, fleet
- *               median_ms, p10_ms, p90_ms, mad_ms, speedup, best (0/1)
+ *               median_ms, p10_ms, p90_ms, mad_ms, speedup, best (0/1),
+ *               noise_within, noise_run, noise_run_pairs, noise, detectable
  *   /runs       run_id, dir, git_commit, start_utc, end_utc, rank_files,
  *               world_size
  *   /skipped    path, reason

@@ -262,23 +262,30 @@ static void report_outliers(struct rep *r, const struct fleet *f,
 		rep_p(r, "none");
 }
 
-/* Verdicts of the nodes and the counts, when judged. */
+/* Verdicts of the nodes (worst first, each with compare's line), the
+ * fleet-wide findings, the notes and the counts, when judged. */
 static void report_verdicts(struct rep *r, const struct fleet *f,
 			    const struct compare_result *c, const char *exp_path)
 {
 	rep_h(r, 2, "Verdict");
-	rep_p(r, "against %s: %zu pass, %zu improved, %zu missing, %zu outlier, %zu regressed, %zu failed; exit status %d",
+	rep_p(r, "against %s: %zu pass, %zu improved, %zu skipped, %zu missing, %zu outlier, %zu regressed, %zu failed; %zu fleet-wide; %zu of %zu nodes to drain; exit status %d",
 	      exp_path, c->counts[VERDICT_PASS], c->counts[VERDICT_IMPROVED],
-	      c->counts[VERDICT_MISSING], c->counts[VERDICT_OUTLIER],
-	      c->counts[VERDICT_REGRESSED], c->counts[VERDICT_FAILED], c->exit_status);
+	      c->counts[VERDICT_SKIPPED], c->counts[VERDICT_MISSING], c->counts[VERDICT_OUTLIER],
+	      c->counts[VERDICT_REGRESSED], c->counts[VERDICT_FAILED], c->n_fleet, c->n_drain,
+	      c->n_nodes, c->exit_status);
+	for (size_t i = 0; i < c->n_items; i++)
+		if (c->items[i].fleet)
+			rep_p(r, "fleet %s: %s: %s", c->items[i].label,
+			      compare_verdict_name(c->items[i].v), c->items[i].reason);
+	for (size_t i = 0; i < c->n_notes; i++)
+		rep_p(r, "note: %s", c->notes[i]);
 	rep_row(r, 1, 3, "node", "verdict", "worst finding");
 	for (size_t i = 0; i < c->n_nodes; i++) {
-		const struct compare_unit *u = &c->nodes[i];
-		const struct compare_item *it = u->worst == FLEET_NONE ? NULL : &c->items[u->worst];
+		const struct compare_unit *u = &c->nodes[c->order[i]];
+		size_t k = strlen(fleet_str(f, u->id)) + 2;
 
 		rep_row(r, 0, 3, fleet_str(f, u->id), compare_verdict_name(u->v),
-			it && u->v != VERDICT_PASS ? rep_fmt(r, "%s GPU %s: %s", it->label,
-							     fleet_str(f, it->gpu), it->reason) : "");
+			u->v != VERDICT_PASS && strlen(u->line) > k ? u->line + k : "");
 	}
 	rep_table_end(r);
 }
