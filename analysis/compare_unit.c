@@ -22,7 +22,7 @@ static const struct {
 };
 #define COMPARE_N_THROTTLES (sizeof(compare_throttles) / sizeof(compare_throttles[0]))
 
-/* printf appended to buf[n] at *len, "; "-free, after sep when not first. */
+/* printf appended to buf[n] at *len (after sep when buf is not empty); cut at n. */
 static void compare_cat(char *buf, size_t n, size_t *len, const char *sep, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 static void compare_cat(char *buf, size_t n, size_t *len, const char *sep, const char *fmt, ...)

@@ -463,7 +463,7 @@ static void test_skipped_everywhere(void **state)
 	fleet_free(&f);
 	judge((const double (*)[NV])m, exp, NAN, &f, &r);
 	for (int g = 1; g <= NG; g++) {
-		char gpu[8];
+		char gpu[16];
 
 		snprintf(gpu, sizeof(gpu), "g%d", g);
 		assert_int_equal(item(&f, &r, "ch01:gemm/opt2", gpu)->v, VERDICT_SKIPPED);

@@ -214,7 +214,7 @@ static void test_noise(void **state)
 	const struct fleet_var *b;
 	aisp_error err = {0};
 	struct fleet f;
-	char run[8];
+	char run[16];
 
 	(void)state;
 	fleet_init(&f);
