@@ -20,8 +20,8 @@ cat >"$T/job.yaml" <<'YAML'
 name: verdicts
 iterations: 60
 warmup: 3
-max_iterations: 300
-time_budget_s: 0.2
+max_iterations: 2000
+time_budget_s: 0.3
 targets:
   - target: qual:mem_bw
     params: {mib: 3}
@@ -117,12 +117,17 @@ verdict shift1 1 "the shift and one GPU 25% slower exit 1"
 drains shift1 n03
 expect_text "5 fleet-wide; 1 of 4 nodes to drain" "the fleet finding and one node"
 
-fleet eight --seed 3 --slow 5:1.08:qual:mem_bw/baseline_copy
+# The quieter qual:mem_bw variant of the real run (a busy machine's noise is
+# the floor of the spread an 8% excess is measured against).
+Q=$("$PY" -c 'import json, sys
+v = json.load(open(sys.argv[1]))["examples"]["mem_bw_host"]["fleet"]["variants"]
+print(min(v, key=lambda k: v[k]["noise"]))' "$E")
+fleet eight --seed 3 --slow "5:1.08:qual:mem_bw/$Q"
 verdict eight 1 "one GPU 8% slow on one target exits 1"
 drains eight n03
 check "its reason names that item, inside the job's 15% tolerance" grep -Eq \
-	'^n03 aisp outlier: 1 of 10 items slow; worst qual:mem_bw/baseline_copy \+[78]\.[0-9]% ' "$T/eight.drain"
-expect_text "outlier   qual:mem_bw/baseline_copy GPU" "an outlier against its siblings' spread"
+	"^n03 aisp outlier: 1 of 10 items slow; worst qual:mem_bw/$Q \\+[78]\\.[0-9]% " "$T/eight.drain"
+expect_text "outlier   qual:mem_bw/$Q GPU" "an outlier against its siblings' spread"
 
 fleet thr --seed 3 --slow 2:1.2 --facts 2:sm_clock_mhz=1100,throttle_reasons=0x9
 verdict thr 1 "a throttled GPU 20% slow exits 1"
