@@ -384,11 +384,11 @@ static aisp_err start_ranks(struct run *r, int sigfd, aisp_error *err)
 	aisp_err rc;
 
 	snprintf(path, sizeof(path), "%s/rank-%05d.h5", r->dir, r->info.rank);
-	rc = h5out_open(path, &r->info, r->opts.resume_dir != NULL, &r->sched.out, err);
+	rc = profile_check(r, err);
+	if (!rc)
+		rc = h5out_open(path, &r->info, r->opts.resume_dir != NULL, &r->sched.out, err);
 	if (!rc)
 		rc = run_items(&r->job, r->backend, &r->items, &r->timeouts, &r->n_items, err);
-	if (!rc)
-		rc = profile_check(r, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; knob && i < r->n_items; i++)
