@@ -1,0 +1,397 @@
+#!/usr/bin/env python3
+"""noise.py - run-to-run noise, its causes, the detection limit and timer
+agreement, from N runs of the same job on the same GPU(s) (issue 16).
+
+  noise.py --runs after='DIR/qual-after-*' [--runs before='DIR/qual-before-*']
+           [--profile-runs 'DIR/profile-*'] [--expectations FILE]...
+           [--out-dir DIR] [--main after]
+
+Each --runs LABEL=GLOB names run directories (rank-*.h5 inside); runs of one
+label are repeats of one job. Per label, target/variant and GPU (gpu_uuid):
+
+spread      (max - min) / median of the runs' median_ms (the issue's goal:
+            <= 1%, launch-bound variants <= 2%)
+noise_within  median over runs of the median's own standard error from its
+            samples: 1.2533 * 1.4826 * mad_ms / sqrt(n_samples) / median_ms
+noise_run   sample standard deviation of the runs' medians / their median
+            (needs >= 2 runs of the same GPU)
+noise       max(noise_run, noise_within): what one run's median carries
+tolerance   the default tolerance that follows from the noise: a healthy GPU
+            is drained by mistake with probability <= 0.1% per GPU and
+            target. V = variants of the target judged; a drain follows if any
+            is over its tolerance, so each gets alpha = 0.001 / V (union
+            bound), z = Phi^-1(1 - alpha), tolerance = max(z * noise, 0.5%)
+detectable  the smallest slowdown caught by one run with probability 95%
+            under that tolerance: tolerance + 1.645 * noise
+
+Cause columns (from what the rank file records beside each median): the
+spread of the device-side time (CUPTI device_ms, device_span_ms), of the
+host's enqueue time (host_ms), the SM clock range (NVML before/after the
+samples), whether the kernels that ran had the same names in every run,
+and the drift inside runs (second half of the samples vs the first).
+
+--expectations: a gather output (expectations_<key>.json); where it holds
+fleet.variants.<v>.noise fields (the verdict engineer's gather), they are
+shown beside ours. Writes spread.md, causes.md, noise.md, timer.md and
+summary.md into --out-dir (default: print summary only).
+"""
+import argparse
+import glob
+import json
+import math
+import os
+import statistics
+import sys
+from statistics import NormalDist
+
+import h5py
+import numpy as np
+
+ALPHA = 0.001          # false drains per GPU and target
+POWER_Z = NormalDist().inv_cdf(0.95)
+TOL_FLOOR = 0.005
+LAUNCH_TARGETS = ("qual:launch",)
+DETECT_GOAL = {"qual:mem_bw": 0.03, "qual:gemm_peak": 0.03, "qual:pcie": 0.03}
+ATTRS = ("median_ms", "mad_ms", "n_samples", "device_ms", "device_span_ms", "count_event_ms",
+         "host_ms", "sm_clock_start_mhz", "sm_clock_end_mhz", "worker_cpu", "cpu_migrated",
+         "involuntary_switches", "warmup_spent_ms", "warmup_clock_steady", "device_ops_per_iteration",
+         "launches_per_iteration", "kernels_per_iteration", "iterations_per_sample",
+         "profile_kernel_ms", "profile_kernels", "profile_mem_pct", "profile_sm_pct")
+STRS = ("status", "kernel_names", "profile_status", "profile_message", "measure_switches")
+
+
+def attr(a, k, default=math.nan):
+    v = a.get(k, default)
+    if isinstance(v, bytes):
+        v = v.decode()
+    if isinstance(v, (np.integer, np.floating)):
+        v = v.item()
+    return v
+
+
+def read_run(path):
+    """{(uuid, instance, variant): record} of one run directory."""
+    out = {}
+    for f5 in sorted(glob.glob(os.path.join(path, "rank-*.h5"))):
+        with h5py.File(f5, "r") as f:
+            uuid = attr(f.attrs, "gpu_uuid", "?")
+            for inst, g in f["targets"].items():
+                for var, gv in g.items():
+                    a = gv.attrs
+                    rec = {k: attr(a, k) for k in ATTRS}
+                    rec.update({k: attr(a, k, "") for k in STRS})
+                    s = np.asarray(gv["samples_ms"][:], dtype=float)
+                    rec["drift"] = math.nan
+                    if len(s) >= 8:
+                        h = len(s) // 2
+                        rec["drift"] = (np.median(s[h:]) - np.median(s[:h])) / np.median(s)
+                    for side in ("gpu_before", "gpu_after"):
+                        if side in gv:
+                            rec[side + "_temp"] = attr(gv[side].attrs, "temperature_c")
+                            rec[side + "_power"] = attr(gv[side].attrs, "power_w")
+                    rec["run"] = path
+                    out[(uuid, inst, var)] = rec
+    return out
+
+
+def collect(globs):
+    """{label: {(uuid, inst, var): [records of ok runs]}} and {label: {key:
+    runs that hold the key, whatever its status}}."""
+    data, present = {}, {}
+    for label, pattern in globs:
+        dirs = sorted(d for d in glob.glob(pattern) if os.path.isdir(d))
+        per = data.setdefault(label, {})
+        seen = present.setdefault(label, {})
+        for d in dirs:
+            for key, rec in read_run(d).items():
+                seen[key] = seen.get(key, 0) + 1
+                if rec["status"] == "ok":
+                    per.setdefault(key, []).append(rec)
+    return data, present
+
+
+def finite(xs):
+    return [x for x in xs if isinstance(x, (int, float)) and math.isfinite(x)]
+
+
+def spread(xs):
+    xs = finite(xs)
+    if len(xs) < 2:
+        return math.nan
+    m = statistics.median(xs)
+    return (max(xs) - min(xs)) / m if m else math.nan
+
+
+def med(xs):
+    xs = finite(xs)
+    return statistics.median(xs) if xs else math.nan
+
+
+def noise_of(recs):
+    """noise_within, noise_run, noise of one variant's runs (definitions above)."""
+    w = [1.2533 * 1.4826 * r["mad_ms"] / math.sqrt(r["n_samples"]) / r["median_ms"]
+         for r in recs if r["n_samples"] and r["median_ms"] > 0]
+    within = med(w)
+    ms = finite([r["median_ms"] for r in recs])
+    run = statistics.stdev(ms) / statistics.median(ms) if len(ms) >= 2 else math.nan
+    noise = max(finite([within, run])) if finite([within, run]) else math.nan
+    return within, run, noise
+
+
+def tolerance_of(noise, n_variants):
+    z = NormalDist().inv_cdf(1 - ALPHA / max(n_variants, 1))
+    tol = max(z * noise, TOL_FLOOR) if math.isfinite(noise) else math.nan
+    return z, tol, tol + POWER_Z * noise if math.isfinite(noise) else math.nan
+
+
+def launch_bound(inst, recs):
+    """Launch-bound: qual:launch, the host's enqueue time is most of an
+    iteration, or the GPU is busy less than 70% of the device span."""
+    if inst in LAUNCH_TARGETS:
+        return True
+    host = med([r["host_ms"] / r["median_ms"] for r in recs if r["median_ms"] > 0])
+    busy = med([r["device_ms"] / r["device_span_ms"] for r in recs if r["device_span_ms"] > 0])
+    return (math.isfinite(host) and host >= 0.7) or (math.isfinite(busy) and busy < 0.7)
+
+
+def cause(inst, recs):
+    """The likeliest cause of the spread, from what the runs recorded."""
+    sm = spread([r["median_ms"] for r in recs])
+    if not math.isfinite(sm) or sm <= 0.01:
+        return "-"
+    names = {r["kernel_names"] for r in recs if r["kernel_names"]}
+    if len(names) > 1:
+        return "different kernels in different runs (library choice)"
+    dev = spread([r["device_ms"] for r in recs])
+    host = spread([r["host_ms"] for r in recs])
+    hshare = med([r["host_ms"] / r["median_ms"] for r in recs if r["median_ms"] > 0])
+    clk = spread([r["sm_clock_start_mhz"] for r in recs] + [r["sm_clock_end_mhz"] for r in recs])
+    if math.isfinite(hshare) and hshare >= 0.7 and math.isfinite(host) and host >= 0.5 * sm:
+        return "host launch path (host_ms moves with the median)"
+    if math.isfinite(dev) and dev >= 0.5 * sm:
+        if math.isfinite(clk) and clk >= 0.5 * sm:
+            return "GPU side: SM clock differs between runs"
+        return "GPU side at the same clock (placement, power, thermal?)"
+    if math.isfinite(dev):
+        return "gaps between device work (launch cadence), device time steady"
+    return "unattributed (no CUPTI record)"
+
+
+def fmt(x, pct=False, digits=4):
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    return f"{100 * x:.2f}%" if pct else f"{x:.{digits}g}"
+
+
+def variants_by_target(per):
+    by = {}
+    for (uuid, inst, var) in per:
+        by.setdefault((uuid, inst), set()).add(var)
+    return by
+
+
+def order(keys):
+    return sorted(keys, key=lambda k: (k[1], k[2], k[0]))
+
+
+def spread_md(data, runs, labels):
+    keys = order(set().union(*(set(data[label]) for label in labels)))
+    head = "| target | variant | " + " | ".join(f"{l} (runs) | {l} spread" for l in labels) + \
+        " | goal | met |"
+    lines = [head, "|" + "---|" * (4 + 2 * len(labels))]
+    for k in keys:
+        row = [k[1], k[2]]
+        last = labels[-1]
+        lb = launch_bound(k[1], data[last].get(k, []))
+        goal = 0.02 if lb else 0.01
+        for label in labels:
+            recs = data[label].get(k, [])
+            row += [f"{len(recs)}/{runs[label].get(k, 0)}",
+                    fmt(spread([r["median_ms"] for r in recs]), True)]
+        s = spread([r["median_ms"] for r in data[last].get(k, [])])
+        row += [f"<= {goal * 100:.0f}%" + (" (launch-bound)" if lb else ""),
+                "-" if not math.isfinite(s) else ("yes" if s <= goal else "**no**")]
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def causes_md(data, label):
+    lines = ["| target | variant | median ms | spread | device_ms spread | span spread | host_ms "
+             "spread | host share | SM MHz (min-max) | kernel sets | drift in run | migrated | "
+             "preempted (max) | likeliest cause |", "|" + "---|" * 14]
+    for k in order(data[label]):
+        recs = data[label][k]
+        clocks = finite([r["sm_clock_start_mhz"] for r in recs] + [r["sm_clock_end_mhz"] for r in recs])
+        clocks = [c for c in clocks if c > 0]
+        names = {r["kernel_names"] for r in recs if r["kernel_names"]}
+        lines.append("| " + " | ".join([
+            k[1], k[2], fmt(med([r["median_ms"] for r in recs])),
+            fmt(spread([r["median_ms"] for r in recs]), True),
+            fmt(spread([r["device_ms"] for r in recs]), True),
+            fmt(spread([r["device_span_ms"] for r in recs]), True),
+            fmt(spread([r["host_ms"] for r in recs]), True),
+            fmt(med([r["host_ms"] / r["median_ms"] for r in recs if r["median_ms"] > 0]), True),
+            f"{min(clocks):.0f}-{max(clocks):.0f}" if clocks else "-",
+            str(len(names)) if names else "-",
+            fmt(med([r["drift"] for r in recs]), True),
+            str(sum(1 for r in recs if r["cpu_migrated"] == 1)),
+            fmt(max(finite([r["involuntary_switches"] for r in recs]), default=math.nan)),
+            cause(k[1], recs)]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def gather_noise(expectations, inst, var):
+    """(noise, detectable) from gather's fleet section, or None."""
+    for path in expectations:
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            continue
+        for ex in doc.get("examples", {}).values():
+            if ex.get("target") != inst.split("[")[0] and not inst.endswith(ex.get("example", "\0")):
+                continue
+            v = ex.get("fleet", {}).get("variants", {}).get(var, {})
+            if "noise" in v:
+                return v.get("noise"), v.get("detectable")
+    return None
+
+
+def noise_md(data, label, expectations):
+    per = data[label]
+    by = variants_by_target(per)
+    lines = ["| target | variant | runs | median ms | spread | noise_within | noise_run | noise | "
+             "V | z | default tolerance | detectable | goal | gather noise / detectable |",
+             "|" + "---|" * 14]
+    for k in order(per):
+        recs = per[k]
+        within, run, noise = noise_of(recs)
+        nv = len(by[(k[0], k[1])])
+        z, tol, det = tolerance_of(noise, nv)
+        goal = DETECT_GOAL.get(k[1].split("[")[0])
+        g = gather_noise(expectations, k[1], k[2])
+        lines.append("| " + " | ".join([
+            k[1], k[2], str(len(recs)), fmt(med([r["median_ms"] for r in recs])),
+            fmt(spread([r["median_ms"] for r in recs]), True), fmt(within, True), fmt(run, True),
+            fmt(noise, True), str(nv), f"{z:.2f}", fmt(tol, True), fmt(det, True),
+            "-" if goal is None else (f"<= {goal * 100:.0f}%: " +
+                                      ("yes" if math.isfinite(det) and det <= goal else "**no**")),
+            "-" if g is None else f"{fmt(g[0], True)} / {fmt(g[1], True)}"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def timer_md(data, label, prof):
+    lines = ["| target | variant | ops/iter | median ms (events) | count pass: events ms | "
+             "CUPTI span ms | events / span | CUPTI device ms | median / device | ncu ms | "
+             "median / ncu | single kernel: within 3% |", "|" + "---|" * 12]
+    for k in order(data[label]):
+        recs = data[label][k]
+        m = med([r["median_ms"] for r in recs])
+        ev = med([r["count_event_ms"] for r in recs])
+        sp = med([r["device_span_ms"] for r in recs])
+        dv = med([r["device_ms"] for r in recs])
+        ops = med([r["device_ops_per_iteration"] for r in recs])
+        ncu = med([r["profile_kernel_ms"] for r in prof.get(k, [])]) if prof else math.nan
+        single = ops == 1
+        checks = [x for x in (ev / sp if sp > 0 else math.nan,
+                              m / ncu if ncu > 0 and single else math.nan) if math.isfinite(x)]
+        ok = "-" if not single or not checks else \
+            ("yes" if all(abs(c - 1) <= 0.03 for c in checks) else "**no**")
+        lines.append("| " + " | ".join([
+            k[1], k[2], fmt(ops), fmt(m), fmt(ev), fmt(sp),
+            fmt(ev / sp if sp > 0 else math.nan), fmt(dv),
+            fmt(m / dv if dv > 0 else math.nan), fmt(ncu),
+            fmt(m / ncu if ncu > 0 else math.nan), ok]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def profile_md(prof_data):
+    lines = ["| target | variant | profile_status | kernels | ncu ms | memory % | SM % | message |",
+             "|" + "---|" * 8]
+    for k in order(prof_data):
+        for r in prof_data[k]:
+            lines.append("| " + " | ".join([
+                k[1], k[2], r["profile_status"], fmt(r["profile_kernels"]),
+                fmt(r["profile_kernel_ms"]), fmt(r["profile_mem_pct"]), fmt(r["profile_sm_pct"]),
+                (r["profile_message"] or "")[:120].replace("|", "/")]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def summary_md(data, runs, labels, main_label, prof):
+    """One compact table: spread per label, goal, detectable, timers, cause."""
+    keys = order(set().union(*(set(data[label]) for label in labels)))
+    per = data[main_label]
+    by = variants_by_target(per)
+    head = ["target/variant"] + [f"{l} spread" for l in labels] + \
+        ["goal met", "detectable", "events/CUPTI", "cause of what is left"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for k in keys:
+        recs = per.get(k, [])
+        lb = launch_bound(k[1], recs)
+        s = spread([r["median_ms"] for r in recs])
+        goal = 0.02 if lb else 0.01
+        _, _, noise = noise_of(recs) if recs else (0, 0, math.nan)
+        det = tolerance_of(noise, len(by.get((k[0], k[1]), ())))[2]
+        ev = med([r["count_event_ms"] for r in recs])
+        sp = med([r["device_span_ms"] for r in recs])
+        row = [f"{k[1]} {k[2]}"] + [fmt(spread([r["median_ms"] for r in data[l].get(k, [])]), True)
+                                    for l in labels]
+        row += ["-" if not math.isfinite(s) else ("yes" if s <= goal else "**no**") +
+                f" (<= {goal * 100:.0f}%)", fmt(det, True),
+                fmt(ev / sp if sp > 0 else math.nan), cause(k[1], recs)]
+        lines.append("| " + " | ".join(row) + " |")
+    if prof:
+        st = {}
+        for k in prof:
+            for r in prof[k]:
+                st.setdefault(r["profile_status"], []).append(k[2])
+        lines.append("")
+        lines.append("profile pass: " + "; ".join(f"{s}: {', '.join(v)}" for s, v in sorted(st.items())))
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", action="append", required=True, help="LABEL=GLOB of run dirs")
+    ap.add_argument("--profile-runs", help="GLOB of --profile minimal run dirs")
+    ap.add_argument("--expectations", action="append", default=[])
+    ap.add_argument("--main", help="label for noise, causes and timers (default: the last)")
+    ap.add_argument("--out-dir")
+    o = ap.parse_args()
+    globs = [tuple(r.split("=", 1)) for r in o.runs]
+    if any(len(g) != 2 for g in globs):
+        sys.exit("noise.py: --runs takes LABEL=GLOB")
+    data, runs = collect(globs)
+    labels = [g[0] for g in globs]
+    main_label = o.main or labels[-1]
+    prof = {}
+    if o.profile_runs:
+        pdata, _ = collect([("profile", o.profile_runs)])
+        prof = pdata["profile"]
+    sections = {
+        "spread.md": spread_md(data, runs, labels),
+        "causes.md": causes_md(data, main_label) + "\n" +
+        "".join(f"Before ({l}):\n\n" + causes_md(data, l) + "\n" for l in labels if l != main_label),
+        "noise.md": noise_md(data, main_label, o.expectations),
+        "timer.md": timer_md(data, main_label, prof),
+    }
+    if prof:
+        sections["profile.md"] = profile_md(prof)
+    sections["summary.md"] = summary_md(data, runs, labels, main_label, prof)
+    if o.out_dir:
+        os.makedirs(o.out_dir, exist_ok=True)
+        for name, text in sections.items():
+            with open(os.path.join(o.out_dir, name), "w") as f:
+                f.write(text)
+    print("Spread of the runs' medians, (max - min) / median; detectable slowdown at <= 0.1% "
+          f"false drains ({main_label}); events/CUPTI = count-pass events over CUPTI span:\n")
+    print(sections["summary.md"])
+    if not o.out_dir:
+        for name in ("causes.md", "noise.md", "timer.md", "profile.md"):
+            if name in sections:
+                print(f"\n{name}:\n\n{sections[name]}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
