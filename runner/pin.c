@@ -101,6 +101,31 @@ static int gpu_local_cpus(const char *bus_id, cpu_set_t *set)
 	return ok ? 0 : -1;
 }
 
+int pin_worker_local(const char *bus_id, char *why, size_t n)
+{
+	cpu_set_t local, allowed, both;
+
+	if (gpu_local_cpus(bus_id, &local)) {
+		snprintf(why, n, "GPU locality unknown");
+		return -1;
+	}
+	if (sched_getaffinity(0, sizeof(allowed), &allowed)) {
+		snprintf(why, n, "sched_getaffinity: %s", strerror(errno));
+		return -1;
+	}
+	CPU_AND(&both, &local, &allowed);
+	if (!CPU_COUNT(&both)) {
+		snprintf(why, n, "no GPU-local CPU allowed");
+		return -1;
+	}
+	if (sched_setaffinity(0, sizeof(both), &both)) {
+		snprintf(why, n, "sched_setaffinity: %s", strerror(errno));
+		return -1;
+	}
+	snprintf(why, n, "%d GPU-local CPUs", CPU_COUNT(&both));
+	return CPU_COUNT(&both);
+}
+
 int pin_worker(const char *bus_id, int dev, char *why, size_t n)
 {
 	cpu_set_t local, allowed, one;

@@ -252,6 +252,7 @@ static int item_read(FILE *f, struct work_item *it)
 struct worker_gpu {
 	struct gpuinfo *gi;
 	int dev;
+	char bus_id[32];   /* NVML PCI bus id, "" unknown */
 };
 
 /* measure_probe's clock: the SM clock NVML reports now, 0 when unknown. */
@@ -263,8 +264,9 @@ static unsigned worker_sm_clock(void *arg)
 	return gpuinfo_read(g->gi, g->dev, &f, NULL) ? 0 : f.sm_clock_mhz;
 }
 
-/* Set up the probe of a CUDA worker: NVML for clocks, the CPU pin (unless
- * switched off). The host backend gets switches only. */
+/* Set up the probe of a CUDA worker: NVML for clocks, and (unless switched
+ * off) the process on the GPU's local CPUs, before the context is made.
+ * The host backend gets switches only. */
 static void worker_probe(enum aisp_backend_kind kind, int dev, struct worker_gpu *g,
 			 struct measure_probe *probe)
 {
@@ -273,16 +275,28 @@ static void worker_probe(enum aisp_backend_kind kind, int dev, struct worker_gpu
 
 	g->gi = NULL;
 	g->dev = dev;
+	g->bus_id[0] = '\0';
 	if (kind != AISP_BACKEND_CUDA)
 		return;
 	memset(&f, 0, sizeof(f));
-	if (gpuinfo_open(&g->gi, NULL) == AISP_OK && gpuinfo_count(g->gi) > dev) {
-		gpuinfo_read(g->gi, dev, &f, NULL);
+	if (gpuinfo_open(&g->gi, NULL) == AISP_OK && gpuinfo_count(g->gi) > dev &&
+	    gpuinfo_read(g->gi, dev, &f, NULL) == AISP_OK) {
 		probe->sm_clock_mhz = worker_sm_clock;
 		probe->arg = g;
+		text_copy(g->bus_id, sizeof(g->bus_id), f.pci_bus_id);
 	}
 	if (!(probe->switches & MEASURE_NO_PIN))
-		probe->cpu_pinned = pin_worker(f.pci_bus_id, dev, why, sizeof(why)) >= 0;
+		pin_worker_local(g->bus_id, why, sizeof(why));
+}
+
+/* After the context is made: the worker's thread to its one CPU. */
+static void worker_pin_thread(enum aisp_backend_kind kind, const struct worker_gpu *g,
+			      struct measure_probe *probe)
+{
+	char why[128];
+
+	if (kind == AISP_BACKEND_CUDA && !(probe->switches & MEASURE_NO_PIN))
+		probe->cpu_pinned = pin_worker(g->bus_id, g->dev, why, sizeof(why)) >= 0;
 }
 
 /* Measure one item on an open context into r. */
@@ -371,6 +385,7 @@ int worker_main(int argc, char **argv)
 		gpuinfo_close(gpu.gi);
 		return 1;
 	}
+	worker_pin_thread(kind, &gpu, &probe);
 	fprintf(out, "ready %.6f\nend\n", (clock_now_s() - t0) * 1e3);
 	fflush(out);
 	while (item_read(stdin, &it)) {
