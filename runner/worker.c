@@ -311,6 +311,7 @@ static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 
 	text_copy(r->instance, sizeof(r->instance), it->instance);
 	text_copy(r->status, sizeof(r->status), "error");
+	variant_result_unknown(r);
 	vi = t ? registry_variant_index(t, it->variant) : -1;
 	if (vi < 0) {
 		snprintf(r->message, sizeof(r->message), "no %s target %s with variant %s",
