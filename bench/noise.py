@@ -217,13 +217,15 @@ def spread_md(data, runs, labels):
 
 def causes_md(data, label):
     lines = ["| target | variant | median ms | spread | device_ms spread | span spread | host_ms "
-             "spread | host share | SM MHz (min-max) | kernel sets | drift in run | migrated | "
-             "preempted (max) | likeliest cause |", "|" + "---|" * 14]
+             "spread | host share | SM MHz (min-max) | temp C (min-max) | kernel sets | drift in "
+             "run | migrated | preempted (max) | likeliest cause |", "|" + "---|" * 15]
     for k in order(data[label]):
         recs = data[label][k]
         clocks = finite([r["sm_clock_start_mhz"] for r in recs] + [r["sm_clock_end_mhz"] for r in recs])
         clocks = [c for c in clocks if c > 0]
         names = {r["kernel_names"] for r in recs if r["kernel_names"]}
+        temps = [t for t in finite([r.get("gpu_before_temp") for r in recs] +
+                                   [r.get("gpu_after_temp") for r in recs]) if t > 0]
         lines.append("| " + " | ".join([
             k[1], k[2], fmt(med([r["median_ms"] for r in recs])),
             fmt(spread([r["median_ms"] for r in recs]), True),
@@ -232,6 +234,7 @@ def causes_md(data, label):
             fmt(spread([r["host_ms"] for r in recs]), True),
             fmt(med([r["host_ms"] / r["median_ms"] for r in recs if r["median_ms"] > 0]), True),
             f"{min(clocks):.0f}-{max(clocks):.0f}" if clocks else "-",
+            f"{min(temps):.0f}-{max(temps):.0f}" if temps else "-",
             str(len(names)) if names else "-",
             fmt(med([r["drift"] for r in recs]), True),
             str(sum(1 for r in recs if r["cpu_migrated"] == 1)),

@@ -121,6 +121,15 @@ profile_pass() {
 	run profile-ch01 45 "" --targets ch01:gemm --iterations 5 --warmup 1 --time-budget 0.2 \
 		--profile minimal && PROFILE_S=$LAST_S
 	grep -E "^profile rank" "$W/logs/profile-ch01.log"
+	# Nothing profiled: once more without the NVTX filter (every kernel of the
+	# worker, so its times are not per iteration: shown here, not in tables).
+	if ! grep -qE "\.\.\. (ok|partial):" "$W/logs/profile-ch01.log"; then
+		export AISP_NCU_FILTER=none
+		run nofilter-profile-ch01 60 "" --targets ch01:gemm --iterations 5 --warmup 1 \
+			--time-budget 0.2 --profile minimal &&
+			grep -E "^profile rank" "$W/logs/nofilter-profile-ch01.log"
+		unset AISP_NCU_FILTER
+	fi
 }
 
 # pair JOB I EST ARGS...: round I of JOB, before and after (in that order in
@@ -170,7 +179,7 @@ done
 
 step analysis
 $PY bench/noise.py --runs before="$W/runs/*-before-*" --runs after="$W/runs/*-after-*" \
-	--profile-runs "$W/runs/profile-*" --expectations "$W"/gather-qual/expectations_*.json \
+	--profile-runs "$W/runs/profile-ch01" --expectations "$W"/gather-qual/expectations_*.json \
 	--expectations "$W"/gather-ch01/expectations_*.json --out-dir "$W/tables" \
 	>"$W/tables/noise.log" 2>&1 || { echo "noise.py failed:"; tail -20 "$W/tables/noise.log"; }
 $PY bench/noise.py --runs after="$W/runs/*-after-*" --runs nocount="$W/runs/nocount-*" \
