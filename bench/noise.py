@@ -11,18 +11,22 @@ label are repeats of one job. Per label, target/variant and GPU (gpu_uuid):
 
 spread      (max - min) / median of the runs' median_ms (the issue's goal:
             <= 1%, launch-bound variants <= 2%)
-noise_within  median over runs of the median's own standard error from its
-            samples: 1.2533 * 1.4826 * mad_ms / sqrt(n_samples) / median_ms
-noise_run   sample standard deviation of the runs' medians / their median
-            (needs >= 2 runs of the same GPU)
-noise       max(noise_run, noise_within): what one run's median carries
-tolerance   the default tolerance that follows from the noise: a healthy GPU
-            is drained by mistake with probability <= 0.1% per GPU and
-            target. V = variants of the target judged; a drain follows if any
-            is over its tolerance, so each gets alpha = 0.001 / V (union
-            bound), z = Phi^-1(1 - alpha), tolerance = max(z * noise, 0.5%)
-detectable  the smallest slowdown caught by one run with probability 95%
-            under that tolerance: tolerance + 1.645 * noise
+noise_within, noise_run, noise, detectable: as gather stores them in
+            fleet.variants.<v> (analysis/README.md, "Noise"), computed here per
+            GPU from the same rank files:
+  noise_within = median over runs of 1.4826 mad_ms / median_ms
+  noise_run    = 1.4826 median over runs of |ln(m_run / m_gpu)| sqrt(k / (k - 1)),
+                 k >= 2 runs of the GPU, m_gpu the median of its run medians
+  noise        = max(noise_run, 1.2533 noise_within / sqrt(n), 0.001), n the
+                 median number of samples per run
+  detectable   = z(0.999) sqrt(2) noise = 4.37 noise: two medians as noisy as
+                 this differ by more in at most 0.1% of comparisons
+tolerance   what gather derives from the noise when the job sets none: max
+            over the target's variants of max(detectable, min_delta 2%),
+            rounded up to 0.1%
+per target  detectable x z(1 - 0.001/V)/z(0.999), V variants judged: the
+            slowdown one variant must show so that the target (any of its V
+            variants) drains a healthy GPU at most once in 1000
 
 Cause columns (from what the rank file records beside each median): the
 spread of the device-side time (CUPTI device_ms, device_span_ms), of the
@@ -48,8 +52,8 @@ import h5py
 import numpy as np
 
 ALPHA = 0.001          # false drains per GPU and target
-POWER_Z = NormalDist().inv_cdf(0.95)
-TOL_FLOOR = 0.005
+Z999 = NormalDist().inv_cdf(1 - ALPHA)
+MIN_DELTA = 0.02       # gather's --min-delta default
 LAUNCH_TARGETS = ("qual:launch",)
 DETECT_GOAL = {"qual:mem_bw": 0.03, "qual:gemm_peak": 0.03, "qual:pcie": 0.03}
 ATTRS = ("median_ms", "mad_ms", "n_samples", "device_ms", "device_span_ms", "count_event_ms",
@@ -128,20 +132,33 @@ def med(xs):
 
 
 def noise_of(recs):
-    """noise_within, noise_run, noise of one variant's runs (definitions above)."""
-    w = [1.2533 * 1.4826 * r["mad_ms"] / math.sqrt(r["n_samples"]) / r["median_ms"]
-         for r in recs if r["n_samples"] and r["median_ms"] > 0]
-    within = med(w)
+    """noise_within, noise_run, noise, detectable of one GPU's runs of a
+    variant (gather's formulas, analysis/README.md)."""
+    rel = [1.4826 * r["mad_ms"] / r["median_ms"] for r in recs if r["median_ms"] > 0]
+    if not rel:
+        return math.nan, math.nan, math.nan, math.nan
+    within = statistics.median(rel)
+    n = statistics.median([r["n_samples"] for r in recs]) or 1
     ms = finite([r["median_ms"] for r in recs])
-    run = statistics.stdev(ms) / statistics.median(ms) if len(ms) >= 2 else math.nan
-    noise = max(finite([within, run])) if finite([within, run]) else math.nan
-    return within, run, noise
+    run = math.nan
+    if len(ms) >= 2:
+        mg, k = statistics.median(ms), len(ms)
+        run = 1.4826 * statistics.median([abs(math.log(m / mg)) * math.sqrt(k / (k - 1))
+                                          for m in ms])
+    noise = max(finite([run, 1.2533 * within / math.sqrt(n), 0.001]))
+    return within, run, noise, Z999 * math.sqrt(2.0) * noise
 
 
-def tolerance_of(noise, n_variants):
+def target_detectable(det, n_variants):
+    """detectable widened so that any of n_variants drains at most 0.1%."""
     z = NormalDist().inv_cdf(1 - ALPHA / max(n_variants, 1))
-    tol = max(z * noise, TOL_FLOOR) if math.isfinite(noise) else math.nan
-    return z, tol, tol + POWER_Z * noise if math.isfinite(noise) else math.nan
+    return det * z / Z999
+
+
+def noise_tolerance(dets):
+    """gather's tolerance from the noise: max(detectable, min_delta), up to 0.1%."""
+    dets = finite(dets)
+    return math.ceil(max(dets + [MIN_DELTA]) * 1000 - 1e-9) / 1000 if dets else math.nan
 
 
 def launch_bound(inst, recs):
@@ -243,8 +260,10 @@ def causes_md(data, label):
     return "\n".join(lines) + "\n"
 
 
-def gather_noise(expectations, inst, var):
-    """(noise, detectable) from gather's fleet section, or None."""
+def gather_fields(expectations, inst, var):
+    """(fleet.variants.<var> dict, tolerance dict) of instance inst in gather's
+    expectations files, or ({}, {})."""
+    name = inst.split(":", 1)[-1]
     for path in expectations:
         try:
             with open(path) as f:
@@ -252,34 +271,42 @@ def gather_noise(expectations, inst, var):
         except (OSError, ValueError):
             continue
         for ex in doc.get("examples", {}).values():
-            if ex.get("target") != inst.split("[")[0] and not inst.endswith(ex.get("example", "\0")):
+            if ex.get("example") != name:
                 continue
-            v = ex.get("fleet", {}).get("variants", {}).get(var, {})
-            if "noise" in v:
-                return v.get("noise"), v.get("detectable")
-    return None
+            v = ex.get("fleet", {}).get("variants", {}).get(var)
+            if v is not None:
+                return v, ex.get("tolerance", {})
+    return {}, {}
 
 
 def noise_md(data, label, expectations):
     per = data[label]
     by = variants_by_target(per)
-    lines = ["| target | variant | runs | median ms | spread | noise_within | noise_run | noise | "
-             "V | z | default tolerance | detectable | goal | gather noise / detectable |",
-             "|" + "---|" * 14]
+    rows, dets = [], {}
     for k in order(per):
+        within, run, noise, det = noise_of(per[k])
+        dets.setdefault((k[0], k[1]), []).append(det)
+        rows.append((k, within, run, noise, det))
+    lines = ["| target | variant | runs | median ms | spread | noise_within | noise_run | noise | "
+             "detectable | per target (V) | goal | gather: noise / detectable | tolerance "
+             "(source) |", "|" + "---|" * 13]
+    for k, within, run, noise, det in rows:
         recs = per[k]
-        within, run, noise = noise_of(recs)
         nv = len(by[(k[0], k[1])])
-        z, tol, det = tolerance_of(noise, nv)
         goal = DETECT_GOAL.get(k[1].split("[")[0])
-        g = gather_noise(expectations, k[1], k[2])
+        g, tol = gather_fields(expectations, k[1], k[2])
+        gdet = g.get("detectable")
+        use = gdet if isinstance(gdet, (int, float)) else det
+        tol_text = (f"{fmt(tol.get('upper'), True)} ({tol.get('source', 'hand')})" if tol else
+                    f"{fmt(noise_tolerance(dets[(k[0], k[1])]), True)} (noise, ours)")
         lines.append("| " + " | ".join([
             k[1], k[2], str(len(recs)), fmt(med([r["median_ms"] for r in recs])),
             fmt(spread([r["median_ms"] for r in recs]), True), fmt(within, True), fmt(run, True),
-            fmt(noise, True), str(nv), f"{z:.2f}", fmt(tol, True), fmt(det, True),
+            fmt(noise, True), fmt(det, True), f"{fmt(target_detectable(det, nv), True)} ({nv})",
             "-" if goal is None else (f"<= {goal * 100:.0f}%: " +
-                                      ("yes" if math.isfinite(det) and det <= goal else "**no**")),
-            "-" if g is None else f"{fmt(g[0], True)} / {fmt(g[1], True)}"]) + " |")
+                                      ("yes" if math.isfinite(use) and use <= goal else "**no**")),
+            f"{fmt(g.get('noise'), True)} / {fmt(gdet, True)}" if g else "-",
+            tol_text]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -324,7 +351,6 @@ def summary_md(data, runs, labels, main_label, prof):
     """One compact table: spread per label, goal, detectable, timers, cause."""
     keys = order(set().union(*(set(data[label]) for label in labels)))
     per = data[main_label]
-    by = variants_by_target(per)
     head = ["target/variant"] + [f"{l} spread" for l in labels] + \
         ["goal met", "detectable", "events/CUPTI", "cause of what is left"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -333,8 +359,7 @@ def summary_md(data, runs, labels, main_label, prof):
         lb = launch_bound(k[1], recs)
         s = spread([r["median_ms"] for r in recs])
         goal = 0.02 if lb else 0.01
-        _, _, noise = noise_of(recs) if recs else (0, 0, math.nan)
-        det = tolerance_of(noise, len(by.get((k[0], k[1]), ())))[2]
+        det = noise_of(recs)[3] if recs else math.nan
         ev = med([r["count_event_ms"] for r in recs])
         sp = med([r["device_span_ms"] for r in recs])
         row = [f"{k[1]} {k[2]}"] + [fmt(spread([r["median_ms"] for r in data[l].get(k, [])]), True)
@@ -355,12 +380,19 @@ def summary_md(data, runs, labels, main_label, prof):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--runs", action="append", required=True, help="LABEL=GLOB of run dirs")
+    ap.add_argument("--runs", action="append", help="LABEL=GLOB of run dirs")
+    ap.add_argument("--formulas", action="store_true", help="print the definitions and exit")
     ap.add_argument("--profile-runs", help="GLOB of --profile minimal run dirs")
     ap.add_argument("--expectations", action="append", default=[])
     ap.add_argument("--main", help="label for noise, causes and timers (default: the last)")
     ap.add_argument("--out-dir")
     o = ap.parse_args()
+    if o.formulas:
+        doc = __doc__
+        print(doc[doc.index("spread      (max"):doc.index("Cause columns")].rstrip())
+        return 0
+    if not o.runs:
+        ap.error("--runs LABEL=GLOB is required")
     globs = [tuple(r.split("=", 1)) for r in o.runs]
     if any(len(g) != 2 for g in globs):
         sys.exit("noise.py: --runs takes LABEL=GLOB")

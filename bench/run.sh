@@ -123,7 +123,7 @@ if want noise; then
 				--out-dir "$WORK/noise/tables" >/dev/null
 			cat "$WORK/noise/tables/noise.md"
 			echo
-			sed -n '/^noise_within/,/^detectable/p' bench/noise.py | sed 's/^/    /'
+			$npy bench/noise.py --formulas | sed "s/^/    /"
 		} >"$WORK/noise.md"
 		section "## Run-to-run noise and detection limit (GPU)" "$WORK/noise.md" \
 			"$RUNS x (aisp bench run --job jobs/qual/job.yaml; aisp bench run --job jobs/ch01/job.yaml), aisp gather, bench/noise.py"

@@ -34,7 +34,7 @@ body=$tmp/body.md
 	echo
 	cat "$tmp/tables/noise.md"
 	echo
-	sed -n '/^noise_within/,/^detectable/p' bench/noise.py | sed 's/^/    /'
+	/usr/bin/python3 bench/noise.py --formulas | sed "s/^/    /"
 } >"$body"
 /usr/bin/python3 bench/host/md_section.py bench/RESULTS.md "## Run-to-run noise and detection limit (GPU)" "$body"
 {
