@@ -8,8 +8,10 @@
 #   bash bench/gpu/gemm_session.sh                 all steps (about 2-3 minutes)
 #   STEPS="build" bash bench/gpu/gemm_session.sh   compile only (no GPU needed)
 # Steps, in order: env, build (into $GEMM_BUILD; a prebuilt binary of the
-# same sources that runs there is kept unless GEMM_REBUILD=1), sweep (gemm_sweep; a candidate that
-# crashes or hangs is named, excluded and the sweep rerun, twice at most),
+# same sources that runs there is kept unless GEMM_REBUILD=1), sweep
+# (gemm_sweep; a candidate that crashes or hangs is named, excluded and the
+# sweep rerun, up to 6 runs; after a hang or a third crash every clustered
+# candidate is excluded too, so the unclustered ones still get measured),
 # ncu (the fastest verified candidate and the v1 product, one warm launch
 # each), product (gemm_bench built twice, with the repository's product and
 # with the fastest candidate in its place: verified and timed through
@@ -122,18 +124,24 @@ if want sweep; then
 	step "sweep: verify and time every candidate"
 	"$SWEEP" --list | tee "$OUT/candidates.txt" | wc -l
 	nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv,noheader
-	excl=""
-	for attempt in 1 2 3; do
-		timeout 150 "$SWEEP" ${excl:+--exclude "$excl"} >"$OUT/sweep.txt" 2>"$OUT/sweep.err"
+	excl="" clusters=""
+	for attempt in 1 2 3 4 5 6; do
+		timeout 90 "$SWEEP" ${excl:+--exclude "$excl"} >"$OUT/sweep.txt" 2>"$OUT/sweep.err"
 		rc=$?
 		echo "sweep attempt $attempt: exit $rc${excl:+ (excluded: $excl)}"
 		if [ $rc -ne 3 ] && [ $rc -ne 124 ]; then
 			break
 		fi
 		bad=$(last_candidate "$OUT/sweep.err")
-		echo "  crashed or hung in: ${bad:-?}"; tail -3 "$OUT/sweep.err"
+		echo "  crashed (3) or hung (124) in: ${bad:-?}"; tail -3 "$OUT/sweep.err"
+		cp "$OUT/sweep.txt" "$OUT/sweep_attempt$attempt.txt"
 		[ -n "$bad" ] || break
 		excl="${excl:+$excl,}$bad"
+		# a hang, or a third crash: suspect the cluster path, keep the rest
+		if [ -z "$clusters" ] && { [ $rc -eq 124 ] || [ "$attempt" -ge 3 ]; }; then
+			clusters=1
+			excl="$excl,* c[2-9] *"
+		fi
 	done
 	echo "$excl" >"$OUT/excluded.txt"
 	nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv,noheader

@@ -23,7 +23,8 @@
  *   gemm_sweep [--shape m,n,k,batch] [--only a,b] [--exclude a,b] [--list]
  *              [--samples N] [--no-floors]
  *   gemm_sweep --run NAME [--iters N]   (launch NAME N times: for profilers)
- * NAME matches a candidate by its name or a unique prefix. The table comes
+ * Names as --list prints them; --only, --exclude and --run take patterns
+ * (fnmatch: "x3*", "* c[2-8] *"), comma-separated. The table comes
  * last, fastest first. Exit 0 when all verified (and the controls failed), 1
  * when not, 3 on a CUDA error that poisons the context ("CRASH: NAME").
  *
@@ -37,6 +38,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include <fnmatch.h>
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
@@ -252,7 +255,8 @@ const cand sweep_part3[] = {
 	SK(128, 32, 1, 8, X3, 4, 5, 1),
 	SK(128, 32, 2, 4, X3, 4, 3, 1),
 	/* no cluster: all of k in one block, 8 warps over k */
-	SK(32, 64, 8, 1, X3, 4, 2, 1),
+	SK(32, 64, 8, 1, X3, 4, 3, 0),
+	SK(32, 64, 8, 1, X3, 4, 3, 1),
 	SK(64, 64, 4, 1, X3, 4, 2, 1),
 	/* fewer, larger blocks: 2-block clusters of 64 threads over 64 columns */
 	SK(64, 32, 1, 2, X3, 4, 5, 1),
@@ -336,21 +340,27 @@ struct result {
 	occ o;
 };
 
+/* The stream everything runs on, and 4 bytes to write when checking it. */
+struct lane {
+	cudaStream_t s;
+	void *scratch;
+};
+
 /* 1 when the context still works after an error (the error was not sticky). */
-static int context_alive(cudaStream_t s)
+static int context_alive(const lane &l)
 {
 	cudaGetLastError();
-	return cudaMemsetAsync(nullptr, 0, 0, s) == cudaSuccess &&
-	       cudaStreamSynchronize(s) == cudaSuccess;
+	return cudaMemsetAsync(l.scratch, 0, 4, l.s) == cudaSuccess &&
+	       cudaStreamSynchronize(l.s) == cudaSuccess;
 }
 
 /* Record a candidate's CUDA error in r; exit 3 when the context is lost. */
-static bool failed(cudaError_t e, result &r, const char *what, cudaStream_t s)
+static bool failed(cudaError_t e, result &r, const char *what, const lane &l)
 {
 	if (e == cudaSuccess)
 		return false;
 	r.err = std::string(what) + ": " + cudaGetErrorString(e);
-	if (!context_alive(s)) {
+	if (!context_alive(l)) {
 		fprintf(stderr, "gemm_sweep: CRASH in %s: %s\n", r.name.c_str(), r.err.c_str());
 		printf("CRASH: %s: %s\n", r.name.c_str(), r.err.c_str());
 		exit(3);
@@ -389,13 +399,13 @@ static double rel_error(const problem &p)
 }
 
 /* Verify r's candidate on every shape (shape 0 twice: bitwise equal?). */
-static void verify(result &r, std::vector<problem> &ps, cudaStream_t s)
+static void verify(result &r, std::vector<problem> &ps, const lane &l)
 {
 	r.ok = 1;
 	r.worst = 0;
 	r.det = 0;
 	for (size_t i = 0; i < ps.size(); i++) {
-		if (failed(run_once(*r.c, ps[i], s), r, "verify", s)) {
+		if (failed(run_once(*r.c, ps[i], l.s), r, "verify", l)) {
 			r.ok = 0;
 			return;
 		}
@@ -404,7 +414,7 @@ static void verify(result &r, std::vector<problem> &ps, cudaStream_t s)
 		r.ok &= r.rel[i] <= ps[i].tol;
 		if (i == 0) {
 			ps[0].first = ps[0].hc;
-			if (failed(run_once(*r.c, ps[0], s), r, "verify again", s)) {
+			if (failed(run_once(*r.c, ps[0], l.s), r, "verify again", l)) {
 				r.ok = 0;
 				return;
 			}
@@ -420,6 +430,8 @@ struct timer {
 	cudaStream_t s;
 	cudaEvent_t e0, e1;
 	void *flush;
+
+	lane l() const { return lane{s, flush}; }
 };
 
 static double median(std::vector<double> v)
@@ -722,7 +734,8 @@ struct opts {
 	std::string only, exclude, run;
 };
 
-/* 1 when name is in the comma-separated list (exact or as a prefix). */
+/* 1 when name matches a pattern of the comma-separated list (fnmatch:
+ * "x3*", "* c[2-8] *"; a name without wildcards matches itself only). */
 static int listed(const std::string &list, const std::string &name)
 {
 	size_t a = 0;
@@ -731,7 +744,7 @@ static int listed(const std::string &list, const std::string &name)
 		size_t b = list.find(',', a);
 		std::string w = list.substr(a, b == std::string::npos ? std::string::npos : b - a);
 
-		if (!w.empty() && name.compare(0, w.size(), w) == 0)
+		if (!w.empty() && fnmatch(w.c_str(), name.c_str(), 0) == 0)
 			return 1;
 		if (b == std::string::npos)
 			break;
@@ -789,7 +802,7 @@ static const char *cublas_name() { return "cublasSgemmStridedBatched"; }
 static cudaError_t cublas_prepare() { return cudaSuccess; }
 static void cublas_info(int, int, int, int, occ *o) { memset(o, 0, sizeof(*o)); }
 
-/* Every candidate selected by o, cuBLAS first. */
+/* Every candidate selected by o, cuBLAS (when selected) first. */
 static std::vector<const cand *> select(const opts &o)
 {
 	static const cand cublas = {cublas_name, cublas_name, cublas_launch, cublas_prepare,
@@ -813,12 +826,12 @@ static void verify_all(std::vector<result> &res, std::vector<problem> &ps, timer
 	for (result &r : res) {
 		fprintf(stderr, "sweep: verify %s\n", r.name.c_str());
 		memset(&r.o, 0, sizeof(r.o));
-		if (failed(r.c->prepare(), r, "prepare", t.s)) {
+		if (failed(r.c->prepare(), r, "prepare", t.l())) {
 			r.ok = 0;
 			continue;
 		}
 		r.c->info(ps[0].m, ps[0].n, ps[0].k, ps[0].batch, &r.o);
-		verify(r, ps, t.s);
+		verify(r, ps, t.l());
 	}
 }
 
@@ -834,15 +847,15 @@ static void time_pass(std::vector<result> &res, problem &p, timer &t, int sample
 		fprintf(stderr, "sweep: time %s (pass %d)\n", r.name.c_str(), pass + 1);
 		for (int i = 0; i < 50; i++)
 			fn();
-		if (failed(cudaStreamSynchronize(t.s), r, "warm-up", t.s) ||
-		    failed(cudaGetLastError(), r, "warm-up", t.s))
+		if (failed(cudaStreamSynchronize(t.s), r, "warm-up", t.l()) ||
+		    failed(cudaGetLastError(), r, "warm-up", t.l()))
 			continue;
 		r.b2b[pass] = 1e3 * time_aisp(t, fn, samples, &r.per_sample);
 		if (pass == 0) {
 			r.single = 1e3 * time_single(t, fn, 300, false);
 			r.cold = 1e3 * time_single(t, fn, 100, true);
 		}
-		if (failed(cudaGetLastError(), r, "timing", t.s))
+		if (failed(cudaGetLastError(), r, "timing", t.l()))
 			continue;
 		r.ran = 1;
 	}
@@ -851,15 +864,15 @@ static void time_pass(std::vector<result> &res, problem &p, timer &t, int sample
 /* Launch one candidate iters times (for a profiler); exit status. */
 static int run_only(const std::vector<const cand *> &cs, problem &p, timer &t, int iters)
 {
-	if (cs.size() != 2) { /* cuBLAS is always first */
-		fprintf(stderr, "gemm_sweep --run: %zu candidates match\n", cs.size() - 1);
+	if (cs.size() != 1) {
+		fprintf(stderr, "gemm_sweep --run: %zu candidates match\n", cs.size());
 		return 2;
 	}
-	check(cs[1]->prepare(), "prepare");
+	check(cs[0]->prepare(), "prepare");
 	for (int i = 0; i < iters; i++)
-		check(cs[1]->launch(p.a, p.b, p.c, p.m, p.n, p.k, p.batch, t.s), "launch");
+		check(cs[0]->launch(p.a, p.b, p.c, p.m, p.n, p.k, p.batch, t.s), "launch");
 	check(cudaStreamSynchronize(t.s), "run");
-	printf("ran %s %d times\n", cs[1]->name(), iters);
+	printf("ran %s %d times\n", cs[0]->name(), iters);
 	return 0;
 }
 
@@ -911,8 +924,11 @@ int main(int argc, char **argv)
 			cublas_launch(ps[0].a, ps[0].b, ps[0].c, o.m, o.n, o.k, o.batch, t.s);
 		check(cudaStreamSynchronize(t.s), "warm-up");
 	}
-	if (o.floors)
+	if (o.floors) {
 		measure_floors(t, ps[0], dp.multiProcessorCount, f);
+		print_floors(ps[0], f);
+		fflush(stdout);
+	}
 	for (const cand *c : cs) {
 		result r = {};
 
@@ -928,8 +944,6 @@ int main(int argc, char **argv)
 	time_pass(res, ps[0], t, o.samples, 1);
 	for (const result &r : res)
 		bad |= r.c->control ? r.ok : !r.ok;
-	if (o.floors)
-		print_floors(ps[0], f);
 	printf("\nshapes verified: ");
 	for (const problem &p : ps)
 		printf("%dx%dx%d b%d (tol %.2g)  ", p.m, p.n, p.k, p.batch, p.tol);
