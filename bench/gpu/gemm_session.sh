@@ -122,7 +122,7 @@ fi
 
 if want sweep; then
 	step "sweep: verify and time every candidate"
-	"$SWEEP" --list | tee "$OUT/candidates.txt" | wc -l
+	echo "$("$SWEEP" --list | tee "$OUT/candidates.txt" | wc -l) candidates (with cuBLAS)"
 	nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw --format=csv,noheader
 	excl="" clusters=""
 	for attempt in 1 2 3 4 5 6; do
@@ -192,4 +192,9 @@ if want summary && [ -s "$OUT/sweep.txt" ]; then
 	step "summary (full output: $OUT/sweep.txt, progress: $OUT/sweep.err)"
 	[ -s "$OUT/ptxas.txt" ] && grep -c "Used" "$OUT/ptxas.txt" | sed 's/^/kernels compiled: /'
 	sed -n '/^device:/p; /^floors/,$p' "$OUT/sweep.txt"
+	for tag in repo best; do
+		[ -s "$OUT/bench_$tag.txt" ] || continue
+		echo "through gemm.cu, product $tag (gemm_bench: verify, median of single launches, b2b of 100):"
+		grep -h -E "^(variant|optimized_gemm_tiled)" "$OUT/bench_$tag.txt"
+	done
 fi

@@ -483,6 +483,7 @@ splitk_kernel(const float *__restrict__ a, const float *__restrict__ b, float *_
 
 /* ---- host side --------------------------------------------------------------- */
 
+/* Allow the kernel its largest dynamic shared memory, and clusters past 8. */
 template <int BN, int BK, int KS, int CL, int MATH, int STAGES, int MINB, int PDL, int TM>
 cudaError_t cfg<BN, BK, KS, CL, MATH, STAGES, MINB, PDL, TM>::prepare()
 {
@@ -497,6 +498,8 @@ cudaError_t cfg<BN, BK, KS, CL, MATH, STAGES, MINB, PDL, TM>::prepare()
 	return e;
 }
 
+/* Enqueue: the fast path when the shape fits (clusters of CL, PDL when asked),
+ * else the naive kernel. Returns the launch error. */
 template <int BN, int BK, int KS, int CL, int MATH, int STAGES, int MINB, int PDL, int TM>
 cudaError_t cfg<BN, BK, KS, CL, MATH, STAGES, MINB, PDL, TM>::launch(
 	const float *a, const float *b, float *c, int m, int n, int k, int batch,

@@ -84,9 +84,12 @@ struct cfg {
 	}
 	static constexpr int SMEM_FLOATS = (STAGES * STAGE_FLOATS > RED_FLOATS
 						    ? STAGES * STAGE_FLOATS : RED_FLOATS) + RECV_FLOATS;
+	/* what the variant says it does, when this is the product */
 	static constexpr const char *TEXT =
-		"one launch of a hand-written tiled FP32 kernel (FFMA; cp.async, split-k in "
-		"block and across a thread-block cluster)";
+		CL == 2 ? "one launch of a hand-written tiled FP32 kernel (cp.async, split-k in "
+			  "block and across a 2-block cluster)"
+			: "one launch of a hand-written tiled FP32 kernel (cp.async, split-k in "
+			  "block and across a thread-block cluster)";
 	static_assert(BM % TM == 0 && BN % 4 == 0 && BK % KS == 0, "tile shape");
 	static_assert(KB % 4 == 0, "each k-group needs whole float4 steps of k");
 	static_assert(THREADS <= 1024 && THREADS % 32 == 0, "block size");
@@ -303,6 +306,7 @@ __global__ void naive_kernel(const float *__restrict__ a, const float *__restric
 	c[(size_t)blockIdx.z * m * n + (size_t)row * n + col] = s;
 }
 
+/* Allow the kernel its largest dynamic shared memory (once, before launches). */
 template <int BM, int BN, int BK, int TM, int KS, int STAGES, int CL, int MINB>
 cudaError_t cfg<BM, BN, BK, TM, KS, STAGES, CL, MINB>::prepare()
 {
@@ -310,6 +314,7 @@ cudaError_t cfg<BM, BN, BK, TM, KS, STAGES, CL, MINB>::prepare()
 				    4 * SMEM_FLOATS);
 }
 
+/* Enqueue: the fast path when the shape fits, else the naive kernel. */
 template <int BM, int BN, int BK, int TM, int KS, int STAGES, int CL, int MINB>
 cudaError_t cfg<BM, BN, BK, TM, KS, STAGES, CL, MINB>::launch(const float *a, const float *b,
 							     float *c, int m, int n, int k,

@@ -790,8 +790,8 @@ static cudaError_t cublas_launch(const float *a, const float *b, float *c, int m
 {
 	const float one = 1.0f, zero = 0.0f;
 
-	if (cublasSetStream(blas, s) != CUBLAS_STATUS_SUCCESS ||
-	    cublasSgemmStridedBatched(blas, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &one, b, n,
+	(void)s; /* the handle is bound to the sweep's one stream in main */
+	if (cublasSgemmStridedBatched(blas, CUBLAS_OP_N, CUBLAS_OP_N, n, m, k, &one, b, n,
 				      (long long)k * n, a, k, (long long)m * k, &zero, c, n,
 				      (long long)m * n, batch) != CUBLAS_STATUS_SUCCESS)
 		return cudaErrorUnknown;
@@ -902,7 +902,8 @@ int main(int argc, char **argv)
 	check(cudaEventCreate(&t.e0), "event");
 	check(cudaEventCreate(&t.e1), "event");
 	check(cudaMalloc(&t.flush, FLUSH_BYTES), "malloc flush");
-	if (cublasCreate(&blas) != CUBLAS_STATUS_SUCCESS) {
+	if (cublasCreate(&blas) != CUBLAS_STATUS_SUCCESS ||
+	    cublasSetStream(blas, t.s) != CUBLAS_STATUS_SUCCESS) {
 		fprintf(stderr, "gemm_sweep: cublasCreate failed\n");
 		return 3;
 	}
