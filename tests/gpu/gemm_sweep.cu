@@ -729,7 +729,7 @@ static void print_table(std::vector<result> &res, double floor_us, int sms)
 /* ---- main ---------------------------------------------------------------------- */
 
 struct opts {
-	int m = 32, n = 256, k = 256, batch = 40, samples = 60, iters = 100;
+	int m = 32, n = 256, k = 256, batch = 40, samples = 100, iters = 100;
 	int list = 0, floors = 1;
 	std::string only, exclude, run;
 };
