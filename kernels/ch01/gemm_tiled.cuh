@@ -381,7 +381,7 @@ namespace gemm_tiled {
 #ifdef GEMM_TILED_PRODUCT /* a test build's stand-in (bench/gpu/gemm_session.sh) */
 typedef GEMM_TILED_PRODUCT product;
 #else
-typedef cfg<32, 32, 32, 4, 2, 3, 2, 5> product;
+typedef gemm_splitk::cfg<32, 32, 4, 2, gemm_splitk::TF32X3, 4, 5, 1, 4> product;
 #endif
 static constexpr const char *product_text = product::TEXT;
 
