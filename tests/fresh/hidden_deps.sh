@@ -58,21 +58,27 @@ mkdir "$T/src" "$T/bin"
 (cd "$src" && git ls-files -z -co --exclude-standard |
 	tar --null --ignore-failed-read -T - -cf -) | tar -xf - -C "$T/src" || exit 1
 
-# Whiteouts for every non-directory file of HIDE under /usr, and for the
-# alternatives links (mpicc, mpirun, ...) that lead into Open MPI.
+# Whiteouts (overlayfs: a 0/0 character device) for every non-directory file
+# of HIDE under /usr, and the alternatives links (mpicc, ...) into Open MPI.
 mkdir -p "$T/ovl/up" "$T/ovl/work"
 # shellcheck disable=SC2086
-dpkg -L $HIDE 2>/dev/null | sort -u | while read -r f; do
-	case $f in /usr/*) ;; *) continue ;; esac
-	{ [ -d "$f" ] && [ ! -L "$f" ]; } && continue
-	{ [ -e "$f" ] || [ -L "$f" ]; } || continue
-	mkdir -p "$T/ovl/up$(dirname "${f#/usr}")" && mknod "$T/ovl/up${f#/usr}" c 0 0
-done
-for f in /usr/bin/mpi* /usr/bin/orte* /usr/bin/opal*; do
-	case $(readlink -f "$f") in
-	*openmpi*) [ -e "$T/ovl/up${f#/usr}" ] || mknod "$T/ovl/up${f#/usr}" c 0 0 ;;
-	esac
-done
+dpkg -L $HIDE 2>/dev/null | /usr/bin/python3 -c '
+import os, stat, sys
+up = sys.argv[1]
+paths = set(l.strip() for l in sys.stdin if l.startswith("/usr/"))
+for f in os.listdir("/usr/bin"):  # alternatives links into Open MPI
+    if f.startswith(("mpi", "orte", "opal")) and "openmpi" in os.path.realpath("/usr/bin/" + f):
+        paths.add("/usr/bin/" + f)
+for f in sorted(paths):
+    if os.path.isdir(f) and not os.path.islink(f) or not os.path.lexists(f):
+        continue
+    w = up + f[len("/usr"):]
+    try:
+        os.makedirs(os.path.dirname(w), exist_ok=True)
+        os.mknod(w, stat.S_IFCHR, os.makedev(0, 0))
+    except OSError:  # under a link already hidden
+        pass
+' "$T/ovl/up" || exit 1
 # dpkg's view: the HIDE stanzas taken out of the status file.
 awk -v hide=" $HIDE " 'BEGIN { RS = ""; ORS = "\n\n" }
 	{ p = $0; sub(/\n.*/, "", p); sub(/^Package: /, "", p) }
