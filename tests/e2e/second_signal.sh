@@ -10,9 +10,15 @@ run="$AISP bench run --job $job --out $T/run"
 # shellcheck disable=SC2086 # run is a command line
 $MPIRUN -np 1 $run : -np 1 -x AISP_TEST_SLOW_PCT=100000 $run >"$T/out" 2>&1 &
 mp=$!
+# is_r0 PID: PID is rank 0 of this test's run (not another test's: the
+# machine is shared; not a process that took the number after rank 0 ended)
+is_r0() {
+	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "--out $T/run" &&
+		tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=0'
+}
 while [ -z "${r0:-}" ] && kill -0 $mp 2>/dev/null; do # rank 0's pid, once it runs
-	for p in $(pgrep -f "bench run --job .*second_signal.yaml" 2>/dev/null); do
-		tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=0' && r0=$p
+	for p in $(pgrep -f -- "--out $T/run" 2>/dev/null); do
+		is_r0 "$p" && r0=$p
 	done
 	sleep 0.1
 done
@@ -22,9 +28,9 @@ while ! grep -q '^\[1/2\] .* rank 0 \.\.\.' "$T/out" && kill -0 $mp 2>/dev/null;
 check "rank 0 finished its item; rank 1 is still busy" sh -c "! grep -q ' rank 1 \.\.\.' '$T/out'"
 kill -TERM "$r0"; kill -TERM "$r0" # the first and a launcher's duplicate
 sleep 1 # time for a wrong abort to happen
-check "a duplicate of the first signal does not abort: rank 0 still waits" kill -0 "$r0"
-n=0 # the user's second signal: again every half second until the job ends
-while kill -0 $mp 2>/dev/null && [ $n -lt 120 ]; do
+check "a duplicate of the first signal does not abort: rank 0 still waits" is_r0 "$r0"
+n=0 # the user's second signal: again every half second until rank 0 ends
+while is_r0 "$r0" && [ $n -lt 120 ]; do
 	kill -TERM "$r0" 2>/dev/null
 	sleep 0.5
 	n=$((n + 1))
