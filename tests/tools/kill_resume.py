@@ -79,7 +79,7 @@ def read_until(p, n, seen):
     return False
 
 
-def shim_env(o, d, stop):
+def shim_env(o, stop):
     env = {"LD_PRELOAD": o.shim, "AISP_RENAME_SUFFIX": "rank-00000.h5",
            "AISP_RENAME_STOP": str(stop)}
     # an ASan binary wants its runtime first; the shim only wraps rename
@@ -91,7 +91,7 @@ def kill_rename(o, d, stop, rank):
     """Run until the stop-th rename of the rank file, check the files there, kill.
 
     Returns (reported items, note or None, failure or None)."""
-    p = start(o, d, shim_env(o, d, stop))
+    p = start(o, d, shim_env(o, stop))
     seen = set()
     while p.poll() is None and not stopped(p.pid):
         time.sleep(0.002)
@@ -183,7 +183,7 @@ def calibrate(o):
     """One whole run: item count, the tiny batch's place and length, renames."""
     d = os.path.join(o.workdir, "whole")
     log = os.path.join(o.workdir, "renames.log")
-    env = shim_env(o, d, 0)
+    env = shim_env(o, 0)
     env["AISP_RENAME_LOG"] = log
     t0 = time.monotonic()
     p = start(o, d, env)
