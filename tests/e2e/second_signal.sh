@@ -17,8 +17,8 @@ is_r0() {
 		tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=0'
 }
 while [ -z "${r0:-}" ] && kill -0 $mp 2>/dev/null; do # rank 0's pid, once it runs
-	for p in $(pgrep -f -- "--out $T/run" 2>/dev/null); do
-		is_r0 "$p" && r0=$p
+	for p in /proc/[0-9]*; do # not pgrep: a fresh machine may lack procps
+		is_r0 "${p#/proc/}" && r0=${p#/proc/}
 	done
 	sleep 0.1
 done
