@@ -13,8 +13,8 @@ mp=$!
 # is_r0 PID: PID is rank 0 of this test's run (not another test's: the
 # machine is shared; not a process that took the number after rank 0 ended)
 is_r0() {
-	tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "--out $T/run" &&
-		tr '\0' '\n' <"/proc/$1/environ" 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=0'
+	{ tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -qF -- "--out $T/run" &&
+		{ tr '\0' '\n' <"/proc/$1/environ"; } 2>/dev/null | grep -qx 'OMPI_COMM_WORLD_RANK=0'
 }
 while [ -z "${r0:-}" ] && kill -0 $mp 2>/dev/null; do # rank 0's pid, once it runs
 	for p in /proc/[0-9]*; do # not pgrep: a fresh machine may lack procps
