@@ -29,6 +29,9 @@ struct aisp_backend_ops {
 	/* Labelled trace range (NVTX on CUDA); may be NULL. */
 	void (*range_push)(struct aisp_ctx *ctx, const char *label);
 	void (*range_pop)(struct aisp_ctx *ctx);
+	/* Device memory for aisp_device_alloc (NULL: host memory serves). */
+	void *(*mem_alloc)(struct aisp_ctx *ctx, size_t bytes);
+	void (*mem_free)(struct aisp_ctx *ctx, void *p);
 };
 
 extern const struct aisp_backend_ops backend_host;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "services.h"
 #include "stats.h"
 #include "text.h"
 
@@ -43,15 +44,39 @@ static aisp_err set_status(struct variant_result *r, const char *status,
 	return AISP_OK;
 }
 
+/*
+ * Test knob (AISP_TEST_SLOW_PCT, tests only): a timed region that began at
+ * t0 (s) and has just enqueued its work waits for it, then sleeps inside
+ * the region until it has lasted (1 + pct/100) times as long, so a
+ * "degraded GPU" of a simulated fleet is slower in proportion to its real
+ * work, and really takes that long (time limits see it). Targets never
+ * time themselves; pct 0 (every real run) returns at once.
+ */
+static aisp_err stretch(const struct aisp_backend_ops *be, struct aisp_ctx *ctx, double t0,
+			int pct, aisp_error *err)
+{
+	aisp_err rc;
+
+	if (pct <= 0)
+		return AISP_OK;
+	if ((rc = be->sync(ctx, err)))
+		return rc;
+	clock_sleep_until_s(t0 + (clock_now_s() - t0) * (1.0 + pct / 100.0));
+	return AISP_OK;
+}
+
 /* Time n back-to-back iterations as one region of *ms. */
 static aisp_err time_batch(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
-			   const struct aisp_variant *v, void *state, int n, double *ms,
-			   aisp_error *err)
+			   const struct aisp_variant *v, void *state, int n, int slow_pct,
+			   double *ms, aisp_error *err)
 {
+	double t0 = clock_now_s();
 	aisp_err rc = be->time_begin(ctx, err);
 
 	for (int i = 0; i < n && !rc; i++)
-		rc = v->run(state);
+		rc = v->ops->run(state);
+	if (!rc)
+		rc = stretch(be, ctx, t0, slow_pct, err);
 	if (!rc)
 		rc = be->time_end(ctx, ms, err);
 	return rc;
@@ -69,7 +94,7 @@ static aisp_err calibrate(const struct aisp_backend_ops *be, struct aisp_ctx *ct
 	if (o->min_sample_ms <= 0)
 		return AISP_OK;
 	for (int i = 0; i < 3; i++) {
-		aisp_err rc = time_batch(be, ctx, v, state, 1, &ms, err);
+		aisp_err rc = time_batch(be, ctx, v, state, 1, o->slow_pct, &ms, err);
 
 		if (rc)
 			return rc;
@@ -99,7 +124,7 @@ static aisp_err timed_loop(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	while (!should_stop(r->samples, r->n_samples, scratch, o, clock_now_s() - t0)) {
 		double ms;
 
-		rc = time_batch(be, ctx, v, state, r->per_sample, &ms, err);
+		rc = time_batch(be, ctx, v, state, r->per_sample, o->slow_pct, &ms, err);
 		if (rc)
 			goto out;
 		r->samples[r->n_samples++] = ms / r->per_sample;
@@ -122,12 +147,12 @@ static aisp_err warm_and_count(const struct aisp_backend_ops *be, struct aisp_ct
 	/* warmup iterations, then more rounds of them (synced after each) until
 	 * warmup_ms has passed: an idle GPU's clocks take a while to ramp up */
 	for (int i = 0; i < o->warmup && !rc; i++)
-		rc = v->run(state);
+		rc = v->ops->run(state);
 	if (!rc)
 		rc = be->sync(ctx, err);
 	while (!rc && clock_now_ms() - t0 < o->warmup_ms) {
 		for (int i = 0; i < round && !rc; i++)
-			rc = v->run(state);
+			rc = v->ops->run(state);
 		if (!rc)
 			rc = be->sync(ctx, err);
 	}
@@ -135,7 +160,7 @@ static aisp_err warm_and_count(const struct aisp_backend_ops *be, struct aisp_ct
 		return rc;
 	rc = be->count_begin(ctx, err);
 	if (!rc)
-		rc = v->run(state);
+		rc = v->ops->run(state);
 	if (!rc)
 		rc = be->sync(ctx, err);
 	if (!rc)
@@ -156,21 +181,21 @@ void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	r->role = v->role;
 	text_copy(r->technique, sizeof(r->technique), v->technique ? v->technique : v->name);
 	r->launches_api = r->launches_kernels = -1;
-	r->work = t->work ? t->work(p) : NAN;
-	r->bytes = t->bytes ? t->bytes(p) : NAN;
-	r->flops = t->flops ? t->flops(p) : NAN;
-	text_copy(r->work_unit, sizeof(r->work_unit), t->work_unit ? t->work_unit : "");
+	r->work = t->card->work ? t->card->work(p) : NAN;
+	r->bytes = t->card->bytes ? t->card->bytes(p) : NAN;
+	r->flops = t->card->flops ? t->card->flops(p) : NAN;
+	text_copy(r->work_unit, sizeof(r->work_unit), t->card->work_unit ? t->card->work_unit : "");
 	r->rel_error = r->tolerance = NAN;
 	if (be->range_push)
 		be->range_push(ctx, r->instance);
 	ctx->err = &e; /* targets put their error text here */
 	ctx->variant = v;
-	rc = v->setup(ctx, p, &state);
+	rc = v->ops->setup(ctx, p, &state);
 	if (rc) {
 		set_status(r, "error", "setup", rc, &e);
 		goto out;
 	}
-	rc = v->verify(state, &check);
+	rc = v->ops->verify(state, &check);
 	if (!rc)
 		rc = be->sync(ctx, &e);
 	r->rel_error = check.rel_error;
@@ -203,8 +228,9 @@ void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 out:
 	ctx->err = NULL;
 	ctx->variant = NULL;
-	if (state)
-		v->teardown(state);
+	if (state && v->ops->teardown)
+		v->ops->teardown(state);
+	services_release(ctx);
 	if (be->range_pop)
 		be->range_pop(ctx);
 }

@@ -17,6 +17,7 @@ struct measure_opts {
 	double min_sample_ms; /* a sample times back-to-back iterations until it
 			       * lasts this long; its value is the mean per iteration */
 	double warmup_ms;     /* repeat the warm-up until it has lasted this long */
+	int slow_pct;         /* test knob: every timed region (1 + slow_pct/100)x as long */
 };
 
 /* Run variant vi of t with p on an opened backend context and fill r:

@@ -18,6 +18,7 @@
 
 #include "clock.h"
 #include "registry.h"
+#include "services.h"
 #include "text.h"
 
 #define WORKER_START_TIMEOUT_S 120.0
@@ -194,6 +195,7 @@ static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		       const struct work_item *it, struct variant_result *r)
 {
 	const struct aisp_target *t = registry_find(it->target, be->kind);
+	struct measure_opts opts;
 	aisp_error e = {0};
 	double t0 = clock_now_s();
 	int vi;
@@ -206,13 +208,14 @@ static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			 be->name, it->target, it->variant);
 		return;
 	}
-	if (it->params.n != t->n_params || aisp_params_validate(t, &it->params, &e)) {
+	if (it->params.n != t->card->n_params || aisp_params_validate(t, &it->params, &e)) {
 		snprintf(r->message, sizeof(r->message), "bad parameters: %.400s", e.msg);
 		return;
 	}
 	ctx->seed = it->seed;
-	ctx->test_knob = it->test_knob;
-	measure_variant(be, ctx, t, (size_t)vi, &it->params, &it->opts, r);
+	opts = it->opts;
+	opts.slow_pct = it->test_knob;
+	measure_variant(be, ctx, t, (size_t)vi, &it->params, &opts, r);
 	r->elapsed_s = clock_now_s() - t0;
 }
 
@@ -260,7 +263,7 @@ int worker_main(int argc, char **argv)
 		return 1;
 	}
 	t0 = clock_now_s();
-	if (be->open(dev, &ctx, &e)) {
+	if (be->open(dev, &ctx, &e) || services_open(&ctx, be, &e)) {
 		fprintf(out, "status error\nmessage %s backend open failed: %s\nend\n", be->name, e.msg);
 		fclose(out);
 		return 1;
@@ -280,6 +283,7 @@ int worker_main(int argc, char **argv)
 		if (restart)
 			break;
 	}
+	services_close(&ctx);
 	be->close(&ctx);
 	fclose(out);
 	return 0;

@@ -5,6 +5,7 @@
 # the drain list holds that node, the HTML report shows it, the numbers
 # match numpy, and --update-expectations writes the same schema.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 command -v mpirun >/dev/null 2>&1 || { echo "skip: no mpirun"; exit 77; }
 TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
 cat >"$T/job.yaml" <<'YAML'

@@ -20,7 +20,7 @@
 #include <cuda_runtime.h>
 
 #include "../../kernels/ch01/gemm_tiled.cuh"
-#include "rng.h"
+#include "aisp.h"
 
 typedef cudaError_t (*launch_fn)(const float *, const float *, float *, int, int, int, int,
 				 cudaStream_t);
