@@ -74,17 +74,24 @@ LIB_TEST_TARGETS := $(BUILD)/libaisp_test_targets.a
 LIBS := $(LIB_CLI) $(LIB_ANALYSIS) $(LIB_RUNNER) $(LIB_KERNELS) $(LIB_CORE)
 
 ifeq ($(CUDA),1)
+# The CUDA backend is a plug-in, $(BUILD)/lib/aisp-cuda.so (copied to ./lib/
+# beside ./aisp): the .cu twins, the CUDA backend and the core they use,
+# position independent, linked to cudart/cuBLAS/CUPTI. Only a worker using
+# it dlopens it; the aisp binary links none of them and knows the CUDA twins
+# from a catalog generated from the plug-in (runner/catalog_gen.c).
 CUDA_ARCH ?= -gencode arch=compute_90,code=sm_90 -gencode arch=compute_100,code=sm_100 \
 	     -gencode arch=compute_100,code=compute_100
 CUDA_DEFS := -DAISP_HAVE_CUDA
-INC_runner += -I$(CUDA_HOME)/include
-NVCCFLAGS := -O3 -std=c++17 $(CUDA_ARCH) -Iinclude -lineinfo \
+NVCCFLAGS := -O3 -std=c++17 $(CUDA_ARCH) -Iinclude -lineinfo -Xcompiler -fPIC \
 	     -Xcompiler -Wall,-Wextra,-Werror,-Wno-missing-field-initializers -Werror all-warnings
 CUPTI_LIB := $(firstword $(wildcard $(CUDA_HOME)/extras/CUPTI/lib64 $(CUDA_HOME)/lib64))
-LDLIBS += -L$(CUDA_HOME)/lib64 -L$(CUPTI_LIB) -Wl,-rpath,$(CUDA_HOME)/lib64 \
-	  -Wl,-rpath,$(CUPTI_LIB) -lcublasLt -lcublas -lcupti -lcudart -lstdc++
-KERNEL_OBJ_CUDA := $(patsubst %.cu,$(BUILD)/%.cu.o,$(CUDA_CU))
-RUNNER_OBJ_CUDA := $(call obj,$(CUDA_C))
+CUDA_LDLIBS := -L$(CUDA_HOME)/lib64 -L$(CUPTI_LIB) -Wl,-rpath,$(CUDA_HOME)/lib64 \
+	       -Wl,-rpath,$(CUPTI_LIB) -lcublasLt -lcublas -lcupti -lcudart -lstdc++ -lm
+PLUGIN := $(BUILD)/lib/aisp-cuda.so
+PLUGIN_OBJ := $(patsubst %.cu,$(BUILD)/pic/%.cu.o,$(CUDA_CU)) \
+	      $(patsubst %.c,$(BUILD)/pic/%.o,$(CUDA_C))
+LIB_CUDA := $(BUILD)/libaisp_cuda.a
+CATALOG_OBJ := $(BUILD)/gen/catalog_cuda.o
 endif
 
 TEST_SRC := $(wildcard tests/unit/test_*.c)
@@ -93,9 +100,11 @@ TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 .PHONY: all deps run test unit e2e slurm-test asan bench clean fuzz
 all: deps aisp
 
-# The binary is built in $(BUILD) and copied to ./aisp for the default build.
-aisp: $(BUILD)/aisp $(BUILD)/aisp-test
-	@if [ "$(BUILD)" = build ]; then cp $(BUILD)/aisp aisp; fi
+# The binary is built in $(BUILD) and copied to ./aisp (its plug-in to
+# ./lib/) for the default build.
+aisp: $(BUILD)/aisp $(BUILD)/aisp-test $(PLUGIN)
+	@if [ "$(BUILD)" = build ]; then cp $(BUILD)/aisp aisp; \
+	 if [ -n "$(PLUGIN)" ]; then mkdir -p lib && cp $(PLUGIN) lib/; fi; fi
 
 $(BUILD)/aisp: $(BUILD)/cli/main.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -105,8 +114,9 @@ $(BUILD)/aisp-test: $(BUILD)/tests/aisp_test.o $(LIB_TEST_TARGETS) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(LIB_CORE): $(call obj,$(CORE_C))
-$(LIB_KERNELS): $(call obj,$(KERNEL_C)) $(KERNEL_OBJ_CUDA)
-$(LIB_RUNNER): $(call obj,$(RUNNER_C)) $(RUNNER_OBJ_CUDA)
+$(LIB_KERNELS): $(call obj,$(KERNEL_C))
+$(LIB_CUDA): $(PLUGIN_OBJ)
+$(LIB_RUNNER): $(call obj,$(RUNNER_C)) $(CATALOG_OBJ)
 $(LIB_ANALYSIS): $(call obj,$(ANALYSIS_C))
 $(LIB_CLI): $(call obj,$(CLI_C))
 $(LIB_TEST_TARGETS): $(call obj,$(TEST_TARGET_C))
@@ -143,14 +153,56 @@ $(BUILD)/tests/aisp_test.o: tests/aisp_test.c
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(INC_cli) -iquote cli -c -o $@ $<
 
-$(BUILD)/%.cu.o: %.cu
+# The CUDA plug-in (CUDA=1): position-independent objects, one exported
+# symbol (runner/plugin_cuda.map), no undefined symbol left (-z defs).
+$(BUILD)/pic/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/pic/runner/%.o: runner/%.c
+	@mkdir -p $(dir $@)
+	$(KCC) $(BASE_CFLAGS) -fPIC -Iinclude -iquote core -I$(CUDA_HOME)/include -c -o $@ $<
+
+$(BUILD)/pic/core/%.o: core/%.c
+	@mkdir -p $(dir $@)
+	$(KCC) $(BASE_CFLAGS) -fPIC $(INC_core) -c -o $@ $<
+
+$(BUILD)/pic/kernels/%.o: kernels/%.c
+	@mkdir -p $(dir $@)
+	$(KCC) $(BASE_CFLAGS) -fPIC $(INC_kernels) -c -o $@ $<
+
+# The .cu twins use the C code of their folders (float64 references) and the core.
+$(PLUGIN): $(PLUGIN_OBJ) $(patsubst %.c,$(BUILD)/pic/%.o,$(CORE_C) $(KERNEL_C)) \
+	   runner/plugin_cuda.map
+	@mkdir -p $(dir $@)
+	$(KCC) $(SANITIZE) -shared -o $@ $(filter %.o,$^) -Wl,--version-script=runner/plugin_cuda.map \
+		-Wl,-z,defs $(CUDA_LDLIBS)
+
+# The catalog of the CUDA twins, generated from the plug-in itself.
+$(BUILD)/catalog-gen: runner/catalog_gen.c runner/backend.h include/aisp.h
+	@mkdir -p $(dir $@)
+	$(KCC) $(BASE_CFLAGS) -Iinclude -o $@ $< -ldl
+
+$(BUILD)/gen/catalog_cuda.c: $(PLUGIN) $(BUILD)/catalog-gen
+	@mkdir -p $(dir $@)
+	$(BUILD)/catalog-gen $(PLUGIN) >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/catalog_cuda.o: $(BUILD)/gen/catalog_cuda.c
+	$(KCC) $(BASE_CFLAGS) -Iinclude -iquote runner -c -o $@ $<
+
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_TEST_TARGETS) $(LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(INC_tests) $(CUDA_DEFS) $(LDFLAGS) -o $@ $< \
-		$(LIB_TEST_TARGETS) $(LIBS) $(LDLIBS_TEST)
+	$(CC) $(BASE_CFLAGS) $(INC_tests) $(CUDA_DEFS) $(TEST_DEFS) $(LDFLAGS) -o $@ $< \
+		$(LIB_TEST_TARGETS) $(TEST_LIBS) $(LIBS) $(LDLIBS_TEST) $(TEST_LDLIBS)
+
+# test_backend_cuda links the CUDA backend itself; test_plugin loads the plug-in.
+ifeq ($(CUDA),1)
+$(BUILD)/tests/test_backend_cuda: $(LIB_CUDA)
+$(BUILD)/tests/test_backend_cuda: TEST_LIBS = $(LIB_CUDA)
+$(BUILD)/tests/test_backend_cuda: TEST_LDLIBS = $(CUDA_LDLIBS)
+$(BUILD)/tests/test_plugin: $(PLUGIN)
+$(BUILD)/tests/test_plugin: TEST_DEFS = -DAISP_TEST_PLUGIN='"$(PLUGIN)"'
+endif
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -197,4 +249,4 @@ bench: all
 	sh bench/run.sh
 
 clean:
-	rm -rf build build-asan build-fuzz aisp
+	rm -rf build build-asan build-fuzz aisp lib

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "gpuinfo.h"
 #include "prov.h"
 #ifdef AISP_HAVE_CUDA
@@ -127,20 +128,27 @@ static aisp_err write_text(const char *dir, const char *name, const char *text, 
 static aisp_err pick_backend(struct run *r, aisp_error *err)
 {
 	int gpus = gpuinfo_count(r->gi);
-	int built = backend_get(AISP_BACKEND_CUDA) != NULL;
+	int built = registry_has_backend(AISP_BACKEND_CUDA);
+	char lib[4200];
 
+	backend_cuda_path(lib, sizeof(lib));
 	if (r->opts.backend == RUN_BACKEND_HOST) {
 		r->backend = AISP_BACKEND_HOST;
-	} else if (r->opts.backend == RUN_BACKEND_CUDA) {
-		if (!built)
-			return aisp_fail(err, AISP_EUSAGE, "--backend cuda: aisp was built without CUDA "
-					 "(rebuild on a machine with nvcc)");
-		if (!gpus)
-			return aisp_fail(err, AISP_EUSAGE, "--backend cuda: no GPU found (NVML sees none)");
-		r->backend = AISP_BACKEND_CUDA;
-	} else {
-		r->backend = built && gpus ? AISP_BACKEND_CUDA : AISP_BACKEND_HOST;
+		return AISP_OK;
 	}
+	if (r->opts.backend == RUN_BACKEND_CUDA && !built)
+		return aisp_fail(err, AISP_EUSAGE, "--backend cuda: aisp was built without CUDA "
+				 "(rebuild on a machine with nvcc)");
+	if (r->opts.backend == RUN_BACKEND_CUDA && !gpus)
+		return aisp_fail(err, AISP_EUSAGE, "--backend cuda: no GPU found (NVML sees none)");
+	/* A GPU to use and a CUDA build, but the plug-in is not there: say so
+	 * rather than measure the host where the GPU was meant. */
+	if (built && gpus && !backend_cuda_present())
+		return aisp_fail(err, AISP_EUSAGE, "%s: %d GPU%s found but the CUDA backend %s is "
+				 "missing (install it beside the binary, or --backend host)",
+				 r->opts.backend == RUN_BACKEND_CUDA ? "--backend cuda" : "--backend auto",
+				 gpus, gpus == 1 ? "" : "s", lib);
+	r->backend = built && gpus ? AISP_BACKEND_CUDA : AISP_BACKEND_HOST;
 	return AISP_OK;
 }
 

@@ -257,14 +257,15 @@ int worker_main(int argc, char **argv)
 	if (parent && getppid() != parent)
 		return 1;
 	out = fdopen(3, "w");
-	be = backend_get(kind);
-	if (!out || !be) {
-		fprintf(stderr, "aisp worker: no result pipe or backend not built in\n");
+	if (!out) {
+		fprintf(stderr, "aisp worker: no result pipe\n");
 		return 1;
 	}
 	t0 = clock_now_s();
-	if (be->open(dev, &ctx, &e) || services_open(&ctx, be, &e)) {
-		fprintf(out, "status error\nmessage %s backend open failed: %s\nend\n", be->name, e.msg);
+	if (backend_load(kind, &be, &e) || be->open(dev, &ctx, &e) ||
+	    services_open(&ctx, be, &e)) {
+		fprintf(out, "status error\nmessage %s backend open failed: %s\nend\n",
+			kind == AISP_BACKEND_CUDA ? "cuda" : "host", e.msg);
 		fclose(out);
 		return 1;
 	}
