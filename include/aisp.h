@@ -205,14 +205,22 @@ struct aisp_target {
  * when out of memory (ctx->err says so). */
 static inline void *aisp_alloc(const struct aisp_ctx *ctx, size_t bytes)
 {
-	return ctx->alloc ? ctx->alloc(ctx, bytes, 0) : NULL;
+	if (!ctx->alloc) {
+		aisp_fail(ctx->err, AISP_ENOMEM, "no harness memory offered here");
+		return NULL;
+	}
+	return ctx->alloc(ctx, bytes, 0);
 }
 
 /* Device memory (cudaMalloc on CUDA, not initialized; zeroed host memory
  * on the host backend), owned by the harness as aisp_alloc's. */
 static inline void *aisp_device_alloc(const struct aisp_ctx *ctx, size_t bytes)
 {
-	return ctx->alloc ? ctx->alloc(ctx, bytes, 1) : NULL;
+	if (!ctx->alloc) {
+		aisp_fail(ctx->err, AISP_ENOMEM, "no harness memory offered here");
+		return NULL;
+	}
+	return ctx->alloc(ctx, bytes, 1);
 }
 
 /* Device facts now, through the harness (AISP_EDEVICE where none are offered). */
