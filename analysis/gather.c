@@ -13,6 +13,7 @@
 
 #include "expect.h"
 #include "gather.h"
+#include "history.h"
 #include "rankfile.h"
 #include "text.h"
 
@@ -154,6 +155,9 @@ static aisp_err gather_write(const struct fleet *f, const char *out, aisp_error 
 		if ((rc = gather_write_json(f, f->insts[i].hk, path, stdout, err)))
 			return rc;
 		printf("gather: wrote %s\n", path);
+		/* history.h5 beside it: one record per variant of this refresh */
+		if ((rc = history_append(f, f->insts[i].hk, path, out, stdout, err)))
+			return rc;
 	}
 	return AISP_OK;
 }
@@ -252,7 +256,7 @@ int gather_main(int argc, char **argv)
 aisp_err expect_update_from_run(const char *run_dir, const char *out_json_path,
 				aisp_error *err)
 {
-	char *dirs[1] = {(char *)run_dir};
+	char *dirs[1] = {(char *)run_dir}, dir[4096];
 	struct fleet f;
 	aisp_err rc;
 
@@ -267,6 +271,10 @@ aisp_err expect_update_from_run(const char *run_dir, const char *out_json_path,
 			       fleet_str(&f, f.insts[f.n_insts - 1].hk));
 	if (rc == AISP_OK)
 		rc = gather_write_json(&f, f.insts[0].hk, out_json_path, NULL, err);
+	if (rc == AISP_OK) { /* history.h5 beside it, as gather */
+		history_dir_of(out_json_path, dir, sizeof(dir));
+		rc = history_append(&f, f.insts[0].hk, out_json_path, dir, NULL, err);
+	}
 	if (rc == AISP_OK && fleet_incomplete(&f))
 		rc = aisp_fail(err, AISP_EINCOMPLETE, "%s: incomplete: %s", run_dir,
 			       f.n_skips ? f.skips[0].why : "a rank file is missing or unfinished");
