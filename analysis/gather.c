@@ -105,6 +105,22 @@ static void gather_print_summary(const struct fleet *f)
 	}
 }
 
+/* The history.h5 in out, when there is one, must load (gather appends to it). */
+static aisp_err gather_check_history(const char *out, aisp_error *err)
+{
+	struct history h;
+	char path[4200], why[sizeof(err->msg)];
+	aisp_err rc;
+
+	snprintf(path, sizeof(path), "%s/%s", out, HISTORY_FILE);
+	if ((rc = history_load(path, &h, err))) {
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return aisp_fail(err, rc, "%.900s (it exists: fix or remove it)", why);
+	}
+	history_free(&h);
+	return AISP_OK;
+}
+
 /* Before anything is written: every existing expectations file that gather
  * will update must load (else fleet.h5 would be new beside a stale one). */
 static aisp_err gather_check_existing(const struct fleet *f, const char *out, aisp_error *err)
@@ -127,7 +143,7 @@ static aisp_err gather_check_existing(const struct fleet *f, const char *out, ai
 		}
 		json_decref(root);
 	}
-	return AISP_OK;
+	return gather_check_history(out, err);
 }
 
 /* fleet.h5 and one expectations file per hardware key into out. */

@@ -93,7 +93,7 @@ static int history_print_series(const struct history *h, const size_t *idx, size
 	char a[32], b[32], c[32], d[32], e[32], g[32], s[32], cm[48];
 	int creeps = history_creep(h, idx, n, k, NAN, &cr);
 
-	printf("\n%s %s/%s (%s): %zu refresh%s, fleet median %s -> %s ms (%s), tolerance +%g%%, noise %s\n",
+	printf("\n%s %s/%s (%s): %zu refresh%s\n  fleet median %s -> %s ms (%s), tolerance +%g%%, noise %s\n",
 	       last->hk, last->target, last->variant, last->role, n, n == 1 ? "" : "es",
 	       history_ms(first->median, a, sizeof(a)), history_ms(last->median, b, sizeof(b)),
 	       history_pct(last->median / first->median - 1.0, c, sizeof(c)),
