@@ -1,0 +1,427 @@
+/* report_top.c - the first screen of the report: what the run is and what it
+ * is judged against, the verdict line, the nodes by severity, the drain list;
+ * and each node's details further down (the node table links to them). */
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REP_PASS_ROWS 8     /* passing nodes listed one per row up to this */
+#define REP_LINE_NODES 3    /* nodes named in the verdict line */
+#define REP_DETAIL_ITEMS 12 /* items listed per GPU in a node's details */
+
+/* observed / expected - 1 of item it, NAN when either is unknown. */
+static double rep_excess(const struct compare_item *it)
+{
+	return it->observed / it->expected - 1.0;
+}
+
+/* qsort_r order of nodes: worst verdict, most slow or failed items, largest
+ * excess, then name. */
+static int rep_cmp_node(const void *a, const void *b, void *arg)
+{
+	const struct rep_node *x = a, *y = b;
+	const struct fleet *f = arg;
+	int bx = x->slow + x->failed, by = y->slow + y->failed;
+	double ex = isfinite(x->excess) ? x->excess : -INFINITY;
+	double ey = isfinite(y->excess) ? y->excess : -INFINITY;
+
+	if (x->v != y->v)
+		return x->v < y->v ? 1 : -1;
+	if (bx != by)
+		return bx < by ? 1 : -1;
+	if (ex != ey)
+		return ex < ey ? 1 : -1;
+	return strcmp(fleet_str(f, x->node), fleet_str(f, y->node));
+}
+
+/* Nodes from compare's verdicts: counts of each node's items and GPUs. */
+static int rep_nodes_judged(struct rep *r, size_t *slot)
+{
+	const struct compare_result *c = r->c;
+
+	for (size_t i = 0; i < c->n_nodes; i++) {
+		struct rep_node *n = &r->nodes[r->n_nodes];
+		const struct compare_unit *u = &c->nodes[i];
+
+		*n = (struct rep_node){u->id, u->v, i, 0, 0, 0, 0, 0, 0, u->worst, NAN};
+		if (u->worst != FLEET_NONE && u->v != VERDICT_PASS)
+			n->excess = rep_excess(&c->items[u->worst]);
+		slot[u->id] = r->n_nodes++;
+	}
+	for (size_t i = 0; i < c->n_gpus; i++) {
+		struct rep_node *n = &r->nodes[slot[c->gpus[i].node]];
+
+		n->gpus++;
+		n->gpus_bad += c->gpus[i].v >= VERDICT_OUTLIER;
+	}
+	for (size_t i = 0; i < c->n_items; i++) {
+		const struct compare_item *it = &c->items[i];
+		struct rep_node *n;
+
+		if (it->node == UINT32_MAX || slot[it->node] == FLEET_NONE)
+			continue;
+		n = &r->nodes[slot[it->node]];
+		n->items++;
+		n->slow += it->v == VERDICT_OUTLIER || it->v == VERDICT_REGRESSED;
+		n->failed += it->v == VERDICT_FAILED;
+		n->missing += it->v == VERDICT_MISSING;
+	}
+	return 0;
+}
+
+/* Nodes without a baseline: gather's outlier rule against this fleet. */
+static int rep_nodes_fleet(struct rep *r, size_t *slot)
+{
+	const struct fleet *f = r->f;
+
+	for (size_t i = 0; i < f->n_files; i++) {
+		uint32_t id = f->files[i].node;
+
+		if (slot[id] == FLEET_NONE) {
+			r->nodes[r->n_nodes] = (struct rep_node){id, VERDICT_PASS, FLEET_NONE, 0, 0, 0, 0,
+								 0, 0, FLEET_NONE, NAN};
+			slot[id] = r->n_nodes++;
+		}
+	}
+	for (size_t i = 0; i < f->n_vars; i++) {
+		const struct fleet_var *v = &f->vars[i];
+
+		for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++) {
+			const struct fleet_gpu *g = &f->gpus[j];
+			struct rep_node *n = &r->nodes[slot[g->node]];
+			double ex = g->median / v->median - 1.0;
+
+			n->items++;
+			if (!g->outlier)
+				continue;
+			n->slow++;
+			n->v = VERDICT_OUTLIER;
+			if (!(ex <= n->excess))
+				n->excess = ex;
+		}
+	}
+	return 0;
+}
+
+int report_nodes(struct rep *r)
+{
+	size_t n = r->f->s.n + 1, *slot = malloc(n * sizeof(*slot));
+
+	r->nodes = calloc(r->f->n_files + 1, sizeof(*r->nodes));
+	if (!slot || !r->nodes) {
+		free(slot);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		slot[i] = FLEET_NONE;
+	if (r->c)
+		rep_nodes_judged(r, slot);
+	else
+		rep_nodes_fleet(r, slot);
+	qsort_r(r->nodes, r->n_nodes, sizeof(*r->nodes), rep_cmp_node, (void *)r->f);
+	free(slot);
+	return 0;
+}
+
+/* Fleet GPU rows of node n that are judged outlier or worse, as "GPU 0, 3". */
+static const char *rep_bad_gpus(struct rep *r, const struct rep_node *n)
+{
+	char *b = r->cells[r->next++ % REP_CELLS];
+	size_t k = 0, cap = sizeof(r->cells[0]);
+	int seen[64], ns = 0;
+
+	b[0] = '\0';
+	for (size_t i = 0; i < r->f->n_gpus; i++) {
+		const struct fleet_gpu *g = &r->f->gpus[i];
+		int bad = r->c ? r->gv[i] >= VERDICT_OUTLIER : g->outlier, dup = 0;
+
+		if (g->node != n->node || !bad)
+			continue;
+		for (int j = 0; j < ns; j++)
+			dup |= seen[j] == g->gpu_index;
+		if (dup || ns == 64 || k + 16 > cap)
+			continue;
+		seen[ns++] = g->gpu_index;
+		k += (size_t)snprintf(b + k, cap - k, "%s%d", ns > 1 ? ", " : "", g->gpu_index);
+	}
+	return rep_fmt(r, "%s %s", ns > 1 ? "GPUs" : "GPU", b);
+}
+
+/* What the worst item of node n was: "ch01:gemm/baseline_gemm +29% (0.2893 ->
+ * 0.3747 ms)", or without a baseline the worst outlier against the fleet. */
+static const char *rep_worst(struct rep *r, const struct rep_node *n)
+{
+	const struct compare_item *it;
+
+	if (!r->c) {
+		for (size_t i = 0; i < r->f->n_vars; i++) {
+			const struct fleet_var *v = &r->f->vars[i];
+
+			for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++)
+				if (r->f->gpus[j].node == n->node && r->f->gpus[j].outlier &&
+				    r->f->gpus[j].median / v->median - 1.0 == n->excess)
+					return rep_fmt(r, "%s/%s %s vs this fleet's median (%s -> %s ms)",
+						       fleet_str(r->f, v->inst), fleet_str(r->f, v->var),
+						       rep_pct(r, n->excess), rep_num(r, v->median),
+						       rep_num(r, r->f->gpus[j].median));
+		}
+		return "";
+	}
+	if (n->worst == FLEET_NONE || n->v == VERDICT_PASS)
+		return "";
+	it = &r->c->items[n->worst];
+	if (n->v == VERDICT_FAILED || n->v == VERDICT_MISSING || !isfinite(n->excess))
+		return rep_fmt(r, "%s: %s", it->label, it->reason);
+	return rep_fmt(r, "%s %s (%s -> %s ms)", it->label, rep_pct(r, n->excess),
+		       rep_num(r, it->expected), rep_num(r, it->observed));
+}
+
+/* The line about node n in the verdict: "n04 (GPU 0: 6 of 12 items slow,
+ * worst ...)". */
+static const char *rep_node_line(struct rep *r, const struct rep_node *n)
+{
+	const char *what = n->failed && !n->slow ?
+		rep_fmt(r, "%d of %d items failed", n->failed, n->items) :
+		rep_fmt(r, "%d of %d items slow%s", n->slow, n->items,
+			n->failed ? rep_fmt(r, ", %d failed", n->failed) : "");
+
+	return rep_fmt(r, "%s (%s: %s; worst %s)", fleet_str(r->f, n->node), rep_bad_gpus(r, n),
+		       what, rep_worst(r, n));
+}
+
+/* Nodes to drain: verdict outlier or worse. */
+static size_t rep_n_drain(const struct rep *r)
+{
+	size_t k = 0;
+
+	while (k < r->n_nodes && r->nodes[k].v >= VERDICT_OUTLIER)
+		k++;
+	return k;
+}
+
+/* The verdict line: what to do, in one sentence. */
+static void rep_verdict_line(struct rep *r)
+{
+	size_t nd = rep_n_drain(r), gpus = 0;
+	const char *cls = nd ? "verdict drain" : r->exit_status == 3 ? "verdict warn" : "verdict ok";
+	char line[2048];
+	size_t k = 0;
+
+	for (size_t i = 0; i < r->n_nodes; i++)
+		gpus += (size_t)r->nodes[i].gpus;
+	if (nd) {
+		k = (size_t)snprintf(line, sizeof(line), "%s %zu of %zu node%s: ",
+				     r->c ? "Drain" : "Check", nd, r->n_nodes, r->n_nodes == 1 ? "" : "s");
+		for (size_t i = 0; i < nd && i < REP_LINE_NODES && k < sizeof(line); i++)
+			k += (size_t)snprintf(line + k, sizeof(line) - k, "%s%s", i ? "; " : "",
+					      rep_node_line(r, &r->nodes[i]));
+		if (nd > REP_LINE_NODES && k < sizeof(line))
+			snprintf(line + k, sizeof(line) - k, "; and %zu more (table below)",
+				 nd - REP_LINE_NODES);
+		if (!r->c)
+			rep_p(r, cls, "No baseline given; outliers against this run's own fleet. %s", line);
+		else
+			rep_p(r, cls, "%s", line);
+	} else if (!r->c) {
+		rep_p(r, cls, "No baseline given, and no GPU is an outlier against this run's own fleet "
+		      "(%zu nodes); nothing to check.", r->n_nodes);
+	} else if (r->exit_status == 3) {
+		rep_p(r, cls, "Nothing to drain, but the run is incomplete: %zu results missing (see the findings).",
+		      r->c->counts[VERDICT_MISSING]);
+	} else {
+		rep_p(r, cls, "Nothing to drain: all %zu GPUs on %zu nodes are within the baseline's tolerance%s.",
+		      gpus, r->n_nodes, r->c->counts[VERDICT_IMPROVED] ?
+		      rep_fmt(r, " (%zu items faster than expected)", r->c->counts[VERDICT_IMPROVED]) : "");
+	}
+}
+
+/* One row of the node table. */
+static void rep_node_row(struct rep *r, const struct rep_node *n)
+{
+	int bad = n->v != VERDICT_PASS;
+	const char *worst = rep_worst(r, n), *reason = "";
+
+	if (r->c && bad && n->worst != FLEET_NONE)
+		reason = r->c->items[n->worst].reason;
+	rep_td(r, NULL, bad ? rep_node_id(r, n->node) : NULL, fleet_str(r->f, n->node));
+	rep_td(r, rep_fmt(r, "badge v-%s", compare_verdict_name(n->v)), NULL,
+	       rep_verdict_label(n->v));
+	rep_td(r, "num", NULL, n->gpus ? rep_fmt(r, "%d of %d", n->gpus_bad, n->gpus) : "-");
+	rep_td(r, "num", NULL, rep_fmt(r, "%d of %d", n->slow + n->failed, n->items));
+	rep_td(r, NULL, NULL, bad ? (r->html ? worst : rep_bad_gpus(r, n)) : "");
+	rep_td(r, NULL, NULL, bad ? (r->html ? reason : worst) : "");
+}
+
+/* Passing nodes beyond REP_PASS_ROWS, collapsed into one row. */
+static void rep_pass_rows(struct rep *r, size_t from)
+{
+	size_t n = r->n_nodes - from;
+	int gpus = 0, items = 0;
+
+	if (n <= REP_PASS_ROWS) {
+		for (size_t i = from; i < r->n_nodes; i++)
+			rep_node_row(r, &r->nodes[i]);
+		return;
+	}
+	for (size_t i = from; i < r->n_nodes; i++) {
+		gpus += r->nodes[i].gpus;
+		items += r->nodes[i].items;
+	}
+	rep_td(r, NULL, NULL, rep_fmt(r, "%zu nodes (%s ... %s)", n, fleet_str(r->f, r->nodes[from].node),
+				      fleet_str(r->f, r->nodes[r->n_nodes - 1].node)));
+	rep_td(r, "badge v-pass", NULL, "PASS");
+	rep_td(r, "num", NULL, rep_fmt(r, "0 of %d", gpus));
+	rep_td(r, "num", NULL, rep_fmt(r, "0 of %d", items));
+	rep_td(r, NULL, NULL, "");
+	rep_td(r, NULL, NULL, "");
+}
+
+/* The node table, worst first. */
+static void rep_node_table(struct rep *r)
+{
+	static const char *const head_html[] = {"node", "verdict", "GPUs bad", "items bad",
+						"worst item: change (expected -> measured)", "why"};
+	static const char *const head_md[] = {"node", "verdict", "GPUs bad", "items bad", "which GPUs",
+					      "worst item: change (expected -> measured)"};
+	size_t pass = 0;
+
+	while (pass < r->n_nodes && r->nodes[pass].v != VERDICT_PASS)
+		pass++;
+	rep_h(r, 2, "nodes", "Nodes, worst first");
+	rep_tab_begin(r, "nodes", 6, r->html ? head_html : head_md);
+	for (size_t i = 0; i < pass; i++)
+		rep_node_row(r, &r->nodes[i]);
+	rep_pass_rows(r, pass);
+	rep_tab_end(r);
+}
+
+/* The drain list: the lines compare --drain-list writes. */
+static void rep_drain(struct rep *r)
+{
+	size_t nd = rep_n_drain(r);
+
+	rep_h(r, 2, "drain", "Drain list");
+	if (!r->c) {
+		rep_p(r, NULL, "No baseline given: nothing is drained without one (aisp report --expectations FILE).");
+		return;
+	}
+	if (!nd) {
+		rep_p(r, NULL, "Nothing to drain.");
+		return;
+	}
+	rep_p(r, NULL, "%zu node%s; the same lines as aisp compare --drain-list FILE (node, reason), ready for "
+	      "scontrol update nodename=NODE state=drain reason=\"REASON\":", nd, nd == 1 ? "" : "s");
+	if (r->html)
+		fputs("<pre class=\"drain\">", r->o);
+	else
+		fputs("", r->o);
+	for (size_t i = 0; i < nd; i++) {
+		const struct rep_node *n = &r->nodes[i];
+		const struct compare_item *it = &r->c->items[n->worst];
+		const char *line = rep_fmt(r, "%s aisp %s: GPU %s %s: %s", fleet_str(r->f, n->node),
+					   compare_verdict_name(n->v), fleet_str(r->f, it->gpu),
+					   it->label, it->reason);
+
+		if (r->html) {
+			rep_text(r, line);
+			fputc('\n', r->o);
+		} else {
+			rep_li(r, "%s", line);
+		}
+	}
+	fputs(r->html ? "</pre>\n" : "\n", r->o);
+}
+
+/* Where the run came from and what it is judged against, in one line. */
+static void rep_context(struct rep *r)
+{
+	const struct fleet *f = r->f;
+	const char *hk = f->n_insts ? fleet_str(f, f->insts[0].hk) : "-";
+	int gpus = 0, nodes = 0;
+
+	for (size_t i = 0; i < f->n_insts; i++) {
+		gpus = f->insts[i].n_gpus > gpus ? f->insts[i].n_gpus : gpus;
+		nodes = f->insts[i].n_nodes > nodes ? f->insts[i].n_nodes : nodes;
+	}
+	rep_p(r, "context", "%zu run%s (%s%s, %s) on hardware %s: %d GPUs on %d nodes, %zu targets. %s%s%s",
+	      f->n_runs, f->n_runs == 1 ? "" : "s", fleet_str(f, f->runs[0].run_id),
+	      f->n_runs > 1 ? rep_fmt(r, " ... %s", fleet_str(f, f->runs[f->n_runs - 1].run_id)) : "",
+	      fleet_str(f, f->runs[0].end_utc), hk, gpus, nodes, f->n_insts,
+	      r->c ? "Judged against " : "No baseline given.", r->c ? r->exp_path : "",
+	      r->c ? " (where it came from: below)." : "");
+}
+
+void report_first_screen(struct rep *r)
+{
+	rep_h(r, 1, NULL, "aisp report");
+	rep_context(r);
+	rep_verdict_line(r);
+	rep_node_table(r);
+	rep_drain(r);
+}
+
+/* The items of GPU gpu (uuid id) that did not pass, worst verdict first. */
+static void rep_gpu_items(struct rep *r, uint32_t gpu)
+{
+	const struct compare_result *c = r->c;
+	size_t shown = 0, more = 0;
+
+	for (int v = VERDICT_FAILED; v > VERDICT_PASS; v--) {
+		for (size_t i = 0; i < c->n_items; i++) {
+			const struct compare_item *it = &c->items[i];
+
+			if (it->gpu != gpu || (int)it->v != v)
+				continue;
+			if (shown++ >= REP_DETAIL_ITEMS) {
+				more++;
+				continue;
+			}
+			rep_li(r, "%s %s: %s%s", rep_verdict_label(it->v), it->label,
+			       isfinite(it->observed) && isfinite(it->expected) ?
+			       rep_fmt(r, "%s ms vs expected %s (%s); ", rep_num(r, it->observed),
+				       rep_num(r, it->expected), rep_pct(r, rep_excess(it))) : "",
+			       it->reason);
+		}
+	}
+	if (more)
+		rep_li(r, "and %zu more (see the findings)", more);
+}
+
+/* The rank file of GPU uuid gpu (its first), NULL if none. */
+static const struct fleet_file *rep_file_of(const struct fleet *f, uint32_t gpu)
+{
+	for (size_t i = 0; i < f->n_files; i++)
+		if (f->files[i].gpu == gpu)
+			return &f->files[i];
+	return NULL;
+}
+
+void report_node_details(struct rep *r)
+{
+	size_t nd = rep_n_drain(r);
+
+	if (!r->c || !nd)
+		return;
+	rep_h(r, 2, "details", "Nodes to drain, in detail");
+	for (size_t i = 0; i < nd; i++) {
+		const struct rep_node *n = &r->nodes[i];
+
+		rep_h(r, 3, rep_node_id(r, n->node), rep_fmt(r, "%s: %s, %s", fleet_str(r->f, n->node),
+								rep_verdict_label(n->v), rep_bad_gpus(r, n)));
+		for (size_t g = 0; g < r->c->n_gpus; g++) {
+			const struct compare_unit *u = &r->c->gpus[g];
+			const struct fleet_file *ff = rep_file_of(r->f, u->id);
+
+			if (u->node != n->node || u->v < VERDICT_OUTLIER || !ff)
+				continue;
+			rep_p(r, NULL, "%s GPU %d (rank %d, %s): %s", fleet_str(r->f, n->node),
+			      ff->gpu_index, u->rank, fleet_str(r->f, u->id), rep_verdict_label(u->v));
+			if (r->html)
+				fputs("<ul>\n", r->o);
+			rep_gpu_items(r, u->id);
+			fputs(r->html ? "</ul>\n" : "\n", r->o);
+		}
+	}
+}
