@@ -358,7 +358,7 @@ static void report_head(struct rep *r)
 	      "overflow-wrap:anywhere}\n"
 	      ".plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(600px,100%),1fr));gap:.8em 1.2em}\n"
 	      ".plot{border:1px solid #ddd;padding:.3em;min-width:0}.plot svg{display:block;width:100%;height:auto}\n"
-	      "td,th,p,li{overflow-wrap:anywhere}\n"
+	      "td,th,p,li{overflow-wrap:anywhere}td.node{white-space:nowrap;overflow-wrap:normal}\n"
 	      "</style></head><body>\n", r->o);
 }
 

@@ -113,7 +113,9 @@ int report_nodes(struct rep *r);
 void report_first_screen(struct rep *r);
 void report_node_details(struct rep *r);
 
-/* report_tables.c */
+/* report_tables.c; rep_cmp_item: qsort_r order of indices of compare
+ * items (arg: the compare_result), worst verdict first, then largest excess. */
+int rep_cmp_item(const void *a, const void *b, void *arg);
 void report_baseline(struct rep *r);
 void report_targets(struct rep *r);
 void report_findings(struct rep *r);

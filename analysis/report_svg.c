@@ -23,8 +23,9 @@
 #define SVG_HR 632.0        /* ... to here */
 #define SVG_T 46.0          /* top: title and subtitle */
 #define SVG_B 252.0         /* bottom of the plot area */
-#define SVG_HH 140.0        /* height of the history plot */
-#define SVG_HB 100.0        /* bottom of the history plot area */
+#define SVG_HH 160.0        /* height of the history plot */
+#define SVG_HT 30.0         /* top of the history plot area */
+#define SVG_HB 120.0        /* bottom of the history plot area */
 #define SVG_BINS 24
 #define SVG_LABELS 10       /* red GPUs labelled per plot */
 #define SVG_TITLE_CHARS 64
@@ -166,8 +167,8 @@ static int svg_prepare(struct rep *r, size_t vi, struct svg_plot *p)
 		if (!isfinite(g->median))
 			continue;
 		p->n_fin++;
-		lo = fmin(lo, fmin(g->median, isfinite(g->p10) ? g->p10 : g->median));
-		hi = fmax(hi, fmax(g->median, isfinite(g->p90) ? g->p90 : g->median));
+		lo = fmin(lo, g->median); /* the sample bars are clipped to the medians' range */
+		hi = fmax(hi, g->median);
 	}
 	qsort_r(p->idx, p->n, sizeof(*p->idx), svg_cmp_median, (void *)r->f);
 	p->ref = ref && isfinite(ref->expected) ? ref->expected : v->median;
@@ -185,7 +186,7 @@ static int svg_prepare(struct rep *r, size_t vi, struct svg_plot *p)
 	}
 	if (!isfinite(lo) || !isfinite(hi))
 		return 0;
-	svg_axis_of(lo, hi, 5, &p->a);
+	svg_axis_of(lo - (hi - lo) * 0.04, hi + (hi - lo) * 0.04, 5, &p->a);
 	return 1;
 }
 
@@ -220,17 +221,18 @@ static void svg_reference(struct rep *r, const struct svg_plot *p)
 
 		fprintf(r->o, "<rect class=\"band\" x=\"%g\" y=\"%.1f\" width=\"%g\" height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.12\"/>\n",
 			SVG_L, y1, SVG_PR - SVG_L, y0 - y1, SVG_BASE);
-		fprintf(r->o, "<text x=\"%g\" y=\"%.1f\" font-size=\"9\" fill=\"%s\" text-anchor=\"end\">+tolerance</text>\n",
-			SVG_PR - 2, y1 + 10, SVG_BASE);
-		fprintf(r->o, "<text x=\"%g\" y=\"%.1f\" font-size=\"9\" fill=\"%s\" text-anchor=\"end\">-tolerance</text>\n",
-			SVG_PR - 2, y0 - 3, SVG_BASE);
+		/* on the left: the slow GPUs and their labels are on the right */
+		svg_text(r, SVG_L + 4, y1 - 3, "font-size=\"9\" fill=\"" SVG_BASE "\"",
+			 rep_fmt(r, "+%g%%", 100.0 * (p->band_hi / p->ref - 1.0)));
+		svg_text(r, SVG_L + 4, y0 + 10, "font-size=\"9\" fill=\"" SVG_BASE "\"",
+			 rep_fmt(r, "-%g%%", 100.0 * (1.0 - p->band_lo / p->ref)));
 	}
 	if (!isfinite(p->ref))
 		return;
 	y = svg_y(&p->a, p->ref, SVG_T, SVG_B);
 	fprintf(r->o, "<line class=\"reference\" x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.5\"/>\n",
 		SVG_L, y, SVG_PR, y, SVG_BASE);
-	svg_text(r, SVG_L + 4, y - 4, "font-size=\"9\" fill=\"" SVG_BASE "\"",
+	svg_text(r, SVG_L + 44, y - 4, "font-size=\"9\" fill=\"" SVG_BASE "\"",
 		 rep_fmt(r, "%s %s %s", p->ref_name, rep_num(r, p->ref * p->a.scale), p->a.unit));
 }
 
@@ -244,7 +246,7 @@ static double svg_x(size_t k, size_t n)
  * without a median (failed) as red crosses on the top edge. */
 static void svg_points(struct rep *r, const struct svg_plot *p)
 {
-	double rad = p->n <= 64 ? 3.5 : p->n <= 256 ? 2.2 : 1.4, last_y = -100.0;
+	double rad = p->n <= 64 ? 3.5 : p->n <= 256 ? 2.2 : 1.4, last_y = -100.0, last_x = -1000.0;
 	int labels = 0;
 
 	for (size_t k = 0; k < p->n; k++) {
@@ -262,8 +264,8 @@ static void svg_points(struct rep *r, const struct svg_plot *p)
 		y = svg_y(&p->a, g->median, SVG_T, SVG_B);
 		if (isfinite(g->p10) && isfinite(g->p90) && p->n <= 256)
 			fprintf(r->o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-opacity=\"0.35\" stroke-width=\"%.1f\"/>\n",
-				x, svg_y(&p->a, g->p10, SVG_T, SVG_B), x, svg_y(&p->a, g->p90, SVG_T, SVG_B),
-				col, rad * 0.9);
+				x, fmin(svg_y(&p->a, g->p10, SVG_T, SVG_B), SVG_B), x,
+				fmax(svg_y(&p->a, g->p90, SVG_T, SVG_B), SVG_T), col, rad * 0.9);
 		fprintf(r->o, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"><title>",
 			bad ? "gpu bad" : "gpu", x, y, rad, col);
 		rep_text(r, rep_fmt(r, "%s (rank %d, %s): %s ms", rep_gpu_name(r, j), g->rank,
@@ -271,10 +273,11 @@ static void svg_points(struct rep *r, const struct svg_plot *p)
 		fputs("</title></circle>\n", r->o);
 		if (!bad || labels++ >= SVG_LABELS)
 			continue;
-		if (fabs(y - last_y) < 12)
-			y = last_y + 12;
+		if (fabs(y - last_y) < 12 && x - last_x < 130) /* would overlap the last label */
+			y = y < last_y ? last_y - 12 : last_y + 12;
 		y = fmin(fmax(y, SVG_T + 10), SVG_B - 4);
 		last_y = y;
+		last_x = x;
 		svg_text(r, x < (SVG_L + SVG_PR) / 2 ? x + 7 : x - 7, y + 3.5,
 			 x < (SVG_L + SVG_PR) / 2 ? "class=\"label\" font-size=\"10\" fill=\"" SVG_BAD "\"" :
 			 "class=\"label\" font-size=\"10\" fill=\"" SVG_BAD "\" text-anchor=\"end\"",
@@ -376,19 +379,19 @@ void report_svg_history(struct rep *r, size_t vi)
 			 rep_pct(r, r->hist->recs[idx[n - 1]].median / r->hist->recs[idx[0]].median - 1.0),
 			 creeps ? rep_fmt(r, "; CREEP: %s over the last %d, each step within +%g%%",
 					  rep_pct(r, cr.change), cr.n, 100.0 * cr.tol) : ""));
-	svg_y_axis(r, &a, 24, SVG_HB, SVG_PR, "fleet median");
+	svg_y_axis(r, &a, SVG_HT, SVG_HB, SVG_PR, "median");
 	fputs("<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"", r->o);
 	fputs(creeps ? SVG_BAD : SVG_OK, r->o);
 	fputs("\" points=\"", r->o);
 	for (size_t i = 0; i < n; i++)
 		fprintf(r->o, "%.1f,%.1f ", x0 + (x1 - x0) * (double)i / (n - 1),
-			svg_y(&a, r->hist->recs[idx[i]].median, 24, SVG_HB));
+			svg_y(&a, r->hist->recs[idx[i]].median, SVG_HT, SVG_HB));
 	fputs("\"/>\n", r->o);
 	for (size_t i = 0; i < n; i++) {
 		const struct history_rec *h = &r->hist->recs[idx[i]];
 
 		fprintf(r->o, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>", x0 + (x1 - x0) * (double)i / (n - 1),
-			svg_y(&a, h->median, 24, SVG_HB), creeps ? SVG_BAD : SVG_OK);
+			svg_y(&a, h->median, SVG_HT, SVG_HB), creeps ? SVG_BAD : SVG_OK);
 		rep_text(r, rep_fmt(r, "refresh %zu: %s ms, %s, runs %s", i + 1, rep_num(r, h->median),
 				    h->data_utc, h->runs));
 		fputs("</title></circle>\n", r->o);

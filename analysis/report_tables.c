@@ -250,8 +250,7 @@ void report_targets(struct rep *r)
 		}
 }
 
-/* qsort_r order of item indices: worst verdict, then largest excess. */
-static int rep_cmp_item(const void *a, const void *b, void *arg)
+int rep_cmp_item(const void *a, const void *b, void *arg)
 {
 	const struct compare_result *c = arg;
 	const struct compare_item *x = &c->items[*(const size_t *)a], *y = &c->items[*(const size_t *)b];

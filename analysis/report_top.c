@@ -125,6 +125,12 @@ int report_nodes(struct rep *r)
 	return 0;
 }
 
+/* qsort order of ints. */
+static int rep_cmp_int(const void *a, const void *b)
+{
+	return (*(const int *)a > *(const int *)b) - (*(const int *)a < *(const int *)b);
+}
+
 /* Fleet GPU rows of node n that are judged outlier or worse, as "GPU 0, 3". */
 static const char *rep_bad_gpus(struct rep *r, const struct rep_node *n)
 {
@@ -141,11 +147,12 @@ static const char *rep_bad_gpus(struct rep *r, const struct rep_node *n)
 			continue;
 		for (int j = 0; j < ns; j++)
 			dup |= seen[j] == g->gpu_index;
-		if (dup || ns == 64 || k + 16 > cap)
-			continue;
-		seen[ns++] = g->gpu_index;
-		k += (size_t)snprintf(b + k, cap - k, "%s%d", ns > 1 ? ", " : "", g->gpu_index);
+		if (!dup && ns < 64)
+			seen[ns++] = g->gpu_index;
 	}
+	qsort(seen, (size_t)ns, sizeof(*seen), rep_cmp_int);
+	for (int j = 0; j < ns && k + 16 < cap; j++)
+		k += (size_t)snprintf(b + k, cap - k, "%s%d", j ? ", " : "", seen[j]);
 	return rep_fmt(r, "%s %s", ns > 1 ? "GPUs" : "GPU", b);
 }
 
@@ -245,7 +252,7 @@ static void rep_node_row(struct rep *r, const struct rep_node *n)
 
 	if (r->c && bad && n->worst != FLEET_NONE)
 		reason = r->c->items[n->worst].reason;
-	rep_td(r, NULL, bad ? rep_node_id(r, n->node) : NULL, fleet_str(r->f, n->node));
+	rep_td(r, "node", bad && r->c ? rep_node_id(r, n->node) : NULL, fleet_str(r->f, n->node));
 	rep_td(r, rep_fmt(r, "badge v-%s", compare_verdict_name(n->v)), NULL,
 	       rep_verdict_label(n->v));
 	rep_td(r, "num", NULL, n->gpus ? rep_fmt(r, "%d of %d", n->gpus_bad, n->gpus) : "-");
@@ -362,31 +369,30 @@ void report_first_screen(struct rep *r)
 	rep_drain(r);
 }
 
-/* The items of GPU gpu (uuid id) that did not pass, worst verdict first. */
+/* The items of GPU gpu (uuid id) judged missing or worse, worst first. */
 static void rep_gpu_items(struct rep *r, uint32_t gpu)
 {
 	const struct compare_result *c = r->c;
-	size_t shown = 0, more = 0;
+	size_t *idx = malloc((c->n_items + 1) * sizeof(*idx)), n = 0;
 
-	for (int v = VERDICT_FAILED; v > VERDICT_PASS; v--) {
-		for (size_t i = 0; i < c->n_items; i++) {
-			const struct compare_item *it = &c->items[i];
+	if (!idx)
+		return;
+	for (size_t i = 0; i < c->n_items; i++)
+		if (c->items[i].gpu == gpu && c->items[i].v >= VERDICT_MISSING)
+			idx[n++] = i;
+	qsort_r(idx, n, sizeof(*idx), rep_cmp_item, (void *)c);
+	for (size_t k = 0; k < n && k < REP_DETAIL_ITEMS; k++) {
+		const struct compare_item *it = &c->items[idx[k]];
 
-			if (it->gpu != gpu || (int)it->v != v)
-				continue;
-			if (shown++ >= REP_DETAIL_ITEMS) {
-				more++;
-				continue;
-			}
-			rep_li(r, "%s %s: %s%s", rep_verdict_label(it->v), it->label,
-			       isfinite(it->observed) && isfinite(it->expected) ?
-			       rep_fmt(r, "%s ms vs expected %s (%s); ", rep_num(r, it->observed),
-				       rep_num(r, it->expected), rep_pct(r, rep_excess(it))) : "",
-			       it->reason);
-		}
+		rep_li(r, "%s %s: %s%s", rep_verdict_label(it->v), it->label,
+		       isfinite(it->observed) && isfinite(it->expected) ?
+		       rep_fmt(r, "%s ms vs expected %s (%s); ", rep_num(r, it->observed),
+			       rep_num(r, it->expected), rep_pct(r, rep_excess(it))) : "",
+		       it->reason);
 	}
-	if (more)
-		rep_li(r, "and %zu more (see the findings)", more);
+	if (n > REP_DETAIL_ITEMS)
+		rep_li(r, "and %zu more (see the findings)", n - REP_DETAIL_ITEMS);
+	free(idx);
 }
 
 /* The rank file of GPU uuid gpu (its first), NULL if none. */
