@@ -33,7 +33,7 @@ n=$(grep -c '<svg class="history"' "$T/r.html")
 check "HTML: the slowed GPU is red and labelled with node and GPU index" \
 	grep -q 'class="label" font-size="10" fill="#c62828" text-anchor="end">n04 GPU 0</text>' "$T/r.html"
 check "HTML: the baseline line and the tolerance band" sh -c \
-	"grep -q 'class=\"reference\"' '$T/r.html' && grep -q 'class=\"band\"' '$T/r.html' && grep -q '+25% tolerance' '$T/r.html'"
+	"grep -q 'class=\"reference\"' '$T/r.html' && grep -q 'class=\"band\"' '$T/r.html' && grep -q '>+25%</text>' '$T/r.html'"
 check "HTML: the baseline's runs with their commits" grep -q '<td>runB</td><td>2026-11-25T10:05:00Z</td><td>fedcba987654</td>' "$T/r.html"
 check "HTML: well formed (every element closed, SVG parses as XML)" "$PY" - "$T/r.html" <<'PYEOF'
 import sys, re, html.parser, xml.etree.ElementTree as ET
