@@ -357,9 +357,25 @@ void report_map(struct rep *r)
 						"GPU UUID", "file status", "verdict"};
 	static const char *const head_md[] = {"run", "rank", "node", "GPU", "GPU UUID", "file status",
 					      "verdict"};
+	static const char *const head_runs[] = {"run", "directory", "git commit", "start (UTC)",
+						"end (UTC)", "rank files"};
 	const struct fleet *f = r->f;
 
-	rep_h(r, 2, "map", "Rank to host to GPU");
+	rep_h(r, 2, "map", "The runs judged, rank to host to GPU");
+	rep_tab_begin(r, "runs", 6, head_runs);
+	for (size_t i = 0; i < f->n_runs; i++) {
+		const struct fleet_run *u = &f->runs[i];
+
+		rep_td(r, NULL, NULL, fleet_str(f, u->run_id));
+		rep_td(r, NULL, NULL, fleet_str(f, u->dir));
+		rep_td(r, NULL, NULL, rep_fmt(r, "%.12s", fleet_str(f, u->git_commit)));
+		rep_td(r, NULL, NULL, fleet_str(f, u->start_utc));
+		rep_td(r, NULL, NULL, fleet_str(f, u->end_utc));
+		rep_td(r, "num", NULL, rep_fmt(r, "%d of %lld", u->n_files, u->world_size));
+	}
+	rep_tab_end(r);
+	for (size_t i = 0; i < f->n_skips; i++)
+		rep_p(r, NULL, "skipped: %s", f->skips[i].why);
 	rep_tab_begin(r, "map", r->html ? 9 : 7, r->html ? head_html : head_md);
 	for (size_t i = 0; i < f->n_files; i++) {
 		const struct fleet_file *ff = &f->files[i];
