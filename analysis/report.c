@@ -205,11 +205,17 @@ void rep_td(struct rep *r, const char *cls, const char *href, const char *text)
 	if (r->html) {
 		if (t->n % (size_t)t->ncols == 0)
 			fputs("<tr>", r->o);
-		fprintf(r->o, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
+		int badge = cls && !strncmp(cls, "badge", 5); /* a label inside the cell */
+
+		if (badge)
+			fprintf(r->o, "<td><span class=\"%s\">", cls);
+		else
+			fprintf(r->o, "<td%s%s%s>", cls ? " class=\"" : "", cls ? cls : "", cls ? "\"" : "");
 		if (href)
 			fprintf(r->o, "<a href=\"#%s\">", href);
 		rep_text(r, text ? text : "");
-		fputs(href ? "</a></td>" : "</td>", r->o);
+		fputs(href ? "</a>" : "", r->o);
+		fputs(badge ? "</span></td>" : "</td>", r->o);
 		if (++t->n % (size_t)t->ncols == 0)
 			fputs("</tr>\n", r->o);
 		return;

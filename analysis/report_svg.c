@@ -256,9 +256,14 @@ static void svg_points(struct rep *r, const struct svg_plot *p)
 		double x = svg_x(k, p->n), y;
 		const char *col = bad ? SVG_BAD : SVG_OK;
 
-		if (!isfinite(g->median)) {
+		if (!isfinite(g->median)) { /* failed: no time, a cross on the top edge */
 			fprintf(r->o, "<path d=\"M%.1f %g l6 6 m0 -6 l-6 6\" stroke=\"%s\" stroke-width=\"2\"/>\n",
 				x - 3, SVG_T + 2, SVG_BAD);
+			if (labels++ < SVG_LABELS)
+				svg_text(r, x - 7, SVG_T + 9, "class=\"label\" font-size=\"10\" fill=\"" SVG_BAD
+					 "\" text-anchor=\"end\"", rep_gpu_name(r, j));
+			last_y = SVG_T + 6;
+			last_x = x;
 			continue;
 		}
 		y = svg_y(&p->a, g->median, SVG_T, SVG_B);
@@ -310,6 +315,9 @@ static void svg_histogram(struct rep *r, const struct svg_plot *p)
 	for (int b = 0; b < SVG_BINS; b++) {
 		double y = SVG_B - (b + 1) * bh, w0 = (SVG_HR - SVG_HL) * ok[b] / most;
 		double w1 = (SVG_HR - SVG_HL) * bad[b] / most;
+
+		w0 = ok[b] ? fmax(w0, 2.0) : 0.0; /* one GPU among thousands stays visible */
+		w1 = bad[b] ? fmax(w1, 3.0) : 0.0;
 
 		if (ok[b])
 			fprintf(r->o, "<rect x=\"%g\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.6\"/>\n",

@@ -150,7 +150,7 @@ void report_baseline(struct rep *r)
 	}
 	rep_p(r, NULL, "History (history.h5 beside it): %zu records; the fleet median of each variant "
 	      "across refreshes%s", r->hist->n, r->html ? " is plotted under its plot above." :
-	      " (variants refreshed more than once):");
+	      " (variants refreshed more than once; aisp history prints them all):");
 	if (r->html)
 		return;
 	for (size_t i = 0; i < r->f->n_vars; i++)

@@ -45,7 +45,7 @@ expect_exit 1 "compare exits 1" "$AISP" compare "$T/runA" "$T/runB" --expectatio
 expect_text "regressed test:fault/baseline_fault GPU cpu-n4-2 node n4 rank 2" "compare names the slowed GPU and node n4"
 check "drain list holds exactly n4" sh -c "[ \$(wc -l <'$T/drain') = 1 ] && grep -q '^n4 ' '$T/drain'"
 expect_exit 1 "HTML report exits 1" "$AISP" report "$T/runA" "$T/runB" --expectations "$E" -o "$T/r.html"
-check "the HTML report shows n4 regressed" grep -q "<tr><td class=\"node\"><a href=\"#node-n4\">n4</a></td><td class=\"badge v-regressed\">REGRESSED</td>" "$T/r.html"
+check "the HTML report shows n4 regressed" grep -q "<tr><td class=\"node\"><a href=\"#node-n4\">n4</a></td><td><span class=\"badge v-regressed\">REGRESSED</span></td>" "$T/r.html"
 expect_exit 0 "compare of the healthy run A exits 0" "$AISP" compare "$T/runA" --expectations "$E"
 mkdir -p "$T/upd" && cd "$T/upd" || exit 1
 expect_exit 0 "bench run --update-expectations" $MPIRUN -x AISP_TEST_TARGETS -np 2 "$AISP" bench run \

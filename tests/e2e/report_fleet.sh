@@ -16,7 +16,7 @@ expect_exit 1 "HTML report with expectations exits 1 (as compare)" \
 check "HTML: the verdict line says to drain n04, with counts and the worst item" grep -q \
 	'<p class="verdict drain">Drain 1 of 4 nodes: n04 (GPU 0: 6 of 12 items slow; worst ch01:[a-z_:/]* +[23][0-9]% (' "$T/r.html"
 check "HTML: the node table starts with n04, linked to its details" grep -q \
-	'<tr><td class="node"><a href="#node-n04">n04</a></td><td class="badge v-regressed">REGRESSED</td>' "$T/r.html"
+	'<tr><td class="node"><a href="#node-n04">n04</a></td><td><span class="badge v-regressed">REGRESSED</span></td>' "$T/r.html"
 check "HTML: n04's details are there" grep -q '<h3 id="node-n04">n04: REGRESSED, GPU 0</h3>' "$T/r.html"
 "$AISP" compare "$T/runA" "$T/runB" --expectations "$E" --drain-list "$T/drain" >/dev/null
 check "HTML: the drain list is compare's, line for line" "$PY" - "$T/r.html" "$T/drain" <<'PYEOF'
