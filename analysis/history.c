@@ -326,3 +326,48 @@ int history_creep(const struct history *h, const size_t *idx, size_t n, int k,
 	out->change = h->recs[idx[n - 1]].median / m0 - 1.0;
 	return isfinite(out->change) && out->change > tol;
 }
+
+int history_cmp_index(const void *a, const void *b, void *arg)
+{
+	const struct history *h = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	const struct history_rec *x = &h->recs[i], *y = &h->recs[j];
+	int c = strcmp(x->hk, y->hk);
+
+	if (!c)
+		c = strcmp(x->target, y->target);
+	if (!c)
+		c = strcmp(x->variant, y->variant);
+	return c ? c : (i > j) - (i < j);
+}
+
+aisp_err history_creeping(const struct history *h, const char *hk, int k,
+			  struct history_creep **out, size_t *n, aisp_error *err)
+{
+	size_t *idx = malloc((h->n + 1) * sizeof(*idx)), m = 0;
+
+	*n = 0;
+	*out = calloc(h->n + 1, sizeof(**out));
+	if (!idx || !*out) {
+		free(idx);
+		free(*out);
+		*out = NULL;
+		return aisp_fail(err, AISP_ENOMEM, "history: out of memory");
+	}
+	for (size_t i = 0; i < h->n; i++)
+		if (!hk || !strcmp(h->recs[i].hk, hk))
+			idx[m++] = i;
+	qsort_r(idx, m, sizeof(*idx), history_cmp_index, (void *)h);
+	for (size_t i = 0, j; i < m; i = j) {
+		const struct history_rec *r = &h->recs[idx[i]];
+
+		for (j = i + 1; j < m; j++)
+			if (strcmp(h->recs[idx[j]].hk, r->hk) || strcmp(h->recs[idx[j]].target, r->target) ||
+			    strcmp(h->recs[idx[j]].variant, r->variant))
+				break;
+		if (history_creep(h, idx + i, j - i, k, NAN, &(*out)[*n]))
+			(*n)++;
+	}
+	free(idx);
+	return AISP_OK;
+}

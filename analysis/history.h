@@ -96,6 +96,16 @@ size_t history_series(const struct history *h, const char *hk, const char *targe
 int history_creep(const struct history *h, const size_t *idx, size_t n, int k,
 		  double tolerance, struct history_creep *out);
 
+/* qsort_r order of record indices (arg: the history): hardware key, target,
+ * variant, then the order they were appended. */
+int history_cmp_index(const void *a, const void *b, void *arg);
+
+/* Every variant of hardware key hk (all keys when NULL) that creeps over
+ * its last k records, in hardware key, target, variant order: *out
+ * (malloc'd; free it) and *n. */
+aisp_err history_creeping(const struct history *h, const char *hk, int k,
+			  struct history_creep **out, size_t *n, aisp_error *err);
+
 /* The directory holding the file path ("." when path has no '/'). */
 void history_dir_of(const char *path, char *buf, size_t n);
 

@@ -34,22 +34,6 @@ static int history_match(const char *target, const char *t)
 	       (strlen(t) == c && !strncmp(target, t, c));
 }
 
-/* qsort_r order of record indices: hardware key, target, variant, then
- * the order they were appended. */
-static int history_cmp(const void *a, const void *b, void *arg)
-{
-	const struct history *h = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
-	const struct history_rec *x = &h->recs[i], *y = &h->recs[j];
-	int c = strcmp(x->hk, y->hk);
-
-	if (!c)
-		c = strcmp(x->target, y->target);
-	if (!c)
-		c = strcmp(x->variant, y->variant);
-	return c ? c : (i > j) - (i < j);
-}
-
 /* A signed percentage into buf, "-" when not finite. */
 static const char *history_pct(double x, char *buf, size_t n)
 {
@@ -148,7 +132,7 @@ static int history_print(const struct history *h, const char *path, const char *
 	for (size_t i = 0; i < h->n; i++)
 		if (history_match(h->recs[i].target, target))
 			idx[n++] = i;
-	qsort_r(idx, n, sizeof(*idx), history_cmp, (void *)h);
+	qsort_r(idx, n, sizeof(*idx), history_cmp_index, (void *)h);
 	printf("history: %s: %zu records", path, h->n);
 	if (target)
 		printf(", %zu of target %s", n, target);

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "expect.h"
+
 #define REP_PASS_ROWS 8     /* passing nodes listed one per row up to this */
 #define REP_LINE_NODES 3    /* nodes named in the verdict line */
 #define REP_DETAIL_ITEMS 12 /* items listed per GPU in a node's details */
@@ -360,11 +362,37 @@ static void rep_context(struct rep *r)
 	      r->c ? " (where it came from: below)." : "");
 }
 
+/* A warning under the verdict line for each variant whose baseline creeps
+ * (history.h5 beside the expectations; rule in history.h). */
+static void rep_creep(struct rep *r)
+{
+	struct history_creep *cr = NULL;
+	aisp_error err = {0};
+	size_t n = 0;
+
+	if (!r->exp || !r->hist->n ||
+	    history_creeping(r->hist, expect_str(r->exp, "hardware_key"), HISTORY_CREEP_K, &cr, &n, &err))
+		return;
+	for (size_t i = 0; i < n && i < REP_LINE_NODES; i++) {
+		const struct history_rec *e = &r->hist->recs[cr[i].last];
+
+		rep_p(r, "verdict warn", "Baseline creep: the fleet median of %s/%s rose %s over its last %d "
+		      "refreshes (%s to %s), each step within the +%g%% tolerance: the baseline hides it.",
+		      e->target, e->variant, rep_pct(r, cr[i].change), cr[i].n,
+		      r->hist->recs[cr[i].first].data_utc, e->data_utc, 100.0 * cr[i].tol);
+	}
+	if (n > REP_LINE_NODES)
+		rep_p(r, "verdict warn", "Baseline creep in %zu more variants (aisp history shows them).",
+		      n - REP_LINE_NODES);
+	free(cr);
+}
+
 void report_first_screen(struct rep *r)
 {
 	rep_h(r, 1, NULL, "aisp report");
 	rep_context(r);
 	rep_verdict_line(r);
+	rep_creep(r);
 	rep_node_table(r);
 	rep_drain(r);
 }

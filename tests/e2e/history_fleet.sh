@@ -49,6 +49,12 @@ expect_exit 1 "history flags the creep (exit 1)" "$AISP" history "$B"
 expect_text "CREEP: fleet median +31." "the creep line gives the change"
 expect_text "over the last 5 refreshes, each step within the +25% tolerance" "the creep line says why"
 expect_text "    5  2026-11-25T10:05    1     4     2  500000000000" "one line per refresh with its commit"
+"$AISP" report "$T/c5" --expectations "$B/expectations_2x_test_gpu.json" -o "$T/creep.md" >/dev/null 2>&1
+check "the report warns of the creep under its verdict line" grep -q \
+	'^\*\*Baseline creep: the fleet median of ch01:gemm/baseline_gemm rose +3[0-9]% over its last 5' "$T/creep.md"
+"$AISP" report "$T/c5" --expectations "$B/expectations_2x_test_gpu.json" -o "$T/creep.html" >/dev/null 2>&1
+check "the HTML report plots the creep (red history line, CREEP in its title)" sh -c \
+	"grep -q '<p class=\"verdict warn\">Baseline creep' '$T/creep.html' && grep -q 'CREEP: +3[0-9]% over the last 5' '$T/creep.html'"
 expect_exit 1 "--target ch01:gemm" "$AISP" history "$B" --target ch01:gemm
 expect_exit 1 "--target ch01 (a chapter)" "$AISP" history "$B" --target ch01
 expect_exit 2 "--target of no record" "$AISP" history "$B" --target ch02:none
