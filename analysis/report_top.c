@@ -257,10 +257,13 @@ static void rep_node_row(struct rep *r, const struct rep_node *n)
 	rep_td(r, "node", bad && r->c ? rep_node_id(r, n->node) : NULL, fleet_str(r->f, n->node));
 	rep_td(r, rep_fmt(r, "badge v-%s", compare_verdict_name(n->v)), NULL,
 	       rep_verdict_label(n->v));
-	rep_td(r, "num", NULL, n->gpus ? rep_fmt(r, "%d of %d", n->gpus_bad, n->gpus) : "-");
+	rep_td(r, "num", NULL, !n->gpus ? "-" : bad ? rep_fmt(r, "%d of %d: %s", n->gpus_bad, n->gpus,
+							     rep_bad_gpus(r, n)) :
+	       rep_fmt(r, "%d of %d", n->gpus_bad, n->gpus));
 	rep_td(r, "num", NULL, rep_fmt(r, "%d of %d", n->slow + n->failed, n->items));
-	rep_td(r, NULL, NULL, bad ? (r->html ? worst : rep_bad_gpus(r, n)) : "");
-	rep_td(r, NULL, NULL, bad ? (r->html ? reason : worst) : "");
+	rep_td(r, NULL, NULL, bad ? worst : "");
+	if (r->html)
+		rep_td(r, NULL, NULL, bad ? reason : "");
 }
 
 /* Passing nodes beyond REP_PASS_ROWS, collapsed into one row. */
@@ -278,13 +281,16 @@ static void rep_pass_rows(struct rep *r, size_t from)
 		gpus += r->nodes[i].gpus;
 		items += r->nodes[i].items;
 	}
-	rep_td(r, NULL, NULL, rep_fmt(r, "%zu nodes (%s ... %s)", n, fleet_str(r->f, r->nodes[from].node),
-				      fleet_str(r->f, r->nodes[r->n_nodes - 1].node)));
+	rep_td(r, NULL, NULL, r->html ? rep_fmt(r, "%zu other nodes (%s ... %s)", n,
+						fleet_str(r->f, r->nodes[from].node),
+						fleet_str(r->f, r->nodes[r->n_nodes - 1].node)) :
+	       rep_fmt(r, "%zu others", n));
 	rep_td(r, "badge v-pass", NULL, "PASS");
 	rep_td(r, "num", NULL, rep_fmt(r, "0 of %d", gpus));
 	rep_td(r, "num", NULL, rep_fmt(r, "0 of %d", items));
 	rep_td(r, NULL, NULL, "");
-	rep_td(r, NULL, NULL, "");
+	if (r->html)
+		rep_td(r, NULL, NULL, "");
 }
 
 /* The node table, worst first. */
@@ -292,14 +298,14 @@ static void rep_node_table(struct rep *r)
 {
 	static const char *const head_html[] = {"node", "verdict", "GPUs bad", "items bad",
 						"worst item: change (expected -> measured)", "why"};
-	static const char *const head_md[] = {"node", "verdict", "GPUs bad", "items bad", "which GPUs",
+	static const char *const head_md[] = {"node", "verdict", "GPUs bad", "items bad",
 					      "worst item: change (expected -> measured)"};
 	size_t pass = 0;
 
 	while (pass < r->n_nodes && r->nodes[pass].v != VERDICT_PASS)
 		pass++;
 	rep_h(r, 2, "nodes", "Nodes, worst first");
-	rep_tab_begin(r, "nodes", 6, r->html ? head_html : head_md);
+	rep_tab_begin(r, "nodes", r->html ? 6 : 5, r->html ? head_html : head_md);
 	for (size_t i = 0; i < pass; i++)
 		rep_node_row(r, &r->nodes[i]);
 	rep_pass_rows(r, pass);

@@ -51,7 +51,7 @@ for svg in re.findall(r"<svg.*?</svg>", t, re.S):
 PYEOF
 expect_exit 1 "markdown report exits 1 too" "$AISP" report "$T/runA" "$T/runB" --expectations "$E" -o "$T/r.md"
 check "markdown: the verdict line" grep -q '^\*\*Drain 1 of 4 nodes: n04 (GPU 0: 6 of 12 items slow' "$T/r.md"
-check "markdown: n04 first in the node table" sh -c "grep '^| n0' '$T/r.md' | head -1 | grep -q '^| n04  | REGRESSED | 1 of 2 '"
+check "markdown: n04 first in the node table" sh -c "grep '^| n0' '$T/r.md' | head -1 | grep -q '^| n04  | REGRESSED | 1 of 2: GPU 0 | 6 of 12 '"
 check "markdown: every line fits 120 columns" sh -c "awk 'length > 120 { print FILENAME\": \"FNR\": \"length; bad = 1 } END { exit bad }' '$T/r.md'"
 check "markdown: no HTML entity, no escaped underscore inside a name" sh -c \
 	"! grep -q '&#\\|&lt;\\|&gt;\\|&amp;\\|&quot;' '$T/r.md' && ! grep -q 'baseline\\\\_gemm' '$T/r.md' && grep -q 'baseline_gemm' '$T/r.md'"
