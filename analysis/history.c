@@ -7,6 +7,7 @@
 #include <hdf5.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -370,4 +371,31 @@ aisp_err history_creeping(const struct history *h, const char *hk, int k,
 	}
 	free(idx);
 	return AISP_OK;
+}
+
+size_t history_print_creep(const char *exp_path, const char *hk, const char *cmd, FILE *out)
+{
+	struct history_creep *cr = NULL;
+	struct history h = {0};
+	aisp_error err = {0};
+	char dir[4096], path[4200];
+	size_t n = 0;
+
+	history_dir_of(exp_path, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/%s", dir, HISTORY_FILE);
+	if (history_load(path, &h, &err) || history_creeping(&h, hk, HISTORY_CREEP_K, &cr, &n, &err)) {
+		fprintf(out, "%s: %s (baseline creep not checked)\n", cmd, err.msg);
+		history_free(&h);
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct history_rec *a = &h.recs[cr[i].first], *b = &h.recs[cr[i].last];
+
+		fprintf(out, "%s: creep %s/%s: the baseline's fleet median %+.1f%% over its last %d refreshes (%s to %s), each step within the +%g%% tolerance (largest %+.1f%%): aisp history %s\n",
+			cmd, b->target, b->variant, 100.0 * cr[i].change, cr[i].n, a->data_utc, b->data_utc,
+			100.0 * cr[i].tol, 100.0 * cr[i].max_step, dir);
+	}
+	free(cr);
+	history_free(&h);
+	return n;
 }

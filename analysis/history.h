@@ -106,6 +106,12 @@ int history_cmp_index(const void *a, const void *b, void *arg);
 aisp_err history_creeping(const struct history *h, const char *hk, int k,
 			  struct history_creep **out, size_t *n, aisp_error *err);
 
+/* Print one line per variant of hardware key hk that creeps in the
+ * history.h5 beside the expectations file exp_path ("<cmd>: creep ..."), to
+ * out; a history that cannot be read is said too. The number of creeping
+ * variants. */
+size_t history_print_creep(const char *exp_path, const char *hk, const char *cmd, FILE *out);
+
 /* The directory holding the file path ("." when path has no '/'). */
 void history_dir_of(const char *path, char *buf, size_t n);
 

@@ -120,6 +120,7 @@ static aisp_err history_add_inst(const struct fleet *f, const struct fleet_inst 
 				 struct history *h, size_t *added, aisp_error *err)
 {
 	struct history_rec base = {0};
+	const char *src;
 	aisp_err rc;
 
 	if ((rc = history_runs(f, in, &base, err)))
@@ -128,7 +129,7 @@ static aisp_err history_add_inst(const struct fleet *f, const struct fleet_inst 
 	text_copy(base.example, sizeof(base.example), key);
 	text_copy(base.target, sizeof(base.target), fleet_str(f, in->inst));
 	text_copy(base.gathered_utc, sizeof(base.gathered_utc), now);
-	expect_tolerance(ex, &base.tol_lower, &base.tol_upper);
+	expect_tolerance(ex, &base.tol_lower, &base.tol_upper, &src);
 	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++) {
 		const struct fleet_var *v = &f->vars[i];
 		struct history_rec *e;

@@ -18,11 +18,14 @@
 #include "compare.h"
 #include "expect.h"
 #include "gather.h"
+#include "job.h"
 #include "report.h"
 
 static const char report_usage[] =
 	"usage: aisp report RUN_DIR... [--expectations FILE] -o report.md|report.html\n"
-	"                   [--format md|html] [--z Z] [--min-delta F]\n"
+	"                   [--format md|html] [--z Z] [--min-delta F] [--job FILE.yaml]\n"
+	"                   [--tolerance-lower F] [--tolerance-upper F] [--drain-list FILE]\n"
+	"  The verdicts are compare's, with compare's options (aisp compare --help).\n"
 	"  A report a person reads in a minute: the verdict line, the nodes by\n"
 	"  severity with the reason, the drain list; then per-variant plots (HTML),\n"
 	"  where the baseline came from and how it moved (history.h5 beside FILE),\n"
@@ -303,7 +306,7 @@ void rep_tab_end(struct rep *r)
 const char *rep_verdict_label(enum verdict v)
 {
 	static const char *const labels[VERDICT_COUNT] = {
-		"PASS", "IMPROVED", "MISSING", "OUTLIER", "REGRESSED", "FAILED",
+		"PASS", "IMPROVED", "SKIPPED", "MISSING", "OUTLIER", "REGRESSED", "FAILED",
 	};
 
 	return (unsigned)v < VERDICT_COUNT ? labels[v] : "?";
@@ -350,6 +353,8 @@ static void report_head(struct rep *r)
 	      "p.verdict.ok{background:#e8f5e9;border-color:#2e7d32}\n"
 	      "p.verdict.drain{background:#fdecea;border-color:#c62828}\n"
 	      "p.verdict.warn{background:#fff8e1;border-color:#f9a825}\n"
+	      "p.verdict.fleet{background:#fff3e0;border-color:#ef6c00}\n"
+	      "p.verdict.warn,p.verdict.fleet{font-size:1.05em;font-weight:500}\n"
 	      "table{border-collapse:collapse;margin:.3em 0 .8em}\n"
 	      "td,th{border:1px solid #ccc;padding:2px 6px;font-size:90%;text-align:left;vertical-align:top}\n"
 	      "th{background:#eee;white-space:nowrap}td.num{text-align:right;white-space:nowrap;"
@@ -378,10 +383,12 @@ static void report_write(struct rep *r)
 		rep_h(r, 2, "plots", "Every GPU per target and variant");
 		rep_p(r, NULL, "%s",
 		      r->c ? "Each dot is one GPU's median time (lower is better), GPUs sorted from fastest to "
-			     "slowest; the bar is its samples' p10 to p90. The solid line is the baseline's "
-			     "expected time and the shaded band its tolerance. Red dots are the GPUs judged "
-			     "outlier, regressed or failed, labelled with node and GPU index; the histogram on the "
-			     "right shows the fleet's spread." :
+			     "slowest; the bar is its samples' p10 to p90. The solid line is what each GPU was "
+			     "held to and the shaded band its tolerance: the median of its siblings in this run "
+			     "(the baseline, dashed, judges that median once, fleet-wide), or the baseline itself "
+			     "when the fleet is too small. Red dots are the GPUs judged outlier, regressed or "
+			     "failed, labelled with node and GPU index; the histogram on the right shows the "
+			     "fleet's spread." :
 			     "Each dot is one GPU's median time (lower is better), GPUs sorted from fastest to "
 			     "slowest; the bar is its samples' p10 to p90; the solid line is this fleet's median. "
 			     "Red dots are gather's outliers; the histogram on the right shows the spread.");
@@ -399,10 +406,10 @@ static void report_write(struct rep *r)
 		fputs("</body></html>\n", r->o);
 }
 
-/* Options of report. */
+/* Options of report: compare's, plus the output. */
 struct report_args {
-	const char *expect, *out, *format;
-	double z, min_delta;
+	struct compare_args c;
+	const char *out, *format;
 };
 
 /* Worst verdict of each fleet GPU row (index in f->gpus); -1 if not judged. */
@@ -465,8 +472,9 @@ static aisp_err report_output(struct rep *r, const char *out, aisp_error *err)
 /* Load, judge when asked, write; the exit status. */
 static int report_run(char *const *dirs, int n, const struct report_args *a)
 {
-	struct compare_opts o = {a->z, a->min_delta, NAN, NAN, NULL};
+	struct compare_opts o = a->c.o;
 	struct compare_result c = {0};
+	struct job job;
 	struct history h = {0};
 	struct rep r = {0};
 	aisp_error err = {0};
@@ -477,22 +485,26 @@ static int report_run(char *const *dirs, int n, const struct report_args *a)
 	int status = 0;
 
 	fleet_init(&f);
+	job_init(&job);
 	r.html = a->format ? !strcmp(a->format, "html") : dot && (!strcmp(dot, ".html") ||
 								  !strcmp(dot, ".htm"));
-	if ((a->expect && (rc = expect_load(a->expect, &exp, &err))) ||
-	    (rc = gather_load(&f, dirs, n, a->z, a->min_delta, &err)))
+	if ((rc = compare_load_inputs(&a->c, &exp, &job, &err)) ||
+	    (rc = gather_load(&f, dirs, n, o.z, o.min_delta, &err)))
 		goto out;
+	o.job = a->c.job ? &job : NULL;
 	if (f.n_insts == 0) {
 		rc = aisp_fail(&err, AISP_EINCOMPLETE, "no readable results in the run directories given");
 		goto out;
 	}
-	if (exp && (rc = compare_fleet(&f, exp, a->expect, &o, &c, &err)))
+	if (exp && (rc = compare_fleet(&f, exp, a->c.expect, &o, &c, &err)))
 		goto out;
-	report_history(a->expect, &h);
+	if (exp && a->c.drain && (rc = compare_write_drain(&f, &c, a->c.drain, "report", &err)))
+		goto out;
+	report_history(a->c.expect, &h);
 	r.f = &f;
 	r.c = exp ? &c : NULL;
 	r.exp = exp;
-	r.exp_path = a->expect;
+	r.exp_path = a->c.expect;
 	r.hist = &h;
 	r.exit_status = exp ? c.exit_status : fleet_incomplete(&f) ? 3 : 0;
 	if (!(r.gv = report_gpu_verdicts(&f, r.c)) || report_refs(&r, &o) || report_nodes(&r)) {
@@ -513,40 +525,36 @@ out:
 	history_free(&h);
 	compare_result_free(&c);
 	fleet_free(&f);
+	job_free(&job);
 	json_decref(exp);
 	return status;
 }
 
 int report_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"expectations", required_argument, NULL, 'e'}, {"out", required_argument, NULL, 'o'},
-		{"format", required_argument, NULL, 'f'}, {"z", required_argument, NULL, 'z'},
-		{"min-delta", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct report_args a = {NULL, NULL, NULL, FLEET_Z_DEFAULT, FLEET_MIN_DELTA_DEFAULT};
-	char *end;
-	int c;
+	struct option opts[COMPARE_N_OPTIONS + 4];
+	struct report_args a = {0};
+	int c, bad;
 
+	memcpy(opts, compare_options, sizeof(compare_options));
+	opts[COMPARE_N_OPTIONS] = (struct option){"out", required_argument, NULL, 'o'};
+	opts[COMPARE_N_OPTIONS + 1] = (struct option){"format", required_argument, NULL, 'f'};
+	opts[COMPARE_N_OPTIONS + 2] = (struct option){"help", no_argument, NULL, 'h'};
+	opts[COMPARE_N_OPTIONS + 3] = (struct option){NULL, 0, NULL, 0};
+	compare_args_init(&a.c);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "e:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'e': a.expect = optarg; break;
+		case 'e': a.c.expect = optarg; break;
 		case 'o': a.out = optarg; break;
 		case 'f': a.format = optarg; break;
-		case 'z':
-			a.z = strtod(optarg, &end);
-			if (*end || end == optarg || !(a.z >= 0 && a.z <= 1e6))
-				goto bad;
-			break;
-		case 'm':
-			a.min_delta = strtod(optarg, &end);
-			if (*end || end == optarg || !(a.min_delta >= 0 && a.min_delta <= 100))
-				goto bad;
-			break;
 		case 'h': fputs(report_usage, stdout); return 0;
-		default: fputs(report_usage, stderr); return 2;
+		default:
+			bad = compare_parse_option("report", c, optarg, &a.c);
+			if (bad > 0)
+				fputs(report_usage, stderr);
+			if (bad)
+				return 2;
 		}
 	}
 	if (a.format && strcmp(a.format, "md") && strcmp(a.format, "html")) {
@@ -559,8 +567,4 @@ int report_main(int argc, char **argv)
 		return 2;
 	}
 	return report_run(argv + optind, argc - optind, &a);
-bad:
-	fprintf(stderr, "aisp report: --%s: '%s': expected a number in [0, %s]\n",
-		c == 'z' ? "z" : "min-delta", optarg, c == 'z' ? "1e6" : "100");
-	return 2;
 }

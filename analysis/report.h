@@ -33,7 +33,11 @@ struct rep_tab {
  * f->vars): expected time, tolerance, noise; NAN when unknown. */
 struct rep_ref {
 	double expected, lower, upper, noise;
-	const json_t *example; /* the example, NULL if none */
+	const char *tol_source;   /* where the tolerance came from (compare) */
+	double reference;         /* what the GPUs were held to: their siblings'
+				   * median, or the expected time; NAN: not judged */
+	int siblings;             /* 1: judged against the siblings */
+	const json_t *example;    /* the example, NULL if none */
 };
 
 /* One node's judgement, as the first screen shows it. */
@@ -41,7 +45,7 @@ struct rep_node {
 	uint32_t node;
 	enum verdict v;
 	size_t unit;          /* index in c->nodes */
-	int gpus, gpus_bad, items, slow, failed, missing;
+	int gpus, gpus_bad, items, slow, failed;
 	size_t worst;         /* index in c->items, FLEET_NONE if none */
 	double excess;        /* worst item's observed / expected - 1 */
 };
@@ -103,6 +107,9 @@ void rep_badge(struct rep *r, enum verdict v);
 
 /* The anchor id of a node ("node-" and the name slugged). */
 const char *rep_node_id(struct rep *r, uint32_t node);
+
+/* 1 when node (a string id) is to be drained. */
+int rep_node_drained(const struct rep *r, uint32_t node);
 
 /* Short GPU name of a fleet GPU row: "n04 GPU 0". */
 const char *rep_gpu_name(struct rep *r, size_t gpu_idx);

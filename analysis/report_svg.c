@@ -139,7 +139,9 @@ static int svg_cmp_median(const void *a, const void *b, void *arg)
 /* What the plot of a variant shows: its GPUs sorted, the reference. */
 struct svg_plot {
 	size_t *idx, n, n_fin, n_bad;
-	double ref, band_lo, band_hi;      /* the reference line and band (ms) */
+	double ref, band_lo, band_hi;      /* what the GPUs were held to and its band (ms) */
+	double base;                       /* the baseline's expected time when it is
+					    * not the reference (siblings), else NAN */
 	const char *ref_name;
 	struct svg_axis a;
 };
@@ -171,18 +173,29 @@ static int svg_prepare(struct rep *r, size_t vi, struct svg_plot *p)
 		hi = fmax(hi, g->median);
 	}
 	qsort_r(p->idx, p->n, sizeof(*p->idx), svg_cmp_median, (void *)r->f);
-	p->ref = ref && isfinite(ref->expected) ? ref->expected : v->median;
-	p->ref_name = ref && isfinite(ref->expected) ? "baseline" : "this fleet's median";
+	/* compare holds each GPU to its siblings' median (the band around it);
+	 * the baseline's expected time judges that median once (fleet-wide) */
+	p->base = NAN;
+	if (ref && ref->siblings && isfinite(ref->reference)) {
+		p->ref = ref->reference;
+		p->ref_name = "siblings' median";
+		p->base = ref->expected;
+	} else {
+		p->ref = ref && isfinite(ref->expected) ? ref->expected : v->median;
+		p->ref_name = ref && isfinite(ref->expected) ? "baseline" : "this fleet's median";
+	}
 	p->band_lo = p->band_hi = NAN;
-	if (ref && isfinite(ref->expected) && isfinite(ref->upper)) {
-		p->band_lo = ref->expected * (1.0 - ref->lower);
-		p->band_hi = ref->expected * (1.0 + ref->upper);
+	if (ref && isfinite(p->ref) && isfinite(ref->upper)) {
+		p->band_lo = p->ref * (1.0 - ref->lower);
+		p->band_hi = p->ref * (1.0 + ref->upper);
 		lo = fmin(lo, p->band_lo);
 		hi = fmax(hi, p->band_hi);
 	}
-	if (isfinite(p->ref)) {
-		lo = fmin(lo, p->ref);
-		hi = fmax(hi, p->ref);
+	for (int k = 0; k < 2; k++) {
+		double x = k ? p->base : p->ref;
+
+		lo = isfinite(x) ? fmin(lo, x) : lo;
+		hi = isfinite(x) ? fmax(hi, x) : hi;
 	}
 	if (!isfinite(lo) || !isfinite(hi))
 		return 0;
@@ -203,12 +216,20 @@ static void svg_titles(struct rep *r, size_t vi, const struct svg_plot *p)
 	fputs("</title>\n", r->o);
 	svg_text(r, 8, 18, "class=\"plot-title\" font-size=\"14\" font-weight=\"600\"",
 		 len > SVG_TITLE_CHARS ? rep_fmt(r, "...%s", name + len - SVG_TITLE_CHARS + 3) : name);
+	if (!r->c) {
+		svg_text(r, 8, 36, "font-size=\"11\" fill=\"#444\"",
+			 rep_fmt(r, "%zu GPUs; this fleet's median %s %s; %zu outliers", p->n,
+				 rep_num(r, p->ref * p->a.scale), p->a.unit, p->n_bad));
+		return;
+	}
 	svg_text(r, 8, 36, "font-size=\"11\" fill=\"#444\"",
-		 rep_fmt(r, "%zu GPUs; %s %s %s%s; %zu %s", p->n, p->ref_name,
+		 rep_fmt(r, "%zu GPUs held to %s %s %s%s%s; %zu judged bad", p->n,
+			 isfinite(p->base) ? "their median" : "the baseline",
 			 rep_num(r, p->ref * p->a.scale), p->a.unit,
-			 isfinite(p->band_hi) ? rep_fmt(r, ", tolerance -%g%% +%g%%", 100.0 * ref->lower,
-							100.0 * ref->upper) : "",
-			 p->n_bad, r->c ? "judged outlier, regressed or failed" : "outliers"));
+			 isfinite(p->band_hi) ? rep_fmt(r, " -%g%% +%g%%", 100.0 * ref->lower, 100.0 * ref->upper) : "",
+			 isfinite(p->base) ? rep_fmt(r, " (baseline %s %s)", rep_num(r, p->base * p->a.scale),
+						     p->a.unit) : "",
+			 p->n_bad));
 }
 
 /* The reference line and the tolerance band. */
@@ -226,6 +247,13 @@ static void svg_reference(struct rep *r, const struct svg_plot *p)
 			 rep_fmt(r, "+%g%%", 100.0 * (p->band_hi / p->ref - 1.0)));
 		svg_text(r, SVG_L + 4, y0 + 10, "font-size=\"9\" fill=\"" SVG_BASE "\"",
 			 rep_fmt(r, "-%g%%", 100.0 * (1.0 - p->band_lo / p->ref)));
+	}
+	if (isfinite(p->base)) { /* the baseline, dashed, when the siblings are the reference */
+		y = svg_y(&p->a, p->base, SVG_T, SVG_B);
+		fprintf(r->o, "<line class=\"baseline\" x1=\"%g\" y1=\"%.1f\" x2=\"%g\" y2=\"%.1f\" stroke=\"#555\" stroke-dasharray=\"5 3\"/>\n",
+			SVG_L, y, SVG_PR, y);
+		svg_text(r, SVG_PR - 4, y - 4, "font-size=\"9\" fill=\"#555\" text-anchor=\"end\"",
+			 rep_fmt(r, "baseline %s %s", rep_num(r, p->base * p->a.scale), p->a.unit));
 	}
 	if (!isfinite(p->ref))
 		return;

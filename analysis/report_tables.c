@@ -34,6 +34,7 @@ static void rep_ref_of(const struct rep *r, const struct fleet_inst *in,
 	const json_t *m = json_object_get(ex, "metrics");
 	const char *best = expect_str(json_object_get(ex, "metadata"), "best_optimization");
 	int is_base = in->baseline != FLEET_NONE && &r->f->vars[in->baseline] == v;
+	struct compare_tol t;
 
 	ref->example = ex;
 	ref->expected = expect_num(fv, "median_ms");
@@ -42,13 +43,12 @@ static void rep_ref_of(const struct rep *r, const struct fleet_inst *in,
 	if (isnan(ref->expected) && best && !strcmp(best, fleet_str(r->f, v->var)))
 		ref->expected = expect_num(m, "best_optimized_time_ms");
 	ref->noise = json_is_number(json_object_get(fv, "noise")) ? expect_num(fv, "noise") : NAN;
-	expect_tolerance(ex, &ref->lower, &ref->upper);
-	if (!ex)
-		ref->lower = ref->upper = NAN;
-	if (!isnan(o->tol_lower))
-		ref->lower = o->tol_lower;
-	if (!isnan(o->tol_upper))
-		ref->upper = o->tol_upper;
+	compare_tolerance(r->f, in, ex, o, &t);
+	ref->lower = t.lower;
+	ref->upper = t.upper;
+	ref->tol_source = t.source;
+	ref->reference = NAN;
+	ref->siblings = 0;
 }
 
 int report_refs(struct rep *r, const struct compare_opts *o)
@@ -63,6 +63,17 @@ int report_refs(struct rep *r, const struct compare_opts *o)
 	for (size_t i = 0; i < f->n_insts; i++)
 		for (size_t j = f->insts[i].var0; j < f->insts[i].var0 + f->insts[i].n_vars; j++)
 			rep_ref_of(r, &f->insts[i], &f->vars[j], o, &r->refs[j]);
+	for (size_t i = 0; i < f->n_vars; i++) /* what compare held each GPU to */
+		for (size_t k = 0; r->c && k < r->c->n_items; k++) {
+			const struct compare_item *it = &r->c->items[k];
+
+			if (it->gpu_idx >= f->vars[i].gpu0 && it->gpu_idx < f->vars[i].gpu0 + f->vars[i].n_gpus &&
+			    it->gpu_idx != FLEET_NONE && isfinite(it->reference)) {
+				r->refs[i].reference = it->reference;
+				r->refs[i].siblings = it->siblings;
+				break;
+			}
+		}
 	return 0;
 }
 
@@ -207,7 +218,8 @@ static void rep_target_row(struct rep *r, size_t vi, int part)
 	rep_td(r, "num", NULL, rep_fmt(r, "%d/%zu", v->n_ok, v->n_gpus));
 	rep_td(r, "num", NULL, rep_fmt(r, "%s .. %s", rep_num(r, v->p10), rep_num(r, v->p90)));
 	rep_td(r, "num", NULL, ref && isfinite(ref->upper) ?
-	       rep_fmt(r, "-%g%% +%g%%", 100.0 * ref->lower, 100.0 * ref->upper) : "-");
+	       rep_fmt(r, "-%g%% +%g%% (%s)", 100.0 * ref->lower, 100.0 * ref->upper, ref->tol_source) :
+	       "-");
 	rep_td(r, "num", NULL, ref && isfinite(ref->noise) ? rep_fmt(r, "%.2g%%", 100.0 * ref->noise) : "-");
 	rep_td(r, "num", NULL, fv ? rep_fmt(r, "%.0f/%.0f", expect_num(fv, "gpus"), expect_num(fv, "nodes")) :
 	       "-");
@@ -254,7 +266,7 @@ int rep_cmp_item(const void *a, const void *b, void *arg)
 {
 	const struct compare_result *c = arg;
 	const struct compare_item *x = &c->items[*(const size_t *)a], *y = &c->items[*(const size_t *)b];
-	double ex = x->observed / x->expected, ey = y->observed / y->expected;
+	double ex = x->excess, ey = y->excess;
 
 	if (x->v != y->v)
 		return x->v < y->v ? 1 : -1;
@@ -267,20 +279,22 @@ int rep_cmp_item(const void *a, const void *b, void *arg)
 /* One finding: verdict, what, where, numbers, why. */
 static void rep_finding(struct rep *r, const struct compare_item *it)
 {
-	const char *where = it->gpu_idx == FLEET_NONE ? "-" : rep_gpu_name(r, it->gpu_idx);
-	const char *change = rep_pct(r, it->observed / it->expected - 1.0);
+	const char *where = it->fleet ? "the whole fleet" :
+			    it->gpu_idx == FLEET_NONE ? "-" : rep_gpu_name(r, it->gpu_idx);
+	const char *change = rep_pct(r, it->excess);
+	int link = !it->fleet && it->node != UINT32_MAX && rep_node_drained(r, it->node);
 
 	if (!r->html) {
-		rep_li(r, "%s %s on %s: %s ms vs expected %s (%s); %s", rep_verdict_label(it->v),
-		       it->label, where, rep_num(r, it->observed), rep_num(r, it->expected), change,
-		       it->reason);
+		rep_li(r, "%s %s on %s: %s ms, expected %s; %s", rep_verdict_label(it->v), it->label, where,
+		       rep_num(r, it->observed), rep_num(r, it->expected), it->reason);
 		return;
 	}
 	rep_td(r, rep_fmt(r, "badge v-%s", compare_verdict_name(it->v)), NULL, rep_verdict_label(it->v));
 	rep_td(r, NULL, NULL, it->label);
-	rep_td(r, NULL, it->node == UINT32_MAX ? NULL : rep_node_id(r, it->node), where);
+	rep_td(r, NULL, link ? rep_node_id(r, it->node) : NULL, where);
 	rep_td(r, "num", NULL, rep_num(r, it->observed));
 	rep_td(r, "num", NULL, rep_num(r, it->expected));
+	rep_td(r, "num", NULL, rep_num(r, it->reference));
 	rep_td(r, "num", NULL, change);
 	rep_td(r, NULL, NULL, it->reason);
 }
@@ -289,7 +303,7 @@ static void rep_finding(struct rep *r, const struct compare_item *it)
 static void rep_judged_findings(struct rep *r)
 {
 	static const char *const head[] = {"verdict", "target/variant", "GPU", "measured ms",
-					   "expected ms", "change", "why"};
+					   "expected ms", "held to ms", "excess", "why"};
 	const struct compare_result *c = r->c;
 	size_t *idx = malloc((c->n_items + 1) * sizeof(*idx)), n = 0;
 
@@ -303,7 +317,7 @@ static void rep_judged_findings(struct rep *r)
 		rep_p(r, NULL, "None: every item passed%s.", c->counts[VERDICT_IMPROVED] ?
 		      " or improved" : "");
 	if (n && r->html)
-		rep_tab_begin(r, "findings", 7, head);
+		rep_tab_begin(r, "findings", 8, head);
 	for (size_t i = 0; i < n && i < REP_FINDINGS; i++)
 		rep_finding(r, &c->items[idx[i]]);
 	if (n && r->html)
@@ -322,11 +336,20 @@ void report_findings(struct rep *r)
 
 	rep_h(r, 2, "findings", "Findings, worst first");
 	if (r->c) {
-		rep_p(r, NULL, "%zu items judged: %zu pass, %zu improved (faster than expected; not listed), "
-		      "%zu missing, %zu outlier, %zu regressed, %zu failed; exit status %d.",
+		rep_p(r, NULL, "%zu items judged: %zu pass, %zu improved (faster; not listed), %zu skipped "
+		      "(not listed), %zu missing, %zu outlier, %zu regressed, %zu failed; %zu fleet-wide; "
+		      "exit status %d. \"held to\" is what a GPU was judged against: its siblings' median "
+		      "in this run, or the expected time when the fleet is too small.",
 		      r->c->n_items, r->c->counts[VERDICT_PASS], r->c->counts[VERDICT_IMPROVED],
-		      r->c->counts[VERDICT_MISSING], r->c->counts[VERDICT_OUTLIER],
-		      r->c->counts[VERDICT_REGRESSED], r->c->counts[VERDICT_FAILED], r->exit_status);
+		      r->c->counts[VERDICT_SKIPPED], r->c->counts[VERDICT_MISSING],
+		      r->c->counts[VERDICT_OUTLIER], r->c->counts[VERDICT_REGRESSED],
+		      r->c->counts[VERDICT_FAILED], r->c->n_fleet, r->exit_status);
+		if (r->c->n_notes && r->html)
+			fputs("<ul>\n", r->o);
+		for (size_t i = 0; i < r->c->n_notes; i++)
+			rep_li(r, "note: %s", r->c->notes[i]);
+		if (r->c->n_notes)
+			fputs(r->html ? "</ul>\n" : "\n", r->o);
 		rep_judged_findings(r);
 		return;
 	}

@@ -13,12 +13,6 @@
 #define REP_LINE_NODES 3    /* nodes named in the verdict line */
 #define REP_DETAIL_ITEMS 12 /* items listed per GPU in a node's details */
 
-/* observed / expected - 1 of item it, NAN when either is unknown. */
-static double rep_excess(const struct compare_item *it)
-{
-	return it->observed / it->expected - 1.0;
-}
-
 /* qsort_r order of nodes: worst verdict, most slow or failed items, largest
  * excess, then name. */
 static int rep_cmp_node(const void *a, const void *b, void *arg)
@@ -38,43 +32,35 @@ static int rep_cmp_node(const void *a, const void *b, void *arg)
 	return strcmp(fleet_str(f, x->node), fleet_str(f, y->node));
 }
 
-/* Nodes from compare's verdicts: counts of each node's items and GPUs. */
-static int rep_nodes_judged(struct rep *r, size_t *slot)
+/* Nodes from compare's verdicts, worst first (compare's order): counts of
+ * items from compare, of GPUs from its GPU verdicts. */
+static void rep_nodes_judged(struct rep *r, size_t *slot)
 {
 	const struct compare_result *c = r->c;
 
-	for (size_t i = 0; i < c->n_nodes; i++) {
+	for (size_t k = 0; k < c->n_nodes; k++) {
+		const struct compare_unit *u = &c->nodes[c->order[k]];
 		struct rep_node *n = &r->nodes[r->n_nodes];
-		const struct compare_unit *u = &c->nodes[i];
 
-		*n = (struct rep_node){u->id, u->v, i, 0, 0, 0, 0, 0, 0, u->worst, NAN};
+		*n = (struct rep_node){u->id, u->v, c->order[k], 0, 0, (int)u->n_items, (int)u->n_slow,
+				       (int)u->n_failed, u->worst, NAN};
 		if (u->worst != FLEET_NONE && u->v != VERDICT_PASS)
-			n->excess = rep_excess(&c->items[u->worst]);
+			n->excess = c->items[u->worst].excess;
 		slot[u->id] = r->n_nodes++;
 	}
 	for (size_t i = 0; i < c->n_gpus; i++) {
-		struct rep_node *n = &r->nodes[slot[c->gpus[i].node]];
-
-		n->gpus++;
-		n->gpus_bad += c->gpus[i].v >= VERDICT_OUTLIER;
-	}
-	for (size_t i = 0; i < c->n_items; i++) {
-		const struct compare_item *it = &c->items[i];
 		struct rep_node *n;
 
-		if (it->node == UINT32_MAX || slot[it->node] == FLEET_NONE)
-			continue;
-		n = &r->nodes[slot[it->node]];
-		n->items++;
-		n->slow += it->v == VERDICT_OUTLIER || it->v == VERDICT_REGRESSED;
-		n->failed += it->v == VERDICT_FAILED;
-		n->missing += it->v == VERDICT_MISSING;
+		if (slot[c->gpus[i].node] == FLEET_NONE)
+			continue; /* every GPU's node is a node of c: not reached */
+		n = &r->nodes[slot[c->gpus[i].node]];
+		n->gpus++;
+		n->gpus_bad += c->gpus[i].drain;
 	}
-	return 0;
 }
 
 /* Nodes without a baseline: gather's outlier rule against this fleet. */
-static int rep_nodes_fleet(struct rep *r, size_t *slot)
+static void rep_nodes_fleet(struct rep *r, size_t *slot)
 {
 	const struct fleet *f = r->f;
 
@@ -83,7 +69,7 @@ static int rep_nodes_fleet(struct rep *r, size_t *slot)
 
 		if (slot[id] == FLEET_NONE) {
 			r->nodes[r->n_nodes] = (struct rep_node){id, VERDICT_PASS, FLEET_NONE, 0, 0, 0, 0,
-								 0, 0, FLEET_NONE, NAN};
+								 0, FLEET_NONE, NAN};
 			slot[id] = r->n_nodes++;
 		}
 	}
@@ -104,7 +90,6 @@ static int rep_nodes_fleet(struct rep *r, size_t *slot)
 				n->excess = ex;
 		}
 	}
-	return 0;
 }
 
 int report_nodes(struct rep *r)
@@ -118,11 +103,12 @@ int report_nodes(struct rep *r)
 	}
 	for (size_t i = 0; i < n; i++)
 		slot[i] = FLEET_NONE;
-	if (r->c)
+	if (r->c) {
 		rep_nodes_judged(r, slot);
-	else
+	} else {
 		rep_nodes_fleet(r, slot);
-	qsort_r(r->nodes, r->n_nodes, sizeof(*r->nodes), rep_cmp_node, (void *)r->f);
+		qsort_r(r->nodes, r->n_nodes, sizeof(*r->nodes), rep_cmp_node, (void *)r->f);
+	}
 	free(slot);
 	return 0;
 }
@@ -163,6 +149,7 @@ static const char *rep_bad_gpus(struct rep *r, const struct rep_node *n)
 static const char *rep_worst(struct rep *r, const struct rep_node *n)
 {
 	const struct compare_item *it;
+	char amounts[128];
 
 	if (!r->c) {
 		for (size_t i = 0; i < r->f->n_vars; i++) {
@@ -183,8 +170,8 @@ static const char *rep_worst(struct rep *r, const struct rep_node *n)
 	it = &r->c->items[n->worst];
 	if (n->v == VERDICT_FAILED || n->v == VERDICT_MISSING || !isfinite(n->excess))
 		return rep_fmt(r, "%s: %s", it->label, it->reason);
-	return rep_fmt(r, "%s %s (%s -> %s ms)", it->label, rep_pct(r, n->excess),
-		       rep_num(r, it->expected), rep_num(r, it->observed));
+	compare_amounts(r->f, it, amounts, sizeof(amounts));
+	return rep_fmt(r, "%s %s (%s)", it->label, rep_pct(r, n->excess), amounts);
 }
 
 /* The line about node n in the verdict: "n04 (GPU 0: 6 of 12 items slow,
@@ -200,6 +187,14 @@ static const char *rep_node_line(struct rep *r, const struct rep_node *n)
 		       what, rep_worst(r, n));
 }
 
+int rep_node_drained(const struct rep *r, uint32_t node)
+{
+	for (size_t i = 0; r->c && i < r->n_nodes && r->nodes[i].v >= VERDICT_OUTLIER; i++)
+		if (r->nodes[i].node == node)
+			return 1;
+	return 0;
+}
+
 /* Nodes to drain: verdict outlier or worse. */
 static size_t rep_n_drain(const struct rep *r)
 {
@@ -210,32 +205,64 @@ static size_t rep_n_drain(const struct rep *r)
 	return k;
 }
 
+/* The text of compare's line of unit u, without its leading "<name>: ". */
+static const char *rep_unit_text(struct rep *r, const struct compare_unit *u)
+{
+	size_t k = strlen(fleet_str(r->f, u->id));
+
+	return strlen(u->line) > k + 2 ? u->line + k + 2 : u->line;
+}
+
+/* Fleet findings (the run's common shift beyond the tolerance: nobody is
+ * drained for it) as a paragraph of class cls. */
+static void rep_fleet_line(struct rep *r, const char *cls)
+{
+	const struct compare_item *first = NULL;
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->c->n_items; i++)
+		if (r->c->items[i].fleet && r->c->items[i].v >= VERDICT_OUTLIER && !n++)
+			first = &r->c->items[i];
+	if (!n)
+		return;
+	rep_p(r, cls, "Fleet-wide: %zu variant%s slower on the whole fleet than the baseline. %s: %s%s", n,
+	      n == 1 ? " is" : "s are", first->label, first->reason,
+	      n > 1 ? rep_fmt(r, " (and %zu more in the findings)", n - 1) : "");
+}
+
 /* The verdict line: what to do, in one sentence. */
 static void rep_verdict_line(struct rep *r)
 {
 	size_t nd = rep_n_drain(r), gpus = 0;
 	const char *cls = nd ? "verdict drain" : r->exit_status == 3 ? "verdict warn" : "verdict ok";
-	char line[2048];
+	char line[4096];
 	size_t k = 0;
 
 	for (size_t i = 0; i < r->n_nodes; i++)
 		gpus += (size_t)r->nodes[i].gpus;
-	if (nd) {
-		k = (size_t)snprintf(line, sizeof(line), "%s %zu of %zu node%s: ",
-				     r->c ? "Drain" : "Check", nd, r->n_nodes, r->n_nodes == 1 ? "" : "s");
+	if (r->c && nd) {
+		k = (size_t)snprintf(line, sizeof(line), "Drain %zu of %zu node%s: ", nd, r->n_nodes,
+				     r->n_nodes == 1 ? "" : "s");
+		for (size_t i = 0; i < nd && i < REP_LINE_NODES && k < sizeof(line); i++)
+			k += (size_t)snprintf(line + k, sizeof(line) - k, "%s%s", i ? ". " : "",
+					      r->c->nodes[r->nodes[i].unit].line);
+		if (nd > REP_LINE_NODES && k < sizeof(line))
+			snprintf(line + k, sizeof(line) - k, ". And %zu more (table below)", nd - REP_LINE_NODES);
+		rep_p(r, cls, "%s", line);
+		rep_fleet_line(r, "verdict fleet");
+	} else if (nd) {
 		for (size_t i = 0; i < nd && i < REP_LINE_NODES && k < sizeof(line); i++)
 			k += (size_t)snprintf(line + k, sizeof(line) - k, "%s%s", i ? "; " : "",
 					      rep_node_line(r, &r->nodes[i]));
 		if (nd > REP_LINE_NODES && k < sizeof(line))
-			snprintf(line + k, sizeof(line) - k, "; and %zu more (table below)",
-				 nd - REP_LINE_NODES);
-		if (!r->c)
-			rep_p(r, cls, "No baseline given; outliers against this run's own fleet. %s", line);
-		else
-			rep_p(r, cls, "%s", line);
+			snprintf(line + k, sizeof(line) - k, "; and %zu more (table below)", nd - REP_LINE_NODES);
+		rep_p(r, cls, "No baseline given; outliers against this run's own fleet. Check %zu of %zu "
+		      "node%s: %s", nd, r->n_nodes, r->n_nodes == 1 ? "" : "s", line);
 	} else if (!r->c) {
 		rep_p(r, cls, "No baseline given, and no GPU is an outlier against this run's own fleet "
 		      "(%zu nodes); nothing to check.", r->n_nodes);
+	} else if (r->c->n_fleet) {
+		rep_fleet_line(r, "verdict fleet");
 	} else if (r->exit_status == 3) {
 		rep_p(r, cls, "Nothing to drain, but the run is incomplete: %zu results missing (see the findings).",
 		      r->c->counts[VERDICT_MISSING]);
@@ -252,8 +279,8 @@ static void rep_node_row(struct rep *r, const struct rep_node *n)
 	int bad = n->v != VERDICT_PASS;
 	const char *worst = rep_worst(r, n), *reason = "";
 
-	if (r->c && bad && n->worst != FLEET_NONE)
-		reason = r->c->items[n->worst].reason;
+	if (r->c && bad)
+		reason = r->c->nodes[n->unit].facts;
 	rep_td(r, "node", bad && r->c ? rep_node_id(r, n->node) : NULL, fleet_str(r->f, n->node));
 	rep_td(r, rep_fmt(r, "badge v-%s", compare_verdict_name(n->v)), NULL,
 	       rep_verdict_label(n->v));
@@ -297,9 +324,10 @@ static void rep_pass_rows(struct rep *r, size_t from)
 static void rep_node_table(struct rep *r)
 {
 	static const char *const head_html[] = {"node", "verdict", "GPUs bad", "items bad",
-						"worst item: change (expected -> measured)", "why"};
+						"worst item: excess (held to -> measured)",
+						"device facts that differ"};
 	static const char *const head_md[] = {"node", "verdict", "GPUs bad", "items bad",
-					      "worst item: change (expected -> measured)"};
+					      "worst item: excess (held to -> measured)"};
 	size_t pass = 0;
 
 	while (pass < r->n_nodes && r->nodes[pass].v != VERDICT_PASS)
@@ -333,11 +361,14 @@ static void rep_drain(struct rep *r)
 	else
 		fputs("", r->o);
 	for (size_t i = 0; i < nd; i++) {
-		const struct rep_node *n = &r->nodes[i];
-		const struct compare_item *it = &r->c->items[n->worst];
-		const char *line = rep_fmt(r, "%s aisp %s: GPU %s %s: %s", fleet_str(r->f, n->node),
-					   compare_verdict_name(n->v), fleet_str(r->f, it->gpu),
-					   it->label, it->reason);
+		const struct compare_unit *u = &r->c->nodes[r->nodes[i].unit];
+		char *line = (char *)rep_fmt(r, "%s aisp %s: %s", fleet_str(r->f, u->id),
+					     compare_verdict_name(u->v), rep_unit_text(r, u));
+
+		/* as compare_write_drain: no control characters or quotes in the reason */
+		for (char *p = line + strlen(fleet_str(r->f, u->id)) + 1; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\'' || *p == '\\')
+				*p = ' ';
 
 		if (r->html) {
 			rep_text(r, line);
@@ -393,12 +424,39 @@ static void rep_creep(struct rep *r)
 	free(cr);
 }
 
+/* A warning when test knobs (AISP_TEST_*) were in effect: such results are
+ * not a real fleet's. */
+static void rep_knobs(struct rep *r)
+{
+	const struct fleet *f = r->f;
+	char line[1024];
+	size_t k = 0, n = 0;
+
+	line[0] = '\0';
+	for (size_t i = 0; i < f->n_files; i++) {
+		int seen = 0;
+
+		if (!fleet_str(f, f->files[i].knobs)[0])
+			continue;
+		n++;
+		for (size_t j = 0; j < i && !seen; j++)
+			seen = f->files[j].knobs == f->files[i].knobs;
+		if (!seen && k < sizeof(line))
+			k += (size_t)snprintf(line + k, sizeof(line) - k, "%s%s", k ? "; " : "",
+					      fleet_str(f, f->files[i].knobs));
+	}
+	if (n)
+		rep_p(r, "verdict warn", "Test knobs were in effect on %zu of %zu rank files (%s): these are "
+		      "not a real fleet's results.", n, f->n_files, line);
+}
+
 void report_first_screen(struct rep *r)
 {
 	rep_h(r, 1, NULL, "aisp report");
 	rep_context(r);
 	rep_verdict_line(r);
 	rep_creep(r);
+	rep_knobs(r);
 	rep_node_table(r);
 	rep_drain(r);
 }
@@ -419,9 +477,8 @@ static void rep_gpu_items(struct rep *r, uint32_t gpu)
 		const struct compare_item *it = &c->items[idx[k]];
 
 		rep_li(r, "%s %s: %s%s", rep_verdict_label(it->v), it->label,
-		       isfinite(it->observed) && isfinite(it->expected) ?
-		       rep_fmt(r, "%s ms vs expected %s (%s); ", rep_num(r, it->observed),
-			       rep_num(r, it->expected), rep_pct(r, rep_excess(it))) : "",
+		       isfinite(it->observed) ? rep_fmt(r, "%s ms, expected %s; ", rep_num(r, it->observed),
+							rep_num(r, it->expected)) : "",
 		       it->reason);
 	}
 	if (n > REP_DETAIL_ITEMS)
@@ -454,10 +511,11 @@ void report_node_details(struct rep *r)
 			const struct compare_unit *u = &r->c->gpus[g];
 			const struct fleet_file *ff = rep_file_of(r->f, u->id);
 
-			if (u->node != n->node || u->v < VERDICT_OUTLIER || !ff)
+			if (u->node != n->node || !u->drain || !ff)
 				continue;
-			rep_p(r, NULL, "%s GPU %d (rank %d, %s): %s", fleet_str(r->f, n->node),
-			      ff->gpu_index, u->rank, fleet_str(r->f, u->id), rep_verdict_label(u->v));
+			rep_p(r, NULL, "%s GPU %d (rank %d, %s): %s: %s", fleet_str(r->f, n->node),
+			      ff->gpu_index, u->rank, fleet_str(r->f, u->id), rep_verdict_label(u->v),
+			      rep_unit_text(r, u));
 			if (r->html)
 				fputs("<ul>\n", r->o);
 			rep_gpu_items(r, u->id);

@@ -1,10 +1,10 @@
 #!/bin/sh
 # Baseline history: every gather that writes expectations appends one record
 # per example and variant to history.h5 beside them (h5py reads it); a
-# re-gather of the same runs adds nothing;
-# `aisp history` prints the drift and flags a creep (five refreshes, each
-# 7% slower than the one before: every step inside the 25% tolerance, +31%
-# in all), but not a single step beyond the tolerance, nor a steady fleet.
+# re-gather of the same runs adds nothing; `aisp history` prints the drift
+# and flags a creep, and so do compare and report (five refreshes, each 7%
+# slower than the one before: every step inside the 25% tolerance, +31% in
+# all), but not a single step beyond the tolerance, nor a steady fleet.
 . "$(dirname "$0")/lib.sh"
 TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
 # refresh DIR RUN_ID SEED FACTOR: a 4-GPU run, every GPU FACTOR slower.
@@ -55,6 +55,10 @@ check "the report warns of the creep under its verdict line" grep -q \
 "$AISP" report "$T/c5" --expectations "$B/expectations_2x_test_gpu.json" -o "$T/creep.html" >/dev/null 2>&1
 check "the HTML report plots the creep (red history line, CREEP in its title)" sh -c \
 	"grep -q '<p class=\"verdict warn\">Baseline creep' '$T/creep.html' && grep -q 'CREEP: +3[0-9]% over the last 5' '$T/creep.html'"
+expect_exit 0 "compare of the latest refresh against the creeping baseline: the run itself passes" \
+	"$AISP" compare "$T/c5" --expectations "$B/expectations_2x_test_gpu.json"
+expect_text "compare: creep ch01:gemm/baseline_gemm: the baseline's fleet median +3" "compare flags the creep"
+expect_text "over its last 5 refreshes" "compare says over how many refreshes"
 expect_exit 1 "--target ch01:gemm" "$AISP" history "$B" --target ch01:gemm
 expect_exit 1 "--target ch01 (a chapter)" "$AISP" history "$B" --target ch01
 expect_exit 2 "--target of no record" "$AISP" history "$B" --target ch02:none
