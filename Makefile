@@ -78,7 +78,7 @@ $(BUILD)/%.o: %.c $(wildcard runner/*.h analysis/*.h kernels/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.cu.o: %.cu $(wildcard runner/*.h kernels/*/*.h)
+$(BUILD)/%.cu.o: %.cu $(wildcard runner/*.h kernels/*/*.h kernels/*/*.cuh)
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -c -o $@ $<
 

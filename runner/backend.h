@@ -8,6 +8,19 @@
 
 #include "aisp.h"
 
+#define BACKEND_NAMES_MAX 1024
+
+/* What one counted pass saw: launch calls, and on the device (CUPTI activity
+ * records of kernels, memcpys and memsets) how long the work ran. Device
+ * times are NAN when the backend cannot see them. */
+struct backend_count {
+	long api, kernels;    /* launch calls made, kernels run; -1 unknown */
+	long ops;             /* device operations seen: kernels + memcpys + memsets */
+	double device_ms;     /* sum of their durations */
+	double span_ms;       /* first start to last end */
+	char names[BACKEND_NAMES_MAX]; /* "name xN; ..." in order of first start */
+};
+
 struct aisp_backend_ops {
 	const char *name;               /* "host" | "cuda" */
 	enum aisp_backend_kind kind;
@@ -23,8 +36,9 @@ struct aisp_backend_ops {
 	aisp_err (*sync)(struct aisp_ctx *ctx, aisp_error *err);
 	/* Start counting kernel launches (NULL: not supported). */
 	aisp_err (*count_begin)(struct aisp_ctx *ctx, aisp_error *err);
-	/* Stop counting: *api = launch calls made, *kernels = kernels run. */
-	aisp_err (*count_end)(struct aisp_ctx *ctx, long *api, long *kernels,
+	/* Stop counting and fill *out (api/kernels -1 and times NAN when the
+	 * counts are unknown, e.g. under a profiler). */
+	aisp_err (*count_end)(struct aisp_ctx *ctx, struct backend_count *out,
 			      aisp_error *err);
 	/* Labelled trace range (NVTX on CUDA); may be NULL. */
 	void (*range_push)(struct aisp_ctx *ctx, const char *label);

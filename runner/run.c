@@ -12,10 +12,9 @@
 
 #include "analysis.h"
 #include "gpuinfo.h"
-#include "prov.h"
-#ifdef AISP_HAVE_CUDA
 #include "profile_ncu.h"
-#endif
+#include "profile_pass.h"
+#include "prov.h"
 #include "registry.h"
 #include "sha256.h"
 #include "sigs.h"
@@ -42,8 +41,6 @@ struct run {
 	size_t n_items;
 	struct worker worker;
 	struct sched sched;
-	char ncu_base[2200];
-	char *ncu_argv[24];
 };
 
 /* 1 when this process is rank 0 by the launcher's environment (before MPI_Init). */
@@ -387,50 +384,49 @@ static size_t expected_reports(const struct run *r)
 	return todo * (size_t)r->info.world_size; /* approximate on resume: ranks differ */
 }
 
-/* --profile minimal: the argv prefix that runs the worker under Nsight Compute. */
-static aisp_err profile_prefix(struct run *r, const char *const **prefix, aisp_error *err)
+/* --profile minimal: Nsight Compute must be there before anything runs. */
+static aisp_err profile_check(const struct run *r, aisp_error *err)
 {
-	*prefix = NULL;
-	if (!r->opts.profile)
-		return AISP_OK;
-#ifdef AISP_HAVE_CUDA
-	{
-		size_t n = 0;
-		aisp_err rc;
+	char ncu[4096];
 
-		snprintf(r->ncu_base, sizeof(r->ncu_base), "%s/profile-rank-%05d", r->dir,
-			 r->info.rank);
-		rc = profile_ncu_argv(r->ncu_base, r->ncu_argv, 23, &n, err);
-		if (rc)
-			return rc;
-		r->ncu_argv[n] = NULL;
-		*prefix = (const char *const *)r->ncu_argv;
-		return AISP_OK;
-	}
-#else
-	return aisp_fail(err, AISP_EUSAGE, "--profile minimal needs the CUDA build and Nsight Compute");
-#endif
+	return r->opts.profile ? profile_ncu_find(ncu, sizeof(ncu), err) : AISP_OK;
+}
+
+/* --profile minimal: every variant this rank measured, again under ncu,
+ * after the timed pass (profile_pass.h). */
+static aisp_err profile_all(struct run *r, aisp_error *err)
+{
+	struct profile_pass pp = {
+		.backend = r->backend, .device = r->info.gpu.index, .rank = r->info.rank,
+		.dir = r->dir, .items = r->items, .timeouts = r->timeouts,
+		.n_items = r->n_items, .out = r->sched.out, .sigfd = r->sched.sigfd,
+		.iterations = PROFILE_PASS_ITERATIONS,
+	};
+	aisp_err rc = profile_pass_run(&pp, err);
+
+	if (rc == AISP_EINTERRUPT)
+		r->sched.interrupted = 1;
+	return rc;
 }
 
 /* Set up the rank file, the worker and the scheduler of r. */
 static aisp_err start_ranks(struct run *r, int sigfd, aisp_error *err)
 {
-	const char *const *prefix;
 	const char *knob = getenv("AISP_TEST_SLOW_PCT");
 	char path[2200];
 	aisp_err rc;
 
 	snprintf(path, sizeof(path), "%s/rank-%05d.h5", r->dir, r->info.rank);
-	rc = h5out_open(path, &r->info, r->opts.resume_dir != NULL, &r->sched.out, err);
+	rc = profile_check(r, err);
+	if (!rc)
+		rc = h5out_open(path, &r->info, r->opts.resume_dir != NULL, &r->sched.out, err);
 	if (!rc)
 		rc = run_items(&r->job, r->backend, &r->items, &r->timeouts, &r->n_items, err);
-	if (!rc)
-		rc = profile_prefix(r, &prefix, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; knob && i < r->n_items; i++)
 		r->items[i].test_knob = atoi(knob);
-	worker_init(&r->worker, r->backend, r->info.gpu.index, prefix);
+	worker_init(&r->worker, r->backend, r->info.gpu.index, NULL);
 	r->sched.comm = MPI_COMM_WORLD;
 	r->sched.rank = r->info.rank;
 	r->sched.size = r->info.world_size;
@@ -487,6 +483,8 @@ static int measure_all(struct run *r, int sigfd, aisp_error *err)
 	if (!rc)
 		rc = sched_run(&r->sched, err);
 	worker_stop(&r->worker);
+	if (!rc && r->opts.profile && !r->sched.interrupted)
+		rc = profile_all(r, err);
 	if (rc && rc != AISP_EINTERRUPT)
 		fprintf(stderr, "aisp: rank %d: %s\n", r->info.rank, err->msg);
 	prov_utc_now(end, sizeof(end));
@@ -584,7 +582,8 @@ static void run_usage(FILE *f)
 	      "  --min-sample-ms MS      a sample times back-to-back iterations lasting >= MS\n"
 	      "  --mode every|spread     every rank runs everything | items handed out\n"
 	      "  --backend auto|cuda|host  auto: CUDA where a GPU is found\n"
-	      "  --profile none|minimal  minimal: worker under Nsight Compute\n"
+	      "  --profile none|minimal  minimal: after the timed pass, each variant once more\n"
+	      "                          under Nsight Compute (never a timing source)\n"
 	      "  --out DIR               run directory (default runs/<run id>)\n"
 	      "  --resume RUN_DIR        re-run what is missing or failed\n"
 	      "  --update-expectations   write jobs/<chapter>/expectations_<hardware_key>.json\n"

@@ -188,6 +188,7 @@ static void result_init(const struct work_item *it, struct variant_result *r)
 	r->launches_api = r->launches_kernels = -1;
 	r->work = r->bytes = r->flops = r->throughput = NAN;
 	r->rel_error = r->tolerance = NAN;
+	variant_result_unknown(r);
 }
 
 /* Run one item in the worker, write it and report it. */

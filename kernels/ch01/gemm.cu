@@ -31,11 +31,9 @@
 #include "gemm_tiled.cuh"
 #include "rng.h"
 
-/* The tiled variant's configuration, chosen by tests/gpu/gemm_sweep.cu on two
- * H100s (notes/gemm.md): 32x32 tiles, k in chunks of 32, 2 k-groups of 64
- * threads per block, 3 stages, clusters of 2 blocks splitting k, 5 blocks
- * per SM (BM, BN, BK, TM, KS, STAGES, CL, MINB). */
-typedef gemm_tiled::cfg<32, 32, 32, 4, 2, 3, 2, 5> gemm_tiled_cfg;
+/* The tiled variant's configuration and text: gemm_tiled::product, chosen by
+ * tests/gpu/gemm_sweep.cu on the device (notes/gemm.md). */
+typedef gemm_tiled::product gemm_tiled_cfg;
 
 /* Reference work cap: above this many multiply-adds verify checks a spread
  * subset of the GEMMs (all of every GEMM it checks). */
@@ -364,9 +362,7 @@ static const struct aisp_variant gemm_variants[] = {
 	{"optimized_gemm_strided", AISP_ROLE_OPTIMIZED,
 	 "one cublasSgemmStridedBatched over contiguous buffers",
 	 gemm_setup_strided, gemm_run, gemm_verify, gemm_teardown},
-	{"optimized_gemm_tiled", AISP_ROLE_OPTIMIZED,
-	 "one launch of a hand-written tiled FP32 kernel (cp.async, split-k in block and "
-	 "across a 2-block cluster)",
+	{"optimized_gemm_tiled", AISP_ROLE_OPTIMIZED, gemm_tiled::product_text,
 	 gemm_setup_tiled, gemm_run, gemm_verify, gemm_teardown},
 	{"optimized_gemm_graph", AISP_ROLE_OPTIMIZED,
 	 "the baseline's separate calls captured once into a CUDA graph and replayed",

@@ -117,9 +117,13 @@ static aisp_err measure(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	if (rc || (rc = be->sync(ctx, e)))
 		return rc;
 	if (o->count) {
+		struct backend_count c;
+
 		if ((rc = be->count_begin(ctx, e)) || (rc = v->run(st)) ||
-		    (rc = be->count_end(ctx, &r->api, &r->kernels, e)))
+		    (rc = be->count_end(ctx, &c, e)))
 			return rc;
+		r->api = c.api;
+		r->kernels = c.kernels;
 	}
 	if ((rc = time_runs(be, ctx, v, st, o->iters, NULL, &r->warm, e)))
 		return rc;
@@ -170,14 +174,15 @@ out:
 /* Rerun this program on one variant under ncu and print the SOL shares. */
 static int profile_one(const char *self, const char *base, const char *variant)
 {
-	char *argv[PROFILE_NCU_ARGV_MAX + 8], report[1024];
+	char *argv[PROFILE_NCU_ARGV_MAX + 8], report[1024], log[1024];
 	size_t n = 0;
 	aisp_error e = {0};
 	double mem = NAN, sm = NAN;
 	int status = -1;
 	pid_t pid;
 
-	if (profile_ncu_argv(base, argv, PROFILE_NCU_ARGV_MAX, &n, &e)) {
+	snprintf(log, sizeof(log), "%s.log", base);
+	if (profile_ncu_argv(base, log, argv, PROFILE_NCU_ARGV_MAX, &n, &e)) {
 		printf("profile: %s\n", e.msg);
 		return 1;
 	}

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,7 +69,7 @@ static void test_gpu_time_and_count(void **st)
 #ifdef AISP_HAVE_CUDA
 	struct aisp_ctx ctx = {0};
 	aisp_error e = {0};
-	long api = -2, kernels = -2;
+	struct backend_count c;
 	double ms = -1;
 
 	if (!have_gpu())
@@ -82,10 +83,13 @@ static void test_gpu_time_and_count(void **st)
 	assert_true(ms >= 0.0 && ms < 100.0);
 	assert_int_equal(backend_cuda.count_begin(&ctx, &e), AISP_OK);
 	assert_int_equal(backend_cuda.count_begin(&ctx, &e), AISP_EINTERNAL);
-	assert_int_equal(backend_cuda.count_end(&ctx, &api, &kernels, &e), AISP_OK);
-	assert_int_equal(api, 0);
-	assert_int_equal(kernels, 0);
-	assert_int_equal(backend_cuda.count_end(&ctx, &api, &kernels, &e), AISP_EINTERNAL);
+	assert_int_equal(backend_cuda.count_end(&ctx, &c, &e), AISP_OK);
+	assert_int_equal(c.api, 0);
+	assert_int_equal(c.kernels, 0);
+	assert_int_equal(c.ops, 0);
+	assert_true(isnan(c.device_ms)); /* nothing ran: no device time */
+	assert_string_equal(c.names, "");
+	assert_int_equal(backend_cuda.count_end(&ctx, &c, &e), AISP_EINTERNAL);
 	backend_cuda.range_pop(&ctx);
 	assert_int_equal(backend_cuda.sync(&ctx, &e), AISP_OK);
 	backend_cuda.close(&ctx);
