@@ -5,7 +5,7 @@
 #
 # Starts munge, slurmctld and slurmd x3 (tests/slurm/cluster.sh) under a temp
 # dir, then: submit's own checks (--help, --dry-run writes nothing, too many
-# nodes, GPUs on a partition without any); a baseline refresh over 3 nodes x
+# nodes, a time beyond MaxTime, GPUs on a partition without any); a baseline refresh over 3 nodes x
 # 2 ranks (srun --mpi=pmix) and its gather; a qualification array pinned one
 # element per node, node3 failing on purpose and node2 measuring slow,
 # compared against that baseline, its gather COMPLETED with the drain verdict
@@ -266,6 +266,10 @@ expect "submit --dry-run: no job submitted" "$(squeue -h -t all -o %i | wc -l | 
 out=$(slurm/submit refresh --partition test --nodes 5 --gpus-per-node 0 --results "$DIR/x" 2>&1)
 expect "submit --nodes 5 on 3 nodes: refused before submitting, exit 2" "$?" 2
 expect_line "submit --nodes 5: says how many the partition has" "$out" "partition test has 3 nodes"
+out=$(slurm/submit refresh --partition test --nodes 1 --gpus-per-node 0 --time 02:00:00 \
+	--results "$DIR/x" 2>&1)
+expect "submit --time beyond the partition's MaxTime: refused, exit 2" "$?" 2
+expect_line "submit --time: says the partition's limit" "$out" "allows at most 00:30:00 \(MaxTime\)"
 out=$(slurm/submit refresh --partition test --nodes 1 --results "$DIR/x" 2>&1)
 expect "submit without --gpus-per-node on a partition without GPUs: refused, exit 2" "$?" 2
 expect_line "submit: the hint names --gpus-per-node 0" "$out" "pass --gpus-per-node 0"
