@@ -11,7 +11,7 @@ cupti=$cuda/lib64
 mkdir -p "$out/obj"
 warn="-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers"
 cflags="-std=c11 -D_GNU_SOURCE -O2 -g $warn -DAISP_HAVE_CUDA -I$cuda/include -iquote runner"
-nvflags="-O3 -std=c++17 -lineinfo -DAISP_HAVE_CUDA -Xcompiler -iquote,runner -Xcompiler -Wall,-Wextra,-Werror"
+nvflags="-O3 -std=c++17 -lineinfo -DAISP_HAVE_CUDA -Xcompiler -iquote,runner -Xcompiler -Wall,-Wextra,-Werror,-Wno-missing-field-initializers"
 arch="-gencode arch=compute_90,code=sm_90 -gencode arch=compute_100,code=sm_100"
 cc=${CC:-cc}
 objs=""

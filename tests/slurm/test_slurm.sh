@@ -139,6 +139,9 @@ BENCH="--backend host"
 # node2 is made 31x slow (about 11x the baseline: its ranks share the cores).
 CMP="--tolerance-upper 4 --tolerance-lower 0.95 --min-delta 4"
 export AISP_TEST_SLOW_BY=3000
+# Every AISP_TEST_* in a rank's environment is recorded in its rank file, and
+# gather refuses such files unless told (sbatch passes this to the gathers).
+export AISP_GATHER_ARGS=--allow-test-knobs
 
 # Wait until command "$2..." succeeds, polling; $1 names the state waited for.
 # The guard only ends a hang: a check that needs the state fails after it.
