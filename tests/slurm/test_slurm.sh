@@ -258,7 +258,7 @@ expect "sinfo: node1..node3 idle" "$(sinfo -h -N -t idle -o %N | sort -u | xargs
 slurm/submit --help >"$DIR/help.out" 2>&1
 expect "submit --help: exit 0" "$?" 0
 expect_line "submit --help: prints the usage" "$(cat "$DIR/help.out")" "^usage: slurm/submit qualify"
-slurm/submit refresh --dry-run --partition test --nodes 2 --gpus-per-node 0 \
+slurm/submit refresh --dry-run --partition test --nodes 2 --gpus-per-node 0 --time 5 \
 	--results "$DIR/dry" >"$DIR/dry.out" 2>"$DIR/dry.err"
 expect "submit --dry-run: exit 0" "$?" 0
 check "submit --dry-run: writes nothing (no results or logs directory)" test ! -e "$DIR/dry"
@@ -266,14 +266,14 @@ expect_line "submit --dry-run: prints the sbatch commands" "$(cat "$DIR/dry.err"
 expect_line "submit --dry-run: says the ids are placeholders" "$(cat "$DIR/dry.out")" \
 	"<RUN_JOB> and <GATHER_JOB> stand for"
 expect "submit --dry-run: no job submitted" "$(squeue -h -t all -o %i | wc -l | tr -d ' ')" 0
-out=$(slurm/submit refresh --partition test --nodes 5 --gpus-per-node 0 --results "$DIR/x" 2>&1)
+out=$(slurm/submit refresh --partition test --nodes 5 --gpus-per-node 0 --time 5 --results "$DIR/x" 2>&1)
 expect "submit --nodes 5 on 3 nodes: refused before submitting, exit 2" "$?" 2
 expect_line "submit --nodes 5: says how many the partition has" "$out" "partition test has 3 nodes"
 out=$(slurm/submit refresh --partition test --nodes 1 --gpus-per-node 0 --time 02:00:00 \
 	--results "$DIR/x" 2>&1)
 expect "submit --time beyond the partition's MaxTime: refused, exit 2" "$?" 2
 expect_line "submit --time: says the partition's limit" "$out" "allows at most 00:30:00 \(MaxTime\)"
-out=$(slurm/submit refresh --partition test --nodes 1 --results "$DIR/x" 2>&1)
+out=$(slurm/submit refresh --partition test --nodes 1 --time 5 --results "$DIR/x" 2>&1)
 expect "submit without --gpus-per-node on a partition without GPUs: refused, exit 2" "$?" 2
 expect_line "submit: the hint names --gpus-per-node 0" "$out" "pass --gpus-per-node 0"
 
