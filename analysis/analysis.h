@@ -1,6 +1,6 @@
 /*
  * analysis.h - entry points of the analysis commands, called by the
- * dispatcher in runner/main.c with argv starting at the subcommand name
+ * dispatcher in cli/cli.c with argv starting at the subcommand name
  * ("gather", "compare", "report"). Each parses its own options, supports
  * --help and returns the process exit status: 0 ok, 1 regression, outlier or
  * failed check, 2 bad usage or input, 3 incomplete (a rank, target or file

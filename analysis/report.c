@@ -30,28 +30,6 @@ static const char report_usage[] =
 	"  medians and sample spread. -o - writes markdown to standard output.\n"
 	"exit: as compare with --expectations (0, 1, 3), else 0 or 3; 2 bad input\n";
 
-void rep_text(struct rep *r, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", r->o); break;
-		case '<': fputs("&lt;", r->o); break;
-		case '>': fputs("&gt;", r->o); break;
-		case '"': fputs("&quot;", r->o); break;
-		case '\'': fputs("&#39;", r->o); break;
-		case '|': fputs(r->html ? "|" : "\\|", r->o); break;
-		case '\n': case '\r': fputc(' ', r->o); break;
-		case '\\': fputs(r->html ? "\\" : "\\\\", r->o); break;
-		case '`': case '*': case '_': case '[': case ']':
-			if (!r->html)
-				fputc('\\', r->o);
-			fputc(*s, r->o);
-			break;
-		default: fputc(*s, r->o);
-		}
-	}
-}
-
 /* A heading of level 1..3. */
 static void rep_h(struct rep *r, int level, const char *s)
 {
@@ -110,17 +88,6 @@ static void rep_row(struct rep *r, int header, int n, ...)
 static void rep_table_end(struct rep *r)
 {
 	fputs(r->html ? "</table>\n" : "\n", r->o);
-}
-
-const char *rep_fmt(struct rep *r, const char *fmt, ...)
-{
-	char *b = r->cells[r->next++ % REP_CELLS];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(b, sizeof(r->cells[0]), fmt, ap);
-	va_end(ap);
-	return b;
 }
 
 /* A number for a cell: "-" when not finite. */

@@ -1,5 +1,6 @@
 /* report.h - internals of `aisp report`: the output stream and its
- * escaping, shared by the tables (report.c) and the SVG plots (report_svg.c). */
+ * escaping (report_out.c), used by the tables (report.c) and the SVG plots
+ * (report_svg.c). */
 #ifndef AISP_REPORT_H
 #define AISP_REPORT_H
 

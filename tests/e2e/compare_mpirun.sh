@@ -8,6 +8,7 @@
 # 50% slow with one 150% (only its node). --update-expectations writes the
 # same schema and refuses a run under test knobs.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 command -v mpirun >/dev/null 2>&1 || { echo "skip: no mpirun"; exit 77; }
 TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
 cat >"$T/job.yaml" <<'YAML'

@@ -1,4 +1,11 @@
-/* main.c - the aisp command: dispatch to bench, gather, compare, report, worker. */
+/*
+ * cli.c - the aisp command: dispatch to bench, gather, compare, report and
+ * worker. It sits above runner/ and analysis/ and is the one place that
+ * joins them: `bench run --update-expectations` writes expectations with
+ * gather's code, handed to the runner here.
+ */
+#include "cli.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -20,7 +27,7 @@ static void usage(FILE *f)
 	      "2 bad usage or input, 3 incomplete or interrupted.\n", f);
 }
 
-int main(int argc, char **argv)
+int cli_main(int argc, char **argv)
 {
 	static const char *const cmds[] = {"bench", "gather", "compare", "report", NULL};
 	const char *cmd = argc > 1 ? argv[1] : NULL;
@@ -38,7 +45,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "bench"))
-		return bench_main(argc - 1, argv + 1);
+		return bench_main(argc - 1, argv + 1, expect_update_from_run);
 	if (!strcmp(cmd, "gather"))
 		return gather_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "compare"))
