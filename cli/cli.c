@@ -22,6 +22,7 @@ static void usage(FILE *f)
 	      "       aisp gather RUN_DIR... [--out DIR]\n"
 	      "       aisp compare RUN_DIR --expectations FILE [--drain-list FILE]\n"
 	      "       aisp report RUN_DIR [--expectations FILE] -o report.md|report.html\n"
+	      "       aisp history BASELINE_DIR [--target T]\n"
 	      "       aisp --version\n\n"
 	      "Every command takes --help. Exit status: 0 ok, 1 regression or failed check,\n"
 	      "2 bad usage or input, 3 incomplete or interrupted.\n", f);
@@ -29,7 +30,7 @@ static void usage(FILE *f)
 
 int cli_main(int argc, char **argv)
 {
-	static const char *const cmds[] = {"bench", "gather", "compare", "report", NULL};
+	static const char *const cmds[] = {"bench", "gather", "compare", "report", "history", NULL};
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd) {
@@ -52,6 +53,8 @@ int cli_main(int argc, char **argv)
 		return compare_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return report_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "history"))
+		return history_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "worker"))
 		return worker_main(argc - 1, argv + 1);
 	for (int i = 0; cmds[i]; i++)
