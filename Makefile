@@ -55,13 +55,16 @@ CUPTI_LIB := $(firstword $(wildcard $(CUDA_HOME)/extras/CUPTI/lib64 $(CUDA_HOME)
 LDLIBS += -L$(CUDA_HOME)/lib64 -L$(CUPTI_LIB) -Wl,-rpath,$(CUDA_HOME)/lib64 \
 	  -Wl,-rpath,$(CUPTI_LIB) -lcublasLt -lcublas -lcupti -lcudart -lstdc++
 OBJ += $(patsubst %.c,$(BUILD)/%.o,$(CUDA_C)) $(patsubst %.cu,$(BUILD)/%.cu.o,$(CUDA_CU))
+# The GPU test programs (tests/gpu) are built with every CUDA build, so that
+# a broken link shows here and in CI, not first on a GPU node.
+GPU_TEST_BIN := $(addprefix $(BUILD)/tests/gpu/,perf_driver gemm_bench gemm_sweep)
 endif
 
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 .PHONY: all deps run test unit e2e slurm-test asan bench clean fuzz
-all: deps aisp
+all: deps aisp $(GPU_TEST_BIN)
 
 # The binary is built in $(BUILD) and copied to ./aisp for the default build.
 aisp: $(BUILD)/aisp
@@ -86,6 +89,19 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libaisp.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $< $(BUILD)/libaisp.a $(LDLIBS) -lcmocka
 
+$(BUILD)/tests/gpu/perf_hooks.cu.o: tests/gpu/perf_hooks.h
+
+$(BUILD)/tests/gpu/perf_driver: tests/gpu/perf_driver.c tests/gpu/perf_hooks.h \
+		$(BUILD)/tests/gpu/perf_hooks.cu.o $(BUILD)/libaisp.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/tests/gpu/perf_hooks.cu.o \
+		$(BUILD)/libaisp.a $(LDLIBS)
+
+$(BUILD)/tests/gpu/gemm_bench: tests/gpu/gemm_bench.c $(BUILD)/libaisp.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libaisp.a $(LDLIBS)
+
+$(BUILD)/tests/gpu/gemm_sweep: tests/gpu/gemm_sweep.cu
+	$(NVCC) $(NVCCFLAGS) -o $@ $< -lcublas
+
 # Install what is missing (Debian/Ubuntu as root), else say the command to run.
 deps:
 	@DEPS_PREFIX="$(DEPS_PREFIX)" sh tests/deps.sh
@@ -99,7 +115,7 @@ unit: deps aisp $(TEST_BIN)
 e2e: deps aisp
 	@sh tests/run-e2e.sh
 
-test: deps aisp $(TEST_BIN)
+test: deps aisp $(TEST_BIN) $(GPU_TEST_BIN)
 	@sh tests/run-all.sh $(BUILD) $(TEST_BIN)
 
 asan:
