@@ -42,13 +42,13 @@ cuobjdump --dump-sass build/kernels/ch01/performance_update.cu.o 2>/dev/null |
 	>"$OUT/update_sass.txt"
 
 step "GPU checks (tests/gpu/perf_test.sh)"
-timeout 240 sh tests/gpu/perf_test.sh build >"$OUT/tests.txt" 2>&1
+timeout 200 sh tests/gpu/perf_test.sh build >"$OUT/tests.txt" 2>&1
 echo "perf_test exit $?"
 grep -E "^(ok|FAIL) " "$OUT/tests.txt" | awk '{print $1}' | sort | uniq -c
 
 step "aisp: ch01:performance (job settings)"
 rm -rf "$OUT/run"
-timeout 150 ./aisp bench run --job jobs/ch01/job.yaml --targets ch01:performance \
+timeout 90 ./aisp bench run --job jobs/ch01/job.yaml --targets ch01:performance \
 	--backend cuda --out "$OUT/run" >"$OUT/aisp.txt" 2>&1
 echo "aisp exit $?"
 python3 - "$OUT/run" >"$OUT/checks.txt" 2>&1 <<'EOF'
@@ -62,7 +62,7 @@ for p in sorted(glob.glob(sys.argv[1] + "/rank-*.h5")):
 EOF
 
 step "PyTorch peers"
-timeout 100 python3 bench/torch_performance.py --iters 20 >"$OUT/torch.txt" 2>&1
+timeout 80 python3 bench/torch_performance.py --iters 20 >"$OUT/torch.txt" 2>&1
 echo "torch exit $?"
 
 step summary
@@ -71,15 +71,15 @@ grep -E "^FAIL" "$OUT/tests.txt" || echo "none"
 echo "--- own update kernel alone / its SASS:"
 grep -E "^update kernel" "$OUT/tests.txt" | cut -c1-150
 tr '\n' ' ' <"$OUT/update_sass.txt"; echo
-echo "--- driver, book shape (median of 20, ms):"
-grep -E "median .*\(branches|^baseline_performance +median|^optimized_performance +median" \
-	"$OUT/tests.txt" | cut -c1-110
-grep -E "graph: branches" "$OUT/tests.txt" | sort | uniq -c | cut -c1-120
-echo "--- book-shape checks (per tensor):"
-grep -E "verify (PASS|FAIL).*(FP32 GPU|fp64)" "$OUT/tests.txt" | grep -v "float64" | cut -c1-230 | sort -u
+# the output of the book-shape runs of perf_test.sh
+awk '/^### /{book = /book shape/} book' "$OUT/tests.txt" >"$OUT/book.txt"
+echo "--- driver, book shape (ms):"
+grep -E "median" "$OUT/book.txt" | cut -c1-110
+echo "--- book-shape checks (per tensor, against plain FP32 on the GPU):"
+grep -E "verify.*(PASS|FAIL)" "$OUT/book.txt" | cut -c1-250 | sort | uniq -c
 grep -E "loss curve over" "$OUT/tests.txt"
-echo "--- one step, each op alone (book shape):"
-grep -A18 "each op alone" "$OUT/tests.txt" | grep -E "us$" | head -40
+echo "--- one step, each op alone (book shape; lt, fused, pre):"
+grep -E " us$" "$OUT/book.txt" | head -60
 echo "--- aisp run table:"
 grep -A4 -E "^target +variant" "$OUT/aisp.txt" | cut -c1-220
 cat "$OUT/checks.txt"

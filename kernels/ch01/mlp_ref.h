@@ -110,8 +110,10 @@ struct mlp_tol {
 /*
  * Judge o against t: passed when every segment and the loss are within
  * their bounds (NaN fails). rel_error and tolerance are those of the item
- * nearest its bound. Named values (aisp.h): loss_first, loss_last, err:loss,
- * tol:loss, err:<segment>, tol:<segment>. The message names what and ref.
+ * nearest its bound. Named values (aisp.h): loss_first and loss_last (the
+ * mean loss of the iteration's first step, before any update, and of its
+ * last), err:loss, tol:loss, err:<segment>, tol:<segment> (segment: W1 b1 W2
+ * b2 W3 b3). The message names what and ref.
  */
 void mlp_judge(const struct mlp_outcome *o, const struct mlp_tol *t, const char *what,
 	       const char *ref, struct aisp_check *out);

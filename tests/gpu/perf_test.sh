@@ -1,7 +1,7 @@
 #!/bin/sh
 # perf_test.sh - GPU checks of ch01:performance on CUDA (needs a GPU), each a
-# run of perf_driver (built by make into BUILD/tests/gpu) with one line per
-# check: "ok - what" or "FAIL - what".
+# run of perf_driver (built by make into BUILD/tests/gpu): "### what", the
+# driver's output, then "ok - what" or "FAIL - what".
 #  1. the own update kernel alone (both forms) against float64 (three shapes,
 #     the book's);
 #  2. both variants on small and odd shapes against the float64 host
@@ -26,6 +26,7 @@ ODD2="--input 384 --hidden 256 --classes 7 --microbatch 16 --microbatches 12 --a
 fails=0
 check() { # expect-status description command...
 	want=$1; shift; what=$1; shift
+	echo "### $what"
 	"$@"; got=$?
 	if [ "$got" -eq "$want" ]; then echo "ok   - $what"; else echo "FAIL - $what (status $got, wanted $want)"; fails=$((fails + 1)); fi
 }
