@@ -229,17 +229,26 @@ int perf_k_update_fits(const void *a, int lda, const void *b, int ldb, const voi
 	       (uintptr_t)b % 16 == 0 && (uintptr_t)wm % 16 == 0 && (uintptr_t)wh % 16 == 0;
 }
 
-aisp_err perf_k_update_prepare(void)
+/* Allow form PRE its shared memory, and ask for the largest shared-memory
+ * carve-out so that two blocks fit an SM. */
+template <int PRE> static aisp_err upd_prepare(void)
 {
-	aisp_err rc = perf_cu(cudaFuncSetAttribute(perf_update_kernel<0>,
+	aisp_err rc = perf_cu(cudaFuncSetAttribute(perf_update_kernel<PRE>,
 						   cudaFuncAttributeMaxDynamicSharedMemorySize,
-						   UPD_SMEM(0)));
+						   UPD_SMEM(PRE)));
 
 	if (rc == AISP_OK)
-		rc = perf_cu(cudaFuncSetAttribute(perf_update_kernel<1>,
-						  cudaFuncAttributeMaxDynamicSharedMemorySize,
-						  UPD_SMEM(1)));
+		rc = perf_cu(cudaFuncSetAttribute(perf_update_kernel<PRE>,
+						  cudaFuncAttributePreferredSharedMemoryCarveout,
+						  (int)cudaSharedmemCarveoutMaxShared));
 	return rc;
+}
+
+aisp_err perf_k_update_prepare(void)
+{
+	aisp_err rc = upd_prepare<0>();
+
+	return rc == AISP_OK ? upd_prepare<1>() : rc;
 }
 
 aisp_err perf_k_update(const __half *a, int lda, const __half *b, int ldb, float *wm,
