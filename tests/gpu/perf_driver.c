@@ -179,7 +179,7 @@ static int branch_ab(const struct aisp_variant *v, void *st, const struct aisp_c
 	size_t n = perf_test_nparams(st), steps = (size_t)perf_test_steps(st);
 	float *p0 = malloc(n * sizeof(float)), *p = malloc(n * sizeof(float));
 	double *l0 = calloc(steps, sizeof(double)), *l = calloc(steps, sizeof(double));
-	int bad = !p0 || !p || !l0 || !l, branches, update, fits, fb;
+	int bad = !p0 || !p || !l0 || !l, vbad = 0, branches, update, fits, fb;
 
 	perf_test_graph(st, &branches, &update, &fits, &fb);
 	for (int br = 0; br <= 2 && !bad; br++) {
@@ -195,7 +195,8 @@ static int branch_ab(const struct aisp_variant *v, void *st, const struct aisp_c
 			       "update %s)\n",
 			       v->name, med, lo, hi, br, update_names[update]);
 		snprintf(what, sizeof(what), " (branches %d)", br);
-		bad = bad || verify_once(v, st, what, &chk);
+		if (!bad)
+			vbad |= verify_once(v, st, what, &chk);
 		bad = bad || one_iteration(v, st, br ? l : l0, br ? p : p0);
 		if (!bad && br) {
 			int same = !memcmp(l, l0, steps * sizeof(double)) &&
@@ -210,7 +211,7 @@ static int branch_ab(const struct aisp_variant *v, void *st, const struct aisp_c
 	free(p);
 	free(l0);
 	free(l);
-	return bad;
+	return bad | vbad;
 }
 
 /* Plant mutant o->mutant in the fused step: PASS when verify catches it. */
@@ -265,7 +266,7 @@ static int bench_variant(const struct aisp_variant *v, struct aisp_ctx *ctx,
 	double lo = 0, hi = 0;
 	void *st = NULL;
 	aisp_err rc;
-	int bad = 0, fused;
+	int bad = 0, vbad = 0, fused;
 
 	*med = NAN;
 	ctx->variant = v;
@@ -277,9 +278,10 @@ static int bench_variant(const struct aisp_variant *v, struct aisp_ctx *ctx,
 	fused = perf_test_is_fused(st);
 	if (fused)
 		bad |= fused_graph(v, st, o);
+	/* a failed check fails the run but still lets it time and profile */
 	if (o->verify && !bad)
-		bad |= verify_once(v, st, "", &chk);
-	if (o->mutant && fused && !bad)
+		vbad = verify_once(v, st, "", &chk);
+	if (o->mutant && fused && !bad && !vbad)
 		bad |= mutant(v, st, o);
 	if (o->iters > 0 && !o->ab && !o->mutant && !bad) {
 		bad = time_variant(v, st, (cudaStream_t)ctx->stream, o, med, &lo, &hi);
@@ -301,7 +303,7 @@ static int bench_variant(const struct aisp_variant *v, struct aisp_ctx *ctx,
 		bad |= rc != AISP_OK;
 	}
 	v->teardown(st);
-	return bad;
+	return bad | vbad;
 }
 
 /* Run both variants o->curve iterations from the same start; compare the
