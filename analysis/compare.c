@@ -1,5 +1,6 @@
 /* compare.c - `aisp compare RUN_DIR... --expectations FILE`: verdicts per
- * target, variant, GPU and node; a drain list; the exit status. */
+ * target, variant, GPU and node; fleet-wide findings; a drain list with the
+ * reason beside every node; the exit status. */
 #include "analysis.h"
 
 #include <errno.h>
@@ -21,16 +22,86 @@ static const char compare_usage[] =
 	"usage: aisp compare RUN_DIR... --expectations FILE [--drain-list FILE]\n"
 	"                    [--z Z] [--min-delta F] [--tolerance-lower F]\n"
 	"                    [--tolerance-upper F] [--job FILE.yaml] [--verbose]\n"
-	"  Judge every target, variant and GPU of the runs against FILE: pass,\n"
-	"  improved, missing, outlier, regressed or failed; then every GPU and node.\n"
+	"  Judge every target, variant and GPU of the runs (one fleet) against FILE:\n"
+	"  each GPU against its siblings after the run's common shift, that shift\n"
+	"  once against the baseline (a fleet-wide finding: nobody drained); with\n"
+	"  fewer than 4 GPUs, each GPU against the baseline alone.\n"
 	"  --drain-list FILE  write 'node reason' lines for nodes to drain\n"
 	"  --z Z              robust z above which a slower GPU is an outlier (3.5)\n"
-	"  --min-delta F      ...when also slower than the fleet median by F (0.02)\n"
-	"  --tolerance-lower F, --tolerance-upper F  fractions (default: the\n"
-	"                     example's \"tolerance\", the job file's, else 0.25)\n"
+	"  --min-delta F      ...when also slower than its siblings by F (0.02)\n"
+	"  --tolerance-lower F, --tolerance-upper F  fractions (default: --job's,\n"
+	"                     else the baseline's, else from its noise, else 0.25)\n"
 	"  --job FILE         take per-target tolerances from this job file\n"
 	"  --verbose          print passing items too\n"
-	"exit: 0 all pass, 1 regression/outlier/failed, 2 bad input, 3 incomplete\n";
+	"exit: 0 all pass, 1 regression/outlier/failed or a fleet-wide regression,\n"
+	"      2 bad input, 3 incomplete\n";
+
+enum { OPT_DRAIN = 0x100, OPT_Z, OPT_MIN_DELTA, OPT_TOL_LOWER, OPT_TOL_UPPER, OPT_JOB,
+       OPT_EXPECT, OPT_VERBOSE };
+
+const struct option compare_options[COMPARE_N_OPTIONS + 1] = {
+	{"expectations", required_argument, NULL, OPT_EXPECT},
+	{"drain-list", required_argument, NULL, OPT_DRAIN},
+	{"z", required_argument, NULL, OPT_Z},
+	{"min-delta", required_argument, NULL, OPT_MIN_DELTA},
+	{"tolerance-lower", required_argument, NULL, OPT_TOL_LOWER},
+	{"tolerance-upper", required_argument, NULL, OPT_TOL_UPPER},
+	{"job", required_argument, NULL, OPT_JOB},
+	{"verbose", no_argument, NULL, OPT_VERBOSE},
+	{NULL, 0, NULL, 0},
+};
+
+void compare_args_init(struct compare_args *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->o.z = FLEET_Z_DEFAULT;
+	a->o.min_delta = FLEET_MIN_DELTA_DEFAULT;
+	a->o.tol_lower = a->o.tol_upper = NAN;
+}
+
+/* Parse a real option value in [lo, hi]; -1 (and a message) when bad. */
+static int compare_real(const char *cmd, const char *opt, const char *s, double lo, double hi,
+			double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(s, &end);
+	if (errno || end == s || *end || !(*out >= lo && *out <= hi)) {
+		fprintf(stderr, "aisp %s: --%s: '%s': expected a number in [%g, %g]\n", cmd, opt, s,
+			lo, hi);
+		return -1;
+	}
+	return 0;
+}
+
+int compare_parse_option(const char *cmd, int c, const char *arg, struct compare_args *a)
+{
+	switch (c) {
+	case OPT_EXPECT: a->expect = arg; return 0;
+	case OPT_DRAIN: a->drain = arg; return 0;
+	case OPT_JOB: a->job = arg; return 0;
+	case OPT_VERBOSE: a->verbose = 1; return 0;
+	case OPT_Z: return compare_real(cmd, "z", arg, 0, 1e6, &a->o.z);
+	case OPT_MIN_DELTA: return compare_real(cmd, "min-delta", arg, 0, 100, &a->o.min_delta);
+	case OPT_TOL_LOWER: return compare_real(cmd, "tolerance-lower", arg, 0, 1, &a->o.tol_lower);
+	case OPT_TOL_UPPER: return compare_real(cmd, "tolerance-upper", arg, 0, 100, &a->o.tol_upper);
+	default: return 1;
+	}
+}
+
+aisp_err compare_load_inputs(const struct compare_args *a, json_t **exp, struct job *job,
+			     aisp_error *err)
+{
+	aisp_err rc;
+
+	*exp = NULL;
+	if (a->expect && (rc = expect_load(a->expect, exp, err)))
+		return rc;
+	if (a->job && (rc = job_load(a->job, job, err)))
+		return rc;
+	return AISP_OK;
+}
 
 /* Distinct git commits of the expectations' examples, comma separated. */
 static void compare_exp_commits(const json_t *exp, char *buf, size_t n)
@@ -74,9 +145,46 @@ static void compare_print_sides(const struct fleet *f, const json_t *exp, const 
 		printf("compare: note: the commits differ; judged anyway\n");
 }
 
+void compare_print_knobs(const struct fleet *f, const char *cmd, FILE *out)
+{
+	for (size_t r = 0; r < f->n_runs; r++)
+		for (size_t i = 0; i < f->n_files; i++) {
+			const struct fleet_file *ff = &f->files[i];
+			char ranks[256];
+			size_t len = 0;
+			int first = 1;
+
+			if (ff->run != r || !fleet_str(f, ff->knobs)[0])
+				continue;
+			for (size_t j = 0; j < i && first; j++) /* each distinct set once */
+				first = !(f->files[j].run == r && f->files[j].knobs == ff->knobs);
+			if (!first)
+				continue;
+			for (size_t j = i; j < f->n_files && len < sizeof(ranks); j++)
+				if (f->files[j].run == r && f->files[j].knobs == ff->knobs)
+					len += (size_t)snprintf(ranks + len, sizeof(ranks) - len, "%s%d",
+								len ? ", " : "", f->files[j].rank);
+			fprintf(out, "%s: run %s: test knobs in effect on rank%s %s: %s\n", cmd,
+				fleet_str(f, f->runs[r].run_id), strchr(ranks, ',') ? "s" : "", ranks,
+				fleet_str(f, ff->knobs));
+		}
+}
+
+/* The line of unit u without its leading "<name>: ". */
+static const char *compare_unit_text(const struct fleet *f, const struct compare_unit *u)
+{
+	size_t k = strlen(fleet_str(f, u->id));
+
+	return strlen(u->line) > k + 2 ? u->line + k + 2 : u->line;
+}
+
 /* One line per item: verdict, what, where, numbers, why. */
 static void compare_print_item(const struct fleet *f, const struct compare_item *it)
 {
+	if (it->fleet) {
+		printf("fleet     %s: %s: %s\n", it->label, compare_verdict_name(it->v), it->reason);
+		return;
+	}
 	if (it->gpu == UINT32_MAX) {
 		printf("%-9s %s: %s\n", compare_verdict_name(it->v), it->label, it->reason);
 		return;
@@ -85,41 +193,44 @@ static void compare_print_item(const struct fleet *f, const struct compare_item 
 	       fleet_str(f, it->gpu), fleet_str(f, it->node), f->gpus[it->gpu_idx].rank);
 	if (isfinite(it->observed))
 		printf("%.6g ms, ", it->observed);
-	if (isfinite(it->z))
-		printf("z=%+.1f, ", it->z);
 	printf("%s\n", it->reason[0] ? it->reason : "ok");
 }
 
-/* Items, then the verdict of every GPU and node, then the counts. */
+/* Notes, items, every GPU, every node (worst first), then the counts. */
 static void compare_print(const struct fleet *f, const struct compare_result *r, int verbose)
 {
+	for (size_t i = 0; i < r->n_notes; i++)
+		printf("compare: note: %s\n", r->notes[i]);
 	for (size_t i = 0; i < r->n_items; i++)
 		if (verbose || r->items[i].v != VERDICT_PASS)
 			compare_print_item(f, &r->items[i]);
 	for (size_t i = 0; i < r->n_gpus; i++) {
 		const struct compare_unit *u = &r->gpus[i];
 
-		printf("gpu %s node %s rank %d: %s\n", fleet_str(f, u->id), fleet_str(f, u->node),
+		printf("gpu %s node %s rank %d: %s", fleet_str(f, u->id), fleet_str(f, u->node),
 		       u->rank, compare_verdict_name(u->v));
-	}
-	for (size_t i = 0; i < r->n_nodes; i++) {
-		const struct compare_unit *u = &r->nodes[i];
-
-		printf("node %s: %s", fleet_str(f, u->id), compare_verdict_name(u->v));
-		if (u->worst != FLEET_NONE && u->v != VERDICT_PASS)
-			printf(" (GPU %s %s: %s)", fleet_str(f, r->items[u->worst].gpu),
-			       r->items[u->worst].label, r->items[u->worst].reason);
+		if (u->v != VERDICT_PASS)
+			printf(": %s", compare_unit_text(f, u));
 		printf("\n");
 	}
-	printf("compare: %zu pass, %zu improved, %zu missing, %zu outlier, %zu regressed, %zu failed; exit %d\n",
-	       r->counts[VERDICT_PASS], r->counts[VERDICT_IMPROVED], r->counts[VERDICT_MISSING],
-	       r->counts[VERDICT_OUTLIER], r->counts[VERDICT_REGRESSED], r->counts[VERDICT_FAILED],
-	       r->exit_status);
+	for (size_t i = 0; i < r->n_nodes; i++) {
+		const struct compare_unit *u = &r->nodes[r->order[i]];
+
+		printf("node %s: %s%s", fleet_str(f, u->id), compare_verdict_name(u->v),
+		       u->drain ? " (drain)" : "");
+		if (u->v != VERDICT_PASS)
+			printf(": %s", compare_unit_text(f, u));
+		printf("\n");
+	}
+	printf("compare: %zu pass, %zu improved, %zu skipped, %zu missing, %zu outlier, %zu regressed, %zu failed; %zu fleet-wide; %zu of %zu nodes to drain; exit %d\n",
+	       r->counts[VERDICT_PASS], r->counts[VERDICT_IMPROVED], r->counts[VERDICT_SKIPPED],
+	       r->counts[VERDICT_MISSING], r->counts[VERDICT_OUTLIER],
+	       r->counts[VERDICT_REGRESSED], r->counts[VERDICT_FAILED], r->n_fleet, r->n_drain,
+	       r->n_nodes, r->exit_status);
 }
 
-/* "node reason" per node whose verdict is outlier, regressed or failed. */
-static aisp_err compare_drain(const struct fleet *f, const struct compare_result *r,
-			      const char *path, aisp_error *err)
+aisp_err compare_write_drain(const struct fleet *f, const struct compare_result *r,
+			     const char *path, const char *cmd, aisp_error *err)
 {
 	char tmp[4200];
 	struct stat st;
@@ -135,15 +246,13 @@ static aisp_err compare_drain(const struct fleet *f, const struct compare_result
 	if (!out)
 		return aisp_fail(err, AISP_EINPUT, "%s: %s", tmp, strerror(errno));
 	for (size_t i = 0; i < r->n_nodes; i++) {
-		const struct compare_unit *u = &r->nodes[i];
-		const struct compare_item *it;
-		char reason[512];
+		const struct compare_unit *u = &r->nodes[r->order[i]];
+		char reason[sizeof(u->line) + 32];
 
-		if (u->v < VERDICT_OUTLIER)
+		if (!u->drain)
 			continue;
-		it = &r->items[u->worst];
-		snprintf(reason, sizeof(reason), "aisp %s: GPU %s %s: %s", compare_verdict_name(u->v),
-			 fleet_str(f, it->gpu), it->label, it->reason);
+		snprintf(reason, sizeof(reason), "aisp %s: %s", compare_verdict_name(u->v),
+			 compare_unit_text(f, u));
 		for (char *p = reason; *p; p++)
 			if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\'' || *p == '\\')
 				*p = ' ';
@@ -156,31 +265,9 @@ static aisp_err compare_drain(const struct fleet *f, const struct compare_result
 		unlink(tmp);
 		return aisp_fail(err, AISP_EIO, "%s: %s", path, bad ? strerror(bad) : "write failed");
 	}
-	printf("compare: wrote %s (%d nodes to drain)\n", path, n);
+	printf("%s: wrote %s (%d nodes to drain)\n", cmd, path, n);
 	return AISP_OK;
 }
-
-/* Parse a real option value in [lo, hi]; -1 (and a message) when bad. */
-static int compare_real(const char *opt, const char *s, double lo, double hi, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(s, &end);
-	if (errno || end == s || *end || !(*out >= lo && *out <= hi)) {
-		fprintf(stderr, "aisp compare: --%s: '%s': expected a number in [%g, %g]\n", opt, s,
-			lo, hi);
-		return -1;
-	}
-	return 0;
-}
-
-/* Options of compare (and report, which takes a subset). */
-struct compare_args {
-	const char *expect, *drain, *job;
-	struct compare_opts o;
-	int verbose;
-};
 
 /* Load inputs, judge, print, drain; the exit status. */
 static int compare_run(char *const *dirs, int n, const struct compare_args *a)
@@ -196,12 +283,12 @@ static int compare_run(char *const *dirs, int n, const struct compare_args *a)
 
 	job_init(&job);
 	fleet_init(&f);
-	if ((rc = expect_load(a->expect, &exp, &err)) ||
-	    (a->job && (rc = job_load(a->job, &job, &err))) ||
+	if ((rc = compare_load_inputs(a, &exp, &job, &err)) ||
 	    (rc = gather_load(&f, dirs, n, o.z, o.min_delta, &err)))
 		goto out;
 	o.job = a->job ? &job : NULL;
 	compare_print_sides(&f, exp, a->expect);
+	compare_print_knobs(&f, "compare", stdout);
 	gather_print_problems(&f, "compare", stdout);
 	if (f.n_insts == 0) {
 		rc = aisp_fail(&err, AISP_EINCOMPLETE, "no readable results in the run directories given");
@@ -211,7 +298,7 @@ static int compare_run(char *const *dirs, int n, const struct compare_args *a)
 		goto out;
 	compare_print(&f, &r, a->verbose);
 	if (a->drain)
-		rc = compare_drain(&f, &r, a->drain, &err);
+		rc = compare_write_drain(&f, &r, a->drain, "compare", &err);
 out:
 	if (rc != AISP_OK)
 		fprintf(stderr, "aisp compare: %s\n", err.msg);
@@ -225,32 +312,27 @@ out:
 
 int compare_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"expectations", required_argument, NULL, 'e'},
-		{"drain-list", required_argument, NULL, 'd'}, {"z", required_argument, NULL, 'z'},
-		{"min-delta", required_argument, NULL, 'm'},
-		{"tolerance-lower", required_argument, NULL, 'l'},
-		{"tolerance-upper", required_argument, NULL, 'u'}, {"job", required_argument, NULL, 'j'},
-		{"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct compare_args a = {NULL, NULL, NULL,
-				 {FLEET_Z_DEFAULT, FLEET_MIN_DELTA_DEFAULT, NAN, NAN, NULL}, 0};
-	int c;
+	struct option opts[COMPARE_N_OPTIONS + 2];
+	struct compare_args a;
+	int c, bad;
 
+	memcpy(opts, compare_options, sizeof(compare_options));
+	opts[COMPARE_N_OPTIONS] = (struct option){"help", no_argument, NULL, 'h'};
+	opts[COMPARE_N_OPTIONS + 1] = (struct option){NULL, 0, NULL, 0};
+	compare_args_init(&a);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "e:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e': a.expect = optarg; break;
-		case 'd': a.drain = optarg; break;
-		case 'j': a.job = optarg; break;
-		case 'v': a.verbose = 1; break;
-		case 'z': if (compare_real("z", optarg, 0, 1e6, &a.o.z)) return 2; break;
-		case 'm': if (compare_real("min-delta", optarg, 0, 100, &a.o.min_delta)) return 2; break;
-		case 'l': if (compare_real("tolerance-lower", optarg, 0, 1, &a.o.tol_lower)) return 2; break;
-		case 'u': if (compare_real("tolerance-upper", optarg, 0, 100, &a.o.tol_upper)) return 2; break;
-		case 'h': fputs(compare_usage, stdout); return 0;
-		default: fputs(compare_usage, stderr); return 2;
+		if (c == 'e' || c == 'v')
+			c = c == 'e' ? OPT_EXPECT : OPT_VERBOSE;
+		if (c == 'h') {
+			fputs(compare_usage, stdout);
+			return 0;
+		}
+		bad = compare_parse_option("compare", c, optarg, &a);
+		if (bad) {
+			if (bad > 0)
+				fputs(compare_usage, stderr);
+			return 2;
 		}
 	}
 	if (optind >= argc || !a.expect) {

@@ -1,5 +1,7 @@
-/* compare_core.c - the verdict engine: a finished fleet against an
- * expectations document (rules in compare.h). */
+/* compare_core.c - the verdict engine: every variant of a finished fleet
+ * against an expectations document, each GPU against its siblings after the
+ * run's common shift, that shift once against the baseline (rules in
+ * compare.h and analysis/README.md, "Verdicts"). */
 #include "compare.h"
 
 #include <math.h>
@@ -16,7 +18,7 @@
 const char *compare_verdict_name(enum verdict v)
 {
 	static const char *const names[VERDICT_COUNT] = {
-		"pass", "improved", "missing", "outlier", "regressed", "failed",
+		"pass", "improved", "skipped", "missing", "outlier", "regressed", "failed",
 	};
 
 	return (unsigned)v < VERDICT_COUNT ? names[v] : "?";
@@ -46,7 +48,8 @@ static struct compare_item *compare_add(struct compare_result *r, const struct f
 	it->node = gpu_idx == FLEET_NONE ? UINT32_MAX : f->gpus[gpu_idx].node;
 	it->gpu_idx = gpu_idx;
 	it->observed = gpu_idx == FLEET_NONE ? NAN : f->gpus[gpu_idx].median;
-	it->expected = it->z = NAN;
+	it->expected = it->reference = it->excess = it->z = it->work = NAN;
+	it->unit = UINT32_MAX;
 	if (inst == UINT32_MAX)
 		snprintf(it->label, sizeof(it->label), "%s", var_name);
 	else
@@ -55,7 +58,8 @@ static struct compare_item *compare_add(struct compare_result *r, const struct f
 	return it;
 }
 
-/* Raise it to verdict v (never lower) with a reason. */
+/* Raise it to verdict v (never lower) with a reason; a reason of the same
+ * verdict is appended after "; ". */
 static void compare_set(struct compare_item *it, enum verdict v, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void compare_set(struct compare_item *it, enum verdict v, const char *fmt, ...)
@@ -75,23 +79,74 @@ static void compare_set(struct compare_item *it, enum verdict v, const char *fmt
 	va_end(ap);
 }
 
-/* What a variant is held to: stored time, speedup and fleet spread. */
+/* Append printf text to it's reason. */
+static void compare_more(struct compare_item *it, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void compare_more(struct compare_item *it, const char *fmt, ...)
+{
+	size_t len = strlen(it->reason);
+	va_list ap;
+
+	if (len + 1 >= sizeof(it->reason))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(it->reason + len, sizeof(it->reason) - len, fmt, ap);
+	va_end(ap);
+}
+
+/* Add a note (once per text); -1 when out of memory. */
+static int compare_note(struct compare_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int compare_note(struct compare_result *r, const char *fmt, ...)
+{
+	char text[sizeof(r->notes[0])];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < r->n_notes; i++)
+		if (!strcmp(r->notes[i], text))
+			return 0;
+	if (r->n_notes == r->cap_notes) {
+		size_t cap = r->cap_notes ? 2 * r->cap_notes : 16;
+		void *p = realloc(r->notes, cap * sizeof(*r->notes));
+
+		if (!p)
+			return -1;
+		r->notes = p;
+		r->cap_notes = cap;
+	}
+	memcpy(r->notes[r->n_notes++], text, sizeof(text));
+	return 0;
+}
+
+/* What a variant is held to. */
 struct compare_ref {
-	double expected, speedup, fleet_median, fleet_mad, lower, upper;
-	const char *spread_from;
+	double expected, speedup;   /* stored; NAN when none */
+	double base_spread;         /* stored fleet's 1.4826 MAD / median; NAN: unknown */
+	double noise;               /* stored noise, else this run's */
+	double run_spread;          /* this run's 1.4826 MAD / median (of the reference GPUs) */
+	double sigma;               /* the spread z divides by; NAN: none */
+	double reference;           /* the siblings' median each GPU is held to */
+	int n_ref;                  /* GPUs it rests on */
+	int siblings;               /* 1: each GPU against its siblings */
+	int base_gpus;              /* GPUs of the stored fleet, 0 when not said */
+	const char *when, *commit;  /* of the baseline */
 };
 
 /* Reference of variant v of instance in from example ex (may be NULL). */
 static void compare_ref_of(const struct fleet *f, const struct fleet_inst *in,
-			   const struct fleet_var *v, const json_t *ex,
-			   const struct compare_opts *o, struct compare_ref *ref)
+			   const struct fleet_var *v, const json_t *ex, struct compare_ref *ref)
 {
 	const json_t *fv = json_object_get(json_object_get(json_object_get(ex, "fleet"),
 							   "variants"), fleet_str(f, v->var));
-	const json_t *m = json_object_get(ex, "metrics");
+	const json_t *m = json_object_get(ex, "metrics"), *p = json_object_get(ex, "provenance");
 	const char *best = expect_str(json_object_get(ex, "metadata"), "best_optimization");
 	int is_base = in->baseline != FLEET_NONE && &f->vars[in->baseline] == v;
 	int is_best = best && !strcmp(best, fleet_str(f, v->var));
+	double mad = expect_num(fv, "mad_ms"), ok = expect_num(fv, "ok"),
+	       noise = expect_num(fv, "noise");
 
 	ref->expected = expect_num(fv, "median_ms");
 	ref->speedup = is_base ? NAN : expect_num(fv, "speedup");
@@ -101,29 +156,48 @@ static void compare_ref_of(const struct fleet *f, const struct fleet_inst *in,
 		ref->expected = expect_num(m, "best_optimized_time_ms");
 	if (isnan(ref->speedup) && is_best)
 		ref->speedup = expect_num(m, "best_speedup");
-	ref->fleet_median = expect_num(fv, "median_ms");
-	ref->fleet_mad = expect_num(fv, "mad_ms");
-	ref->spread_from = "stored fleet";
-	if (!(ref->fleet_mad > 0.0) && v->n_ok >= 3) {
-		ref->fleet_median = v->median;
-		ref->fleet_mad = v->mad;
-		ref->spread_from = "this run's fleet";
-	} else if (!(ref->fleet_mad > 0.0)) {
-		ref->fleet_median = ref->fleet_mad = NAN;
+	if (isnan(ok))
+		ok = expect_num(fv, "gpus");
+	ref->base_gpus = ok >= 1 && ok < 1e9 ? (int)ok : 0;
+	ref->base_spread = ref->base_gpus >= 2 && mad >= 0.0 && ref->expected > 0.0 ?
+			   1.4826 * mad / expect_num(fv, "median_ms") : NAN;
+	ref->noise = noise > 0.0 ? noise : v->noise;
+	ref->siblings = v->n_ok >= COMPARE_MIN_SIBLINGS;
+	ref->reference = v->median;
+	ref->n_ref = v->n_ok;
+	ref->run_spread = v->n_ok >= 2 && v->median > 0.0 ? 1.4826 * v->mad / v->median : NAN;
+	ref->when = expect_str(p, "timestamp");
+	ref->commit = expect_str(p, "git_commit");
+	if (!ref->when)
+		ref->when = "of unknown date";
+	if (!ref->commit)
+		ref->commit = "unknown";
+}
+
+/* The siblings' reference of variant v (ref->siblings): the run's median,
+ * or, when at least half of its GPUs are within the tolerance of the
+ * baseline and others are not, the median of those (a part of the fleet
+ * broke; the rest did not shift). Then the spread z divides by. x is
+ * scratch of 2 v->n_gpus. */
+static void compare_reference(const struct fleet *f, const struct fleet_var *v,
+			      const struct compare_tol *tol, double *x, struct compare_ref *ref)
+{
+	size_t k = 0;
+
+	for (size_t j = v->gpu0; ref->siblings && j < v->gpu0 + v->n_gpus; j++) {
+		const struct fleet_gpu *g = &f->gpus[j];
+
+		if (g->n_runs > 0 && g->median / ref->expected - 1.0 <= tol->upper)
+			x[k++] = g->median;
 	}
-	expect_tolerance(ex, &ref->lower, &ref->upper);
-	if (o->job)
-		for (size_t i = 0; i < o->job->n_targets; i++)
-			if (!strcmp(o->job->targets[i].instance, fleet_str(f, in->inst))) {
-				if (!isnan(o->job->targets[i].tol_lower))
-					ref->lower = fabs(o->job->targets[i].tol_lower);
-				if (!isnan(o->job->targets[i].tol_upper))
-					ref->upper = fabs(o->job->targets[i].tol_upper);
-			}
-	if (!isnan(o->tol_lower))
-		ref->lower = o->tol_lower;
-	if (!isnan(o->tol_upper))
-		ref->upper = o->tol_upper;
+	if (ref->siblings && 2 * k >= (size_t)v->n_ok && k < (size_t)v->n_ok) {
+		ref->reference = stats_median_inplace(x, k);
+		ref->n_ref = (int)k;
+		ref->run_spread = 1.4826 * stats_mad(x, k, ref->reference, x + v->n_gpus) /
+				  ref->reference;
+	}
+	ref->sigma = ref->siblings ? fmax(fmax(ref->run_spread, ref->base_spread), ref->noise) :
+		     isnan(ref->base_spread) ? NAN : fmax(ref->base_spread, ref->noise);
 }
 
 /* Median of the baseline on the same GPU as g, NAN if none. */
@@ -152,61 +226,158 @@ static double compare_base_on(const struct fleet *f, const struct fleet_inst *in
 	return NAN;
 }
 
-/* Append the throughput of variant v at median ms against expected ms, for
- * targets that state their work ("flop", "B"...): reads better than time. */
-static void compare_throughput(const struct fleet *f, const struct fleet_var *v,
-			       double ms, double expected, struct compare_item *it)
+/* GPU g against its siblings' median (ref->reference). */
+static void compare_sibling(const struct fleet_gpu *g, const struct compare_ref *ref,
+			    const struct compare_tol *tol, const struct compare_opts *o,
+			    struct compare_item *it)
 {
-	size_t len = strlen(it->reason);
-	const char *unit = fleet_str(f, v->unit);
+	double base = g->median / ref->expected - 1.0, m = ref->reference;
 
-	if (!(v->work > 0.0) || !unit[0] || !isfinite(expected) || len + 8 > sizeof(it->reason))
+	it->siblings = 1;
+	it->reference = m;
+	it->excess = g->median / m - 1.0;
+	it->z = it->excess / ref->sigma;
+	if (it->excess > tol->upper)
+		compare_set(it, VERDICT_REGRESSED, "%+.1f%% vs its siblings (median %.6g ms of %d GPUs; tolerance +%g%% %s)",
+			    100.0 * it->excess, m, ref->n_ref, 100.0 * tol->upper, tol->source);
+	else if (it->z > o->z && it->excess > o->min_delta)
+		compare_set(it, VERDICT_OUTLIER, "%+.1f%% vs its siblings (median %.6g ms of %d GPUs): z=%+.1f, spread %.2g%%",
+			    100.0 * it->excess, m, ref->n_ref, it->z, 100.0 * ref->sigma);
+	else if (it->excess < -tol->lower)
+		compare_set(it, VERDICT_IMPROVED, "%+.1f%% vs its siblings (median %.6g ms of %d GPUs; tolerance -%g%% %s)",
+			    100.0 * it->excess, m, ref->n_ref, 100.0 * tol->lower, tol->source);
+	if (it->v != VERDICT_PASS && isfinite(base))
+		compare_more(it, "; %+.1f%% vs baseline %.6g ms", 100.0 * base, ref->expected);
+}
+
+/* GPU g against the baseline alone (too few siblings). */
+static void compare_alone(const struct fleet *f, const struct fleet_inst *in,
+			  const struct fleet_gpu *g, const struct compare_ref *ref,
+			  const struct compare_tol *tol, const struct compare_opts *o,
+			  struct compare_item *it)
+{
+	double base, sp;
+
+	it->reference = ref->expected;
+	it->excess = g->median / ref->expected - 1.0;
+	if (isnan(it->excess)) {
+		compare_set(it, VERDICT_PASS, "no stored time, too few GPUs for a sibling comparison");
 		return;
-	snprintf(it->reason + len, sizeof(it->reason) - len, "; throughput %.4g %s/s vs %.4g",
-		 v->work * 1000.0 / ms, unit, v->work * 1000.0 / expected);
+	}
+	if (it->excess > tol->upper)
+		compare_set(it, VERDICT_REGRESSED, "%+.1f%% vs expected %.6g ms (tolerance +%g%% %s; baseline alone)",
+			    100.0 * it->excess, ref->expected, 100.0 * tol->upper, tol->source);
+	else if (it->excess < -tol->lower)
+		compare_set(it, VERDICT_IMPROVED, "%+.1f%% vs expected %.6g ms (tolerance -%g%% %s; baseline alone)",
+			    100.0 * it->excess, ref->expected, 100.0 * tol->lower, tol->source);
+	it->z = it->excess / ref->sigma;
+	if (it->z > o->z && it->excess > o->min_delta)
+		compare_set(it, VERDICT_OUTLIER, "%+.1f%% vs the stored fleet median %.6g ms: z=%+.1f, spread %.2g%% (baseline alone)",
+			    100.0 * it->excess, ref->expected, it->z, 100.0 * ref->sigma);
+	base = compare_base_on(f, in, g);
+	sp = base / g->median;
+	/* Only when the variant itself got slower: a faster baseline on this GPU
+	 * is not a regression of the optimization. NAN for the baseline: false. */
+	if (it->excess > 0.0 && sp < ref->speedup * (1.0 - tol->lower))
+		compare_set(it, VERDICT_REGRESSED, "speedup %.4g below expected %.4g (tolerance -%g%% %s; baseline alone)",
+			    sp, ref->speedup, 100.0 * tol->lower, tol->source);
 }
 
 /* Judge one GPU's result g of variant v. */
 static void compare_gpu(const struct fleet *f, const struct fleet_inst *in,
 			const struct fleet_var *v, const struct fleet_gpu *g,
-			const struct compare_ref *ref, const struct compare_opts *o,
-			struct compare_item *it)
+			const struct compare_ref *ref, const struct compare_tol *tol,
+			const struct compare_opts *o, struct compare_item *it)
 {
-	double ratio, base, sp;
+	const char *status = fleet_str(f, g->status);
 
 	it->expected = ref->expected;
-	if (!strcmp(fleet_str(f, g->status), "skipped")) { /* not applicable here */
-		compare_set(it, VERDICT_PASS, "skipped: %s", fleet_str(f, g->msg));
+	it->work = v->work;
+	it->unit = v->unit;
+	if (!strcmp(status, "skipped")) { /* not applicable here */
+		if (isfinite(ref->expected))
+			compare_set(it, VERDICT_MISSING, "skipped (%s), but the baseline measured it",
+				    fleet_str(f, g->msg));
+		else
+			compare_set(it, VERDICT_SKIPPED, "skipped (%s)", fleet_str(f, g->msg));
 		return;
 	}
-	if (strcmp(fleet_str(f, g->status), "ok")) {
-		compare_set(it, VERDICT_FAILED, "status %s: %s", fleet_str(f, g->status),
-			    fleet_str(f, g->msg));
+	if (strcmp(status, "ok")) {
+		compare_set(it, VERDICT_FAILED, "status %s: %s", status, fleet_str(f, g->msg));
 		return;
 	}
-	ratio = g->median / ref->expected;
-	if (ratio > 1.0 + ref->upper)
-		compare_set(it, VERDICT_REGRESSED, "%+.1f%% vs expected %.6g ms (tolerance +%g%%)",
-			    100.0 * (ratio - 1.0), ref->expected, 100.0 * ref->upper);
-	else if (ratio < 1.0 - ref->lower)
-		compare_set(it, VERDICT_IMPROVED, "%+.1f%% vs expected %.6g ms (tolerance -%g%%)",
-			    100.0 * (ratio - 1.0), ref->expected, 100.0 * ref->lower);
-	if (it->v != VERDICT_PASS)
-		compare_throughput(f, v, g->median, ref->expected, it);
-	else if (isnan(ratio))
-		compare_set(it, VERDICT_PASS, "no stored time");
-	it->z = stats_robust_z(g->median, ref->fleet_median, ref->fleet_mad);
-	if (it->z > o->z && g->median > ref->fleet_median * (1.0 + o->min_delta))
-		compare_set(it, VERDICT_OUTLIER, "outlier: z=%+.1f, %+.1f%% vs %s median %.6g ms",
-			    it->z, 100.0 * (g->median / ref->fleet_median - 1.0),
-			    ref->spread_from, ref->fleet_median);
-	base = compare_base_on(f, in, g);
-	sp = base / g->median;
-	/* Only when the variant itself got slower: a faster baseline on this GPU
-	 * is not a regression of the optimization. NAN for the baseline: false. */
-	if (ratio > 1.0 && sp < ref->speedup * (1.0 - ref->lower))
-		compare_set(it, VERDICT_REGRESSED, "speedup %.4g below expected %.4g (tolerance -%g%%)",
-			    sp, ref->speedup, 100.0 * ref->lower);
+	if (ref->siblings)
+		compare_sibling(g, ref, tol, o, it);
+	else
+		compare_alone(f, in, g, ref, tol, o, it);
+}
+
+/* The run's common shift of variant v against the baseline, judged once:
+ * a fleet finding when beyond the tolerance; -1 when out of memory. */
+static int compare_shift(const struct fleet *f, const struct fleet_var *v,
+			 const struct compare_ref *ref, const struct compare_tol *tol,
+			 struct compare_result *r)
+{
+	double s = ref->reference / ref->expected - 1.0;
+	int slow = s > tol->upper, fast = s < -tol->lower, beyond = 0;
+	int lost = s > 0.0 && v->speedup < ref->speedup * (1.0 - tol->lower);
+	struct compare_item *it;
+
+	if (!slow && !fast && !lost)
+		return 0;
+	for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++)
+		beyond += f->gpus[j].median / ref->expected - 1.0 > tol->upper;
+	it = compare_add(r, f, v->inst, v->var, NULL, FLEET_NONE);
+	if (!it)
+		return -1;
+	it->fleet = 1;
+	it->observed = ref->reference;
+	it->expected = it->reference = ref->expected;
+	it->excess = s;
+	it->work = v->work;
+	it->unit = v->unit;
+	if (slow || fast)
+		compare_set(it, slow ? VERDICT_REGRESSED : VERDICT_IMPROVED,
+			    "fleet-wide: median of %d GPUs %+.1f%% vs baseline %.6g ms (%s, commit %.12s); %d of %d GPUs beyond the tolerance %c%g%% (%s): %s",
+			    v->n_ok, 100.0 * s, ref->expected, ref->when, ref->commit,
+			    slow ? beyond : 0, v->n_ok, slow ? '+' : '-',
+			    100.0 * (slow ? tol->upper : tol->lower), tol->source,
+			    slow ? "not a node fault, nobody drained for it" : "faster everywhere");
+	if (lost)
+		compare_set(it, VERDICT_REGRESSED, "fleet-wide: speedup %.4g below expected %.4g (tolerance -%g%% %s)",
+			    v->speedup, ref->speedup, 100.0 * tol->lower, tol->source);
+	return 0;
+}
+
+/* Notes on how variant v could be judged; -1 when out of memory. */
+static int compare_var_notes(const struct fleet *f, const struct fleet_var *v,
+			     const struct compare_ref *ref, const struct compare_tol *tol,
+			     struct compare_result *r)
+{
+	const char *inst = fleet_str(f, v->inst), *var = fleet_str(f, v->var);
+
+	if (ref->siblings && 4 * (v->n_ok - ref->n_ref) >= v->n_ok && /* a quarter or more */
+	    compare_note(r, "%s/%s: %d of %d GPUs are beyond the tolerance against the baseline: the other %d are the reference (part of the fleet is slow; the rest did not shift)",
+			 inst, var, v->n_ok - ref->n_ref, v->n_ok, ref->n_ref))
+		return -1;
+	if (v->n_ok > 0 && !ref->siblings &&
+	    compare_note(r, "%s: %d GPU%s with results, fewer than %d: each judged against the baseline alone (a fleet-wide shift cannot be told from a node fault)",
+			 inst, v->n_ok, v->n_ok > 1 ? "s" : "", COMPARE_MIN_SIBLINGS))
+		return -1;
+	if (v->n_ok > 0 && ref->base_gpus == 1 &&
+	    compare_note(r, "%s: the baseline rests on one GPU: fleet spread unknown%s", inst,
+			 ref->siblings ? " (the spread is this run's siblings')" : ""))
+		return -1;
+	if (ref->siblings && isnan(ref->expected) &&
+	    compare_note(r, "%s/%s: no stored time: each GPU judged against its siblings only", inst,
+			 var))
+		return -1;
+	if (ref->siblings && FLEET_Z_FALSE_DRAIN * ref->sigma > tol->upper &&
+	    compare_note(r, "%s/%s: spread %.2g%% (3.09 x = %.2g%%) is wider than the tolerance +%g%% (%s): its drains may be noise",
+			 inst, var, 100.0 * ref->sigma, 100.0 * FLEET_Z_FALSE_DRAIN * ref->sigma,
+			 100.0 * tol->upper, tol->source))
+		return -1;
+	return 0;
 }
 
 /* 1 when variant name is in instance in of f. */
@@ -259,32 +430,52 @@ static int compare_missing_gpus(const struct fleet *f, const struct fleet_inst *
 	return 0;
 }
 
+/* Every GPU of variant v, its common shift and notes. */
+static int compare_variant(const struct fleet *f, const struct fleet_inst *in,
+			   const struct fleet_var *v, const json_t *ex,
+			   const struct compare_tol *tol, const struct compare_opts *o,
+			   size_t *idx, struct compare_result *r)
+{
+	double *x = malloc((2 * v->n_gpus + 1) * sizeof(*x));
+	struct compare_ref ref;
+
+	if (!x)
+		return -1;
+	compare_ref_of(f, in, v, ex, &ref);
+	compare_reference(f, v, tol, x, &ref);
+	free(x);
+	if (ref.siblings && isfinite(ref.expected) && compare_shift(f, v, &ref, tol, r))
+		return -1;
+	for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++) {
+		struct compare_item *it = compare_add(r, f, v->inst, v->var, NULL, j);
+
+		if (!it)
+			return -1;
+		compare_gpu(f, in, v, &f->gpus[j], &ref, tol, o, it);
+		if (!ex && it->v == VERDICT_PASS && !ref.siblings)
+			snprintf(it->reason, sizeof(it->reason), "no stored expectation");
+	}
+	if (compare_var_notes(f, v, &ref, tol, r))
+		return -1;
+	return compare_missing_gpus(f, in, v, idx, r);
+}
+
 /* Every variant and GPU of instance in against example ex (may be NULL). */
 static int compare_inst(const struct fleet *f, const struct fleet_inst *in, const json_t *ex,
 			const struct compare_opts *o, size_t *idx, struct compare_result *r)
 {
 	const json_t *fv = json_object_get(json_object_get(ex, "fleet"), "variants");
 	const char *best = expect_str(json_object_get(ex, "metadata"), "best_optimization");
+	struct compare_tol tol;
 	const char *k;
 	json_t *val;
 
-	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++) {
-		const struct fleet_var *v = &f->vars[i];
-		struct compare_ref ref;
-
-		compare_ref_of(f, in, v, ex, o, &ref);
-		for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++) {
-			struct compare_item *it = compare_add(r, f, v->inst, v->var, NULL, j);
-
-			if (!it)
-				return -1;
-			compare_gpu(f, in, v, &f->gpus[j], &ref, o, it);
-			if (!ex && it->v == VERDICT_PASS)
-				snprintf(it->reason, sizeof(it->reason), "no stored expectation");
-		}
-		if (compare_missing_gpus(f, in, v, idx, r))
+	compare_tolerance(f, in, ex, o, &tol);
+	if (!ex && compare_note(r, "%s: no stored expectation for it", fleet_str(f, in->inst)))
+		return -1;
+	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++)
+		if (compare_variant(f, in, &f->vars[i], ex, &tol, o, idx, r))
 			return -1;
-	}
 	json_object_foreach((json_t *)fv, k, val)
 		if (!compare_has_var(f, in, k)) {
 			struct compare_item *it = compare_add(r, f, in->inst, UINT32_MAX, k, FLEET_NONE);
@@ -303,72 +494,52 @@ static int compare_inst(const struct fleet *f, const struct fleet_inst *in, cons
 	return 0;
 }
 
-/* qsort_r order of GPU verdicts: by node name, then UUID. */
-static int compare_cmp_unit(const void *a, const void *b, void *arg)
+/* Tolerance field: the option, --job's, the example's, the noise's or the
+ * default, the first that is set; src names where it came from. */
+static double compare_tol_pick(double opt, double job, double ex, const char *ex_src,
+			       double noise, const char **src)
 {
-	const struct compare_unit *x = a, *y = b;
-	const struct fleet *f = arg;
-	int c = strcmp(fleet_str(f, x->node), fleet_str(f, y->node));
+	const double v[] = {opt, job, ex, noise};
+	const char *const s[] = {"option", "--job", ex_src, "noise"};
 
-	return c ? c : strcmp(fleet_str(f, x->id), fleet_str(f, y->id));
+	for (size_t i = 0; i < 4; i++)
+		if (!isnan(v[i])) {
+			*src = s[i];
+			return v[i];
+		}
+	*src = "default";
+	return EXPECT_TOL_DEFAULT;
 }
 
-/* Worst verdict per GPU (every GPU of a rank file with hardware key hk),
- * then per node. */
-static aisp_err compare_units(const struct fleet *f, struct compare_result *r,
-			      aisp_error *err)
+void compare_tolerance(const struct fleet *f, const struct fleet_inst *in, const json_t *ex,
+		       const struct compare_opts *o, struct compare_tol *t)
 {
-	size_t n = f->s.n + 1, *worst = malloc(n * sizeof(*worst));
-	char *seen = calloc(n, 1);
-	aisp_err rc = AISP_OK;
+	const json_t *fl = json_object_get(ex, "fleet"), *v;
+	double ex_lo, ex_hi, job_lo = NAN, job_hi = NAN, noise = NAN, floor;
+	const char *ex_src, *lo_src, *k;
+	int known = 0;
 
-	r->gpus = calloc(f->n_files + 1, sizeof(*r->gpus));
-	r->nodes = calloc(f->n_files + 1, sizeof(*r->nodes));
-	if (!worst || !seen || !r->gpus || !r->nodes) {
-		rc = aisp_fail(err, AISP_ENOMEM, "compare: out of memory");
-		goto out;
+	expect_tolerance(ex, &ex_lo, &ex_hi, &ex_src);
+	floor = expect_num(fl, "min_delta");
+	if (isnan(floor))
+		floor = o->min_delta;
+	json_object_foreach((json_t *)json_object_get(fl, "variants"), k, v) {
+		double x = fleet_noise_tolerance(expect_num(v, "detectable"), floor);
+
+		known |= isfinite(expect_num(v, "noise_run"));
+		if (isfinite(x) && (isnan(noise) || x > noise))
+			noise = x;
 	}
-	for (size_t i = 0; i < n; i++)
-		worst[i] = FLEET_NONE;
-	for (size_t i = 0; i < r->n_items; i++) {
-		uint32_t g = r->items[i].gpu;
-
-		if (g != UINT32_MAX && (worst[g] == FLEET_NONE ||
-					r->items[i].v > r->items[worst[g]].v))
-			worst[g] = i;
-	}
-	for (size_t i = 0; i < f->n_files; i++) {
-		const struct fleet_file *ff = &f->files[i];
-		struct compare_unit *u;
-
-		if (ff->hk != r->hk || seen[ff->gpu])
-			continue;
-		seen[ff->gpu] = 1;
-		u = &r->gpus[r->n_gpus++];
-		u->id = ff->gpu;
-		u->node = ff->node;
-		u->rank = ff->rank;
-		u->worst = worst[ff->gpu];
-		u->v = u->worst == FLEET_NONE ? VERDICT_PASS : r->items[u->worst].v;
-	}
-	qsort_r(r->gpus, r->n_gpus, sizeof(*r->gpus), compare_cmp_unit, (void *)f);
-	for (size_t i = 0; i < r->n_gpus; i++) {
-		const struct compare_unit *g = &r->gpus[i];
-		struct compare_unit *u = r->n_nodes ? &r->nodes[r->n_nodes - 1] : NULL;
-
-		if (!u || u->id != g->node) {
-			u = &r->nodes[r->n_nodes++];
-			*u = (struct compare_unit){g->node, g->node, g->rank, VERDICT_PASS, FLEET_NONE};
+	if (!known)
+		noise = NAN;
+	for (size_t i = 0; o->job && i < o->job->n_targets; i++)
+		if (!strcmp(o->job->targets[i].instance, fleet_str(f, in->inst))) {
+			job_lo = fabs(o->job->targets[i].tol_lower);
+			job_hi = fabs(o->job->targets[i].tol_upper);
 		}
-		if (g->worst != FLEET_NONE && (u->worst == FLEET_NONE || g->v > u->v)) {
-			u->v = g->v;
-			u->worst = g->worst;
-		}
-	}
-out:
-	free(worst);
-	free(seen);
-	return rc;
+	t->lower = compare_tol_pick(o->tol_lower, job_lo, ex_lo, ex_src, noise, &lo_src);
+	t->upper = compare_tol_pick(o->tol_upper, job_hi, ex_hi, ex_src, noise, &t->source);
+	(void)lo_src; /* the upper bound drains; its source is the one shown */
 }
 
 /* Hardware key id in f named by the expectations, UINT32_MAX if none. */
@@ -380,16 +551,42 @@ static uint32_t compare_find_hk(const struct fleet *f, const char *hk)
 	return UINT32_MAX;
 }
 
+/* Every example of exs not in the run: a missing item each. */
+static int compare_absent_examples(const struct fleet *f, const json_t *exs,
+				   struct compare_result *r)
+{
+	char key[2 * AISP_NAME_MAX];
+	const char *k;
+	json_t *ex;
+
+	json_object_foreach((json_t *)exs, k, ex) {
+		int found = 0;
+
+		for (size_t i = 0; i < f->n_insts && !found; i++) {
+			gather_example_key(f, &f->insts[i], key, sizeof(key));
+			found = f->insts[i].hk == r->hk && !strcmp(key, k);
+		}
+		if (!found) {
+			struct compare_item *it = compare_add(r, f, UINT32_MAX, UINT32_MAX, k,
+							      FLEET_NONE);
+
+			if (!it)
+				return -1;
+			compare_set(it, VERDICT_MISSING, "expected example not in this run");
+		}
+	}
+	return 0;
+}
+
 aisp_err compare_fleet(const struct fleet *f, const json_t *exp, const char *name,
 		       const struct compare_opts *o, struct compare_result *out,
 		       aisp_error *err)
 {
 	const json_t *exs = json_object_get(exp, "examples");
-	const char *hk = expect_str(exp, "hardware_key"), *k;
+	const char *hk = expect_str(exp, "hardware_key");
 	char key[2 * AISP_NAME_MAX];
 	size_t *idx = malloc((f->n_gpus + 1) * sizeof(*idx));
 	aisp_err rc = AISP_OK;
-	json_t *ex;
 
 	memset(out, 0, sizeof(*out));
 	out->hk = compare_find_hk(f, hk);
@@ -409,28 +606,17 @@ aisp_err compare_fleet(const struct fleet *f, const json_t *exp, const char *nam
 		if (compare_inst(f, &f->insts[i], json_object_get(exs, key), o, idx, out))
 			goto oom;
 	}
-	json_object_foreach((json_t *)exs, k, ex) {
-		int found = 0;
-
-		for (size_t i = 0; i < f->n_insts && !found; i++) {
-			gather_example_key(f, &f->insts[i], key, sizeof(key));
-			found = f->insts[i].hk == out->hk && !strcmp(key, k);
-		}
-		if (!found) {
-			struct compare_item *it = compare_add(out, f, UINT32_MAX, UINT32_MAX, k,
-							      FLEET_NONE);
-
-			if (!it)
-				goto oom;
-			compare_set(it, VERDICT_MISSING, "expected example not in this run");
-		}
-	}
+	if (compare_absent_examples(f, exs, out))
+		goto oom;
 	if ((rc = compare_units(f, out, err)))
 		goto out;
-	for (size_t i = 0; i < out->n_items; i++)
-		out->counts[out->items[i].v]++;
+	for (size_t i = 0; i < out->n_items; i++) {
+		if (!out->items[i].fleet)
+			out->counts[out->items[i].v]++;
+		out->n_fleet += out->items[i].fleet && out->items[i].v >= VERDICT_OUTLIER;
+	}
 	out->exit_status = out->counts[VERDICT_FAILED] || out->counts[VERDICT_REGRESSED] ||
-			   out->counts[VERDICT_OUTLIER] ? 1 :
+			   out->counts[VERDICT_OUTLIER] || out->n_fleet ? 1 :
 			   out->counts[VERDICT_MISSING] || fleet_incomplete(f) ? 3 : 0;
 	goto out;
 oom:
@@ -445,5 +631,7 @@ void compare_result_free(struct compare_result *r)
 	free(r->items);
 	free(r->gpus);
 	free(r->nodes);
+	free(r->order);
+	free(r->notes);
 	memset(r, 0, sizeof(*r));
 }

@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "text.h"
+
 /* A growing text buffer; on allocation failure it sets oom and stops. */
 struct sbuf {
 	char *p;
@@ -351,13 +353,16 @@ const char *expect_str(const json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
-void expect_tolerance(const json_t *example, double *lower, double *upper)
+int expect_tolerance(const json_t *example, double *lower, double *upper,
+		     const char **source)
 {
 	json_t *t = json_object_get(example, "tolerance");
-	double lo = expect_num(t, "lower"), hi = expect_num(t, "upper");
+	const char *src = expect_str(t, "source");
 
-	*lower = isnan(lo) ? EXPECT_TOL_DEFAULT : fabs(lo);
-	*upper = isnan(hi) ? EXPECT_TOL_DEFAULT : fabs(hi);
+	*lower = fabs(expect_num(t, "lower"));
+	*upper = fabs(expect_num(t, "upper"));
+	*source = src ? src : "hand";
+	return json_is_object(t) && !(isnan(*lower) && isnan(*upper));
 }
 
 static const char *expect_type_name(const json_t *v)
@@ -417,10 +422,34 @@ static aisp_err expect_check_scalars(const json_t *obj, const char *name,
 	return AISP_OK;
 }
 
+/* tolerance.source, when present: one of the words gather writes. */
+static aisp_err expect_check_source(const json_t *tol, const char *name, const char *where,
+				    aisp_error *err)
+{
+	static const char *const ok[] = {"job", "noise", "default", "hand"};
+	json_t *v = json_object_get(tol, "source");
+	char shown[64];
+
+	if (!v)
+		return AISP_OK;
+	for (size_t i = 0; json_is_string(v) && i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!strcmp(json_string_value(v), ok[i]))
+			return AISP_OK;
+	if (json_is_string(v))
+		snprintf(shown, sizeof(shown), "'%.40s'", json_string_value(v));
+	else
+		snprintf(shown, sizeof(shown), "%s", expect_type_name(v));
+	text_printable(shown, sizeof(shown), shown);
+	return aisp_fail(err, AISP_EINPUT, "%s: %s.source: %s, expected job, noise, default or hand",
+			 name, where, shown);
+}
+
 /* aisp's optional fleet and tolerance sections of one example. */
 static aisp_err expect_check_extras(const json_t *ex, const char *name,
 				    const char *where, aisp_error *err)
 {
+	static const char *const noise_keys[] = {"noise", "noise_within", "noise_run",
+						 "detectable", "noise_run_pairs"};
 	json_t *fleet = json_object_get(ex, "fleet"), *vars, *v;
 	char at[1024];
 	const char *k;
@@ -433,7 +462,8 @@ static aisp_err expect_check_extras(const json_t *ex, const char *name,
 	if ((rc = expect_need(json_object_get(ex, "tolerance"), "lower", "number",
 			      0, name, at, err)) ||
 	    (rc = expect_need(json_object_get(ex, "tolerance"), "upper", "number",
-			      0, name, at, err)))
+			      0, name, at, err)) ||
+	    (rc = expect_check_source(json_object_get(ex, "tolerance"), name, at, err)))
 		return rc;
 	if (!fleet)
 		return AISP_OK;
@@ -449,6 +479,10 @@ static aisp_err expect_check_extras(const json_t *ex, const char *name,
 		if (!json_is_null(json_object_get(v, "median_ms")) && /* null: all failed */
 		    (rc = expect_need(v, "median_ms", "number", 1, name, at, err)))
 			return rc;
+		for (size_t i = 0; i < sizeof(noise_keys) / sizeof(noise_keys[0]); i++)
+			if (!json_is_null(json_object_get(v, noise_keys[i])) &&
+			    (rc = expect_need(v, noise_keys[i], "number", 0, name, at, err)))
+				return rc;
 	}
 	return AISP_OK;
 }

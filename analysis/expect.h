@@ -13,11 +13,14 @@
  * aisp's additions to an example (all optional when reading):
  *   "fleet":     {"gpus", "nodes", "runs", "variants": {"<variant>": {"role",
  *                 "technique", "gpus", "failed", "outliers", "median_ms",
- *                 "p10_ms", "p90_ms", "mad_ms", "p75_ms", "speedup", ...}}}
- *   "tolerance": {"lower": 0.25, "upper": 0.25} fractions (signs ignored):
- *                a time above expected * (1 + upper) regressed, below
- *                expected * (1 - lower) improved; a speedup below
- *                expected * (1 - lower) regressed.
+ *                 "p10_ms", "p90_ms", "mad_ms", "p75_ms", "speedup",
+ *                 "noise", "noise_within", "noise_run", "noise_run_pairs",
+ *                 "detectable", ...}}}  (noise: fleet.h)
+ *   "tolerance": {"lower": 0.25, "upper": 0.25, "source": "job"} fractions
+ *                (signs ignored) and where they came from (job: the runs'
+ *                job file; noise: from the measured noise; default: 25%;
+ *                hand: set by a person, kept by gather). How compare uses
+ *                them: analysis/README.md, "Verdicts".
  * See analysis/README.md.
  */
 #ifndef AISP_EXPECT_H
@@ -59,7 +62,10 @@ double expect_num(const json_t *obj, const char *key);
 /* String at obj.key or NULL (not expect_string: cmocka owns that name). */
 const char *expect_str(const json_t *obj, const char *key);
 
-/* Tolerance of an example: its "tolerance" or the default, as magnitudes. */
-void expect_tolerance(const json_t *example, double *lower, double *upper);
+/* The tolerance stored in an example, as magnitudes (NAN where absent), and
+ * its source (job, noise, default or hand; "hand" when the file does not
+ * say). 1 when the example holds one. */
+int expect_tolerance(const json_t *example, double *lower, double *upper,
+		     const char **source);
 
 #endif /* AISP_EXPECT_H */

@@ -138,8 +138,11 @@ static aisp_err fleet_on_variant(void *ctx, const struct rankfile_root *r,
 	row->p10 = v->p10_ms;
 	row->p75 = v->p75_ms;
 	row->p90 = v->p90_ms;
+	row->mad = v->mad_ms;
 	row->work = v->work;
 	row->bytes = v->bytes;
+	row->before = v->before;
+	row->after = v->after;
 	if (s->n == 0 || row->hk == UINT32_MAX || row->inst == UINT32_MAX ||
 	    row->target == UINT32_MAX || row->var == UINT32_MAX || row->role == UINT32_MAX ||
 	    row->tech == UINT32_MAX || row->unit == UINT32_MAX || row->status == UINT32_MAX ||
@@ -174,9 +177,10 @@ static aisp_err fleet_commit_file(struct fleet_stage *st, const struct rankfile_
 	ff->gpu_name = strtab_intern(&f->s, r->gpu_name);
 	ff->hk = strtab_intern(&f->s, r->hardware_key);
 	ff->status = strtab_intern(&f->s, r->status);
+	ff->knobs = strtab_intern(&f->s, r->test_knobs);
 	ff->rank = (int32_t)r->rank;
 	ff->gpu_index = (int32_t)r->gpu_index;
-	return ff->status == UINT32_MAX ? AISP_ENOMEM : AISP_OK;
+	return ff->status == UINT32_MAX || ff->knobs == UINT32_MAX ? AISP_ENOMEM : AISP_OK;
 }
 
 /* rankfile_read_many callback: keep a good file, name and drop a bad one. */
@@ -306,6 +310,26 @@ aisp_err fleet_add_dirs(struct fleet *f, char *const *dirs, size_t n, aisp_error
 aisp_err fleet_add_bad(struct fleet *f, const char *path, const char *why)
 {
 	return fleet_skip(f, path, why);
+}
+
+int fleet_has_test_knobs(const struct fleet *f)
+{
+	for (size_t i = 0; i < f->n_files; i++)
+		if (fleet_str(f, f->files[i].knobs)[0])
+			return 1;
+	return 0;
+}
+
+double fleet_detectable(double noise)
+{
+	return FLEET_Z_FALSE_DRAIN * sqrt(2.0) * noise;
+}
+
+double fleet_noise_tolerance(double detectable, double floor)
+{
+	double t = detectable > floor ? detectable : floor;
+
+	return isfinite(t) ? ceil(t * 1000.0 - 1e-9) / 1000.0 : NAN;
 }
 
 int fleet_incomplete(const struct fleet *f)

@@ -14,6 +14,20 @@
  * (1.4826 MAD); a GPU is an outlier when z > z_threshold and it is slower
  * than the fleet median by more than min_delta (a fraction), so that 1%
  * noise on a very quiet fleet does not drain nodes.
+ *
+ * Noise of a variant (relative spreads; analysis/README.md, "Noise"):
+ *   noise_within  median over (GPU, run) results with status ok of
+ *                 1.4826 MAD(samples) / median(samples);
+ *   noise_run     for GPUs measured in k >= 2 runs: 1.4826 x the median over
+ *                 those results of |ln(m_run / m_gpu)| sqrt(k / (k - 1))
+ *                 (m_gpu: the GPU's median over its runs); NAN when no GPU
+ *                 was measured twice. noise_run_pairs = sum of (k - 1);
+ *   noise         max(noise_run, 1.2533 noise_within / sqrt(n), 0.001), n the
+ *                 median number of samples: the spread of one GPU's median
+ *                 from run to run, never zero;
+ *   detectable    z(0.999) sqrt(2) noise = 4.37 noise: the slowdown that
+ *                 passes a one-sided 0.1% false-alarm threshold on the
+ *                 difference of two medians as noisy as that.
  */
 #ifndef AISP_FLEET_H
 #define AISP_FLEET_H
@@ -22,12 +36,15 @@
 #include <stdint.h>
 
 #include "aisp.h"
+#include "rankfile.h"
 #include "strtab.h"
 
 #define FLEET_Z_DEFAULT 3.5
 #define FLEET_MIN_DELTA_DEFAULT 0.02
 #define FLEET_NONE ((size_t)-1)
 #define FLEET_FILE_TIMEOUT_S 30.0
+#define FLEET_NOISE_FLOOR 0.001          /* no variant is quieter than 0.1% */
+#define FLEET_Z_FALSE_DRAIN 3.0902323061678132 /* one-sided normal 0.1% point */
 
 /* One variant of one rank file. Strings are strtab ids. */
 struct fleet_row {
@@ -36,12 +53,14 @@ struct fleet_row {
 	int32_t rank, gpu_index;
 	long long iterations, warmup;
 	uint32_t n_samples;
-	double median, p10, p75, p90, work, bytes;
+	double median, p10, p75, p90, mad, work, bytes; /* mad: of the samples */
+	struct rankfile_facts before, after;
 };
 
 /* One rank file that was read (for the rank -> host -> GPU map). */
 struct fleet_file {
 	uint32_t run, node, host, gpu, gpu_name, hk, status;
+	uint32_t knobs;             /* test knobs in effect, "" when none */
 	int32_t rank, gpu_index;
 };
 
@@ -66,6 +85,7 @@ struct fleet_gpu {
 	double median, p10, p75, p90;
 	double z;
 	int outlier;
+	struct rankfile_facts before, after; /* of its latest run */
 };
 
 /* One variant of one target instance on one hardware_key, across GPUs. */
@@ -78,6 +98,8 @@ struct fleet_var {
 	double work, bytes;
 	long long iterations, warmup;
 	double speedup;             /* baseline median / this median, NAN if none */
+	double noise_within, noise_run, noise, detectable; /* see above */
+	int noise_run_pairs;
 };
 
 /* One target instance on one hardware_key. */
@@ -87,6 +109,7 @@ struct fleet_inst {
 	size_t baseline, best;      /* index in vars, FLEET_NONE if none */
 	int n_gpus, n_nodes;
 	double best_speedup;
+	double job_lower, job_upper; /* tolerance the runs' job file set, NAN if none */
 };
 
 struct fleet {
@@ -158,6 +181,17 @@ int fleet_incomplete(const struct fleet *f);
 
 /* String of id. */
 const char *fleet_str(const struct fleet *f, uint32_t id);
+
+/* Smallest relative slowdown detectable at <= 0.1% false drains with a
+ * relative noise: FLEET_Z_FALSE_DRAIN sqrt(2) noise. */
+double fleet_detectable(double noise);
+
+/* Tolerance that follows from a detectable slowdown: max(detectable, floor)
+ * rounded up to a multiple of 0.001. */
+double fleet_noise_tolerance(double detectable, double floor);
+
+/* 1 when one of the rank files read ran with test knobs. */
+int fleet_has_test_knobs(const struct fleet *f);
 
 /* Example name of an instance: the instance without its "chNN:" prefix. */
 const char *fleet_example_name(const char *instance);

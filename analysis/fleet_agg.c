@@ -106,6 +106,14 @@ static void fleet_make_gpu(const struct fleet *f, const struct fleet_row *r, siz
 		c[k++] = r[i].p90;
 	}
 	g->n_runs = (int)k;
+	g->before = r[n - 1].before;
+	g->after = r[n - 1].after;
+	for (size_t i = n; k && i-- > 0;)
+		if (r[i].status == ok_id) { /* the facts of the result it is judged by */
+			g->before = r[i].before;
+			g->after = r[i].after;
+			break;
+		}
 	if (k)
 		g->status = ok_id;
 	g->median = k ? fleet_median(m, k) : NAN;
@@ -166,6 +174,50 @@ static void fleet_make_var(const struct fleet *f, struct fleet_var *v, struct fl
 	}
 }
 
+/* Noise of variant v (fleet.h) from its rows r[0..n), sorted by GPU and
+ * run; scratch holds 2n doubles. */
+static void fleet_make_noise(struct fleet_var *v, const struct fleet_row *r, size_t n,
+			     uint32_t ok_id, double *scr)
+{
+	double *d = scr, *m = scr + n, within, se;
+	size_t k = 0, nd = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (r[i].status == ok_id && r[i].median > 0.0 && isfinite(r[i].mad))
+			d[k++] = 1.4826 * r[i].mad / r[i].median;
+	within = v->noise_within = fleet_median(d, k);
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (r[i].status == ok_id)
+			d[k++] = r[i].n_samples;
+	se = k ? 1.2533 * within / sqrt(fleet_median(d, k)) : NAN;
+	v->noise_run_pairs = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i, c = 0;
+		double med;
+
+		while (j < n && r[j].gpu == r[i].gpu)
+			j++;
+		for (size_t x = i; x < j; x++)
+			if (r[x].status == ok_id && r[x].median > 0.0)
+				m[c++] = r[x].median;
+		if (c >= 2) {
+			med = stats_median_inplace(m, c);
+			for (size_t x = 0; x < c; x++)
+				d[nd++] = fabs(log(m[x] / med)) * sqrt((double)c / (double)(c - 1));
+			v->noise_run_pairs += (int)(c - 1);
+		}
+		i = j;
+	}
+	v->noise_run = nd ? 1.4826 * fleet_median(d, nd) : NAN;
+	v->noise = v->n_ok ? FLEET_NOISE_FLOOR : NAN;
+	if (v->noise < v->noise_run)
+		v->noise = v->noise_run;
+	if (v->noise < se)
+		v->noise = se;
+	v->detectable = fleet_detectable(v->noise);
+}
+
 /* Baseline, best optimized variant, speedups and counts of instance in. */
 static void fleet_make_inst(struct fleet *f, struct fleet_inst *in, uint32_t base_id,
 			    uint32_t opt_id, const uint32_t *ord, uint32_t *ids)
@@ -174,6 +226,7 @@ static void fleet_make_inst(struct fleet *f, struct fleet_inst *in, uint32_t bas
 
 	in->baseline = in->best = FLEET_NONE;
 	in->best_speedup = NAN;
+	in->job_lower = in->job_upper = NAN;
 	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++)
 		if (f->vars[i].role == base_id && in->baseline == FLEET_NONE)
 			in->baseline = i;
@@ -202,7 +255,7 @@ static void fleet_make_inst(struct fleet *f, struct fleet_inst *in, uint32_t bas
 static aisp_err fleet_group(struct fleet *f, const uint32_t *ord, uint32_t ok_id,
 			    double *scr, uint32_t *ids)
 {
-	size_t i = 0, var_start = 0;
+	size_t i = 0, var_start = 0, row_start = 0;
 
 	while (i < f->n_rows) {
 		const struct fleet_row *r = &f->rows[i];
@@ -234,7 +287,9 @@ static aisp_err fleet_group(struct fleet *f, const uint32_t *ord, uint32_t ok_id
 		v->gpu0 = var_start;
 		v->n_gpus = f->n_gpus - var_start;
 		fleet_make_var(f, v, &f->gpus[var_start], ok_id, ord, scr, ids);
+		fleet_make_noise(v, &f->rows[row_start], i - row_start, ok_id, scr);
 		var_start = f->n_gpus;
+		row_start = i;
 	}
 	return AISP_OK;
 }

@@ -30,6 +30,10 @@ static const char gather_usage[] =
 	"                   corrupt input)\n"
 	"  --no-guard       read files in this process: faster, but a file that\n"
 	"                   crashes HDF5 then takes gather down with it\n"
+	"  --allow-test-knobs  gather rank files written under AISP_TEST_* knobs\n"
+	"                   (refused otherwise: a test run is not a baseline)\n"
+	"  Each target's tolerance is taken from the runs' job.yaml, else kept\n"
+	"  when set by hand, else follows from the measured noise, else 25%.\n"
 	"exit: 0 ok, 2 bad usage or input, 3 a file skipped or a run incomplete\n";
 
 aisp_err gather_load(struct fleet *f, char *const *dirs, int n_dirs, double z,
@@ -129,6 +133,35 @@ static aisp_err gather_check_existing(const struct fleet *f, const char *out, ai
 	return AISP_OK;
 }
 
+/* Refuse rank files written under test knobs unless allowed: name up to
+ * three of them and how many there are; hint says what to do instead. */
+static aisp_err gather_check_knobs(const struct fleet *f, int allow, const char *hint,
+				   aisp_error *err)
+{
+	char list[600] = "";
+	size_t n = 0, len = 0;
+
+	for (size_t i = 0; i < f->n_files; i++) {
+		const struct fleet_file *ff = &f->files[i];
+
+		if (!fleet_str(f, ff->knobs)[0])
+			continue;
+		if (n++ < 3 && len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s rank %d (%.80s)",
+						len ? ", " : "", fleet_str(f, f->runs[ff->run].dir),
+						ff->rank, fleet_str(f, ff->knobs));
+	}
+	if (!n)
+		return AISP_OK;
+	if (allow) {
+		printf("gather: %zu rank files were written under test knobs: %s%s; gathered (--allow-test-knobs)\n",
+		       n, list, n > 3 ? ", ..." : "");
+		return AISP_OK;
+	}
+	return aisp_fail(err, AISP_EINPUT, "%zu rank files were written under test knobs: %s%s: a test run is not a baseline (%s)",
+			 n, list, n > 3 ? ", ..." : "", hint);
+}
+
 /* fleet.h5 and one expectations file per hardware key into out. */
 static aisp_err gather_write(const struct fleet *f, const char *out, aisp_error *err)
 {
@@ -186,19 +219,25 @@ static aisp_err gather_load_any(struct fleet *f, char *const *dirs, int n, doubl
 }
 
 /* Summary, outputs and the exit status of a loaded fleet. */
-static aisp_err gather_finish(struct fleet *f, const char *out, aisp_err rc, aisp_error *err)
+static aisp_err gather_finish(struct fleet *f, const char *out, int allow_knobs, aisp_err rc,
+			      aisp_error *err)
 {
+	int bad_jobs = 0;
+
 	if (rc == AISP_OK) {
 		gather_print_problems(f, "gather", stdout);
 		gather_print_summary(f);
 		if (f->n_insts == 0)
 			rc = aisp_fail(err, AISP_EINCOMPLETE, "no readable results in the run directories given");
-		else
+		else if ((rc = gather_check_knobs(f, allow_knobs, "--allow-test-knobs gathers them anyway",
+						   err)) == AISP_OK) {
+			bad_jobs = gather_job_tolerances(f, stdout);
 			rc = gather_write(f, out, err);
+		}
 	}
 	if (rc != AISP_OK)
 		fprintf(stderr, "aisp gather: %s\n", err->msg);
-	else if (fleet_incomplete(f))
+	else if (fleet_incomplete(f) || bad_jobs)
 		rc = AISP_EINCOMPLETE;
 	return rc;
 }
@@ -209,14 +248,14 @@ int gather_main(int argc, char **argv)
 		{"out", required_argument, NULL, 'o'}, {"z", required_argument, NULL, 'z'},
 		{"min-delta", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
 		{"file-timeout", required_argument, NULL, 't'}, {"no-guard", no_argument, NULL, 'g'},
-		{NULL, 0, NULL, 0},
+		{"allow-test-knobs", no_argument, NULL, 'k'}, {NULL, 0, NULL, 0},
 	};
 	const char *out = ".";
 	double z = FLEET_Z_DEFAULT, md = FLEET_MIN_DELTA_DEFAULT, ft = FLEET_FILE_TIMEOUT_S;
 	aisp_error err = {0};
 	struct fleet f;
 	aisp_err rc;
-	int c, unguarded = 0, root, status;
+	int c, unguarded = 0, root, status, allow_knobs = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
@@ -226,6 +265,7 @@ int gather_main(int argc, char **argv)
 		case 'm': if (gather_real("min-delta", optarg, 0.0, 100.0, &md)) return 2; break;
 		case 't': if (gather_real("file-timeout", optarg, 0.001, 1e6, &ft)) return 2; break;
 		case 'g': unguarded = 1; break;
+		case 'k': allow_knobs = 1; break;
 		case 'h': fputs(gather_usage, stdout); return 0;
 		default: fputs(gather_usage, stderr); return 2;
 		}
@@ -240,7 +280,7 @@ int gather_main(int argc, char **argv)
 	if (gather_launched_mpi())
 		MPI_Init(&argc, &argv);
 	rc = gather_load_any(&f, argv + optind, argc - optind, z, md, &root, &err);
-	status = root ? aisp_err_exit_status(gather_finish(&f, out, rc, &err)) : 0;
+	status = root ? aisp_err_exit_status(gather_finish(&f, out, allow_knobs, rc, &err)) : 0;
 	fleet_free(&f);
 	if (gather_launched_mpi()) {
 		MPI_Bcast(&status, 1, MPI_INT, 0, MPI_COMM_WORLD);
@@ -265,6 +305,11 @@ aisp_err expect_update_from_run(const char *run_dir, const char *out_json_path,
 		rc = aisp_fail(err, AISP_EINPUT, "%s: several hardware keys (%s, %s): one file cannot hold them",
 			       run_dir, fleet_str(&f, f.insts[0].hk),
 			       fleet_str(&f, f.insts[f.n_insts - 1].hk));
+	if (rc == AISP_OK)
+		rc = gather_check_knobs(&f, 0, "run without AISP_TEST_* variables to write expectations",
+					err);
+	if (rc == AISP_OK && gather_job_tolerances(&f, stderr))
+		rc = aisp_fail(err, AISP_EINPUT, "%s/job.yaml: not readable", run_dir);
 	if (rc == AISP_OK)
 		rc = gather_write_json(&f, f.insts[0].hk, out_json_path, NULL, err);
 	if (rc == AISP_OK && fleet_incomplete(&f))

@@ -11,7 +11,8 @@
  *               n_runs, median_ms, p10_ms, p75_ms, p90_ms,
  *               fleet_median_ms, z, status (ok | outlier | the failure)
  *   /variants   one row per hardware_key/instance/variant: counts, fleet
- *               median_ms, p10_ms, p90_ms, mad_ms, speedup, best (0/1)
+ *               median_ms, p10_ms, p90_ms, mad_ms, speedup, best (0/1),
+ *               noise_within, noise_run, noise_run_pairs, noise, detectable
  *   /runs       run_id, dir, git_commit, start_utc, end_utc, rank_files,
  *               world_size
  *   /skipped    path, reason
@@ -34,6 +35,17 @@ void gather_example_key(const struct fleet *f, const struct fleet_inst *in,
  * log (may be NULL). */
 aisp_err gather_merge_examples(const struct fleet *f, uint32_t hk, json_t *root,
 			       FILE *log, aisp_error *err);
+
+/* Read each run's RUN_DIR/job.yaml and set the instances' job_lower and
+ * job_upper (the latest run's, by end time, when runs differ); notes go to
+ * log. Returns how many job files could not be read (named in log). */
+int gather_job_tolerances(struct fleet *f, FILE *log);
+
+/* Set example ex's "tolerance" for instance in: the job's, else one set by
+ * hand (kept), else from the variants' run-to-run noise, else the default;
+ * "source" says which. */
+aisp_err gather_tolerance(const struct fleet *f, const struct fleet_inst *in, json_t *ex,
+			  FILE *log, aisp_error *err);
 
 /* Write (or update) the expectations file of hk at path. */
 aisp_err gather_write_json(const struct fleet *f, uint32_t hk, const char *path,

@@ -117,6 +117,8 @@ struct h5var {
 	const char *hk, *inst, *target, *var, *role, *tech, *unit;
 	long long gpus, ok, failed, skipped, nodes, outliers, best;
 	double median, p10, p90, mad, sample_p75, sample_p90, speedup;
+	double noise_within, noise_run, noise, detectable;
+	long long noise_run_pairs;
 };
 
 static const struct h5col var_cols[] = {
@@ -134,7 +136,9 @@ static const struct h5col var_cols[] = {
 	{"mad_ms", offsetof(struct h5var, mad), COL_F64},
 	{"sample_p75_ms", offsetof(struct h5var, sample_p75), COL_F64},
 	{"sample_p90_ms", offsetof(struct h5var, sample_p90), COL_F64},
-	C(h5var, speedup, COL_F64),
+	C(h5var, speedup, COL_F64), C(h5var, noise_within, COL_F64), C(h5var, noise_run, COL_F64),
+	C(h5var, noise, COL_F64), C(h5var, detectable, COL_F64),
+	C(h5var, noise_run_pairs, COL_I64),
 };
 
 /* /variants: the fleet statistics of every variant. */
@@ -157,7 +161,9 @@ static aisp_err gather_h5_vars(const struct fleet *f, hid_t file, const char *pa
 					    fleet_str(f, v->unit), (long long)v->n_gpus, v->n_ok,
 					    v->n_failed, v->n_skipped, v->n_nodes, v->n_outliers,
 					    f->insts[in].best == i, v->median, v->p10, v->p90, v->mad,
-					    v->sample_p75, v->sample_p90, v->speedup};
+					    v->sample_p75, v->sample_p90, v->speedup,
+					    v->noise_within, v->noise_run, v->noise, v->detectable,
+					    v->noise_run_pairs};
 		}
 	}
 	rc = gather_h5_table(file, "variants", var_cols, sizeof(var_cols) / sizeof(var_cols[0]),

@@ -183,6 +183,11 @@ static json_t *gather_fleet(const struct fleet *f, const struct fleet_inst *in)
 		bad |= gather_set(o, "sample_p75_ms", gather_num(v->sample_p75));
 		bad |= gather_set(o, "sample_p90_ms", gather_num(v->sample_p90));
 		bad |= gather_set(o, "speedup", gather_num(v->speedup));
+		bad |= gather_set(o, "noise_within", gather_num(v->noise_within));
+		bad |= gather_set(o, "noise_run", gather_num(v->noise_run));
+		bad |= gather_set(o, "noise_run_pairs", json_integer(v->noise_run_pairs));
+		bad |= gather_set(o, "noise", gather_num(v->noise));
+		bad |= gather_set(o, "detectable", gather_num(v->detectable));
 		if (bad || gather_set(vars, fleet_str(f, v->var), o)) {
 			json_decref(vars);
 			return NULL;
@@ -205,7 +210,7 @@ void gather_example_key(const struct fleet *f, const struct fleet_inst *in,
 
 /* Set example's generated fields from instance in, keeping its other fields. */
 static aisp_err gather_example(const struct fleet *f, const struct fleet_inst *in,
-			       json_t *ex, aisp_error *err)
+			       json_t *ex, FILE *log, aisp_error *err)
 {
 	const char *type = fleet_str(f, in->backend);
 	int bad = 0;
@@ -217,7 +222,9 @@ static aisp_err gather_example(const struct fleet *f, const struct fleet_inst *i
 	bad |= gather_set(ex, "metadata", gather_metadata(f, in));
 	bad |= gather_set(ex, "provenance", gather_provenance(f, in));
 	bad |= gather_set(ex, "fleet", gather_fleet(f, in));
-	return bad ? aisp_fail(err, AISP_ENOMEM, "expectations: out of memory") : AISP_OK;
+	if (bad)
+		return aisp_fail(err, AISP_ENOMEM, "expectations: out of memory");
+	return gather_tolerance(f, in, ex, log, err);
 }
 
 aisp_err gather_merge_examples(const struct fleet *f, uint32_t hk, json_t *root,
@@ -246,7 +253,7 @@ aisp_err gather_merge_examples(const struct fleet *f, uint32_t hk, json_t *root,
 			if (!ex || json_object_set_new(exs, key, ex))
 				return aisp_fail(err, AISP_ENOMEM, "expectations: out of memory");
 		}
-		if ((rc = gather_example(f, in, ex, err)))
+		if ((rc = gather_example(f, in, ex, log, err)))
 			return rc;
 	}
 	return AISP_OK;

@@ -60,7 +60,7 @@ struct rankfile_read {
 	void *ctx;
 	aisp_error *err;
 	aisp_err rc;
-	double *buf;
+	double *buf, *tmp;     /* samples (sorted) and scratch of the same size */
 	size_t cap;
 	const char *instance;
 	char target[AISP_NAME_MAX];
@@ -184,6 +184,7 @@ static aisp_err rankfile_root(hid_t f, const char *path, struct rankfile_root *r
 	rankfile_str(f, "tool_version", r->tool_version, sizeof(r->tool_version), path, "root", NULL);
 	rankfile_str(f, "start_utc", r->start_utc, sizeof(r->start_utc), path, "root", NULL);
 	rankfile_str(f, "end_utc", r->end_utc, sizeof(r->end_utc), path, "root", NULL);
+	rankfile_str(f, "test_knobs", r->test_knobs, sizeof(r->test_knobs), path, "root", NULL);
 	if (!r->hardware_key[0] || !r->gpu_uuid[0] || !r->node[0])
 		return aisp_fail(err, AISP_EINPUT, "%s: root attributes hardware_key, node and gpu_uuid must not be empty",
 				 path);
@@ -217,14 +218,18 @@ static aisp_err rankfile_samples(struct rankfile_read *rd, hid_t g, const char *
 		goto out;
 	}
 	if ((size_t)len > rd->cap) {
-		double *b = realloc(rd->buf, (size_t)len * sizeof(*b));
+		double *b = realloc(rd->buf, (size_t)len * sizeof(*b)), *t;
 
-		if (!b) {
+		if (b)
+			rd->buf = b;
+		t = b ? realloc(rd->tmp, (size_t)len * sizeof(*t)) : NULL;
+		if (t)
+			rd->tmp = t;
+		if (!b || !t) {
 			rc = aisp_fail(rd->err, AISP_ENOMEM, "%s: %s/samples_ms: out of memory",
 				       rd->path, where);
 			goto out;
 		}
-		rd->buf = b;
 		rd->cap = (size_t)len;
 	}
 	if (len > 0 && H5Dread(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT,
@@ -249,6 +254,48 @@ out:
 	return rc;
 }
 
+/* Device facts of group name under variant group g (absent: valid 0). A
+ * fact that is there but not a number is an error, as for any attribute. */
+static aisp_err rankfile_facts(struct rankfile_read *rd, hid_t g, const char *name,
+			       const char *where, struct rankfile_facts *out)
+{
+	static const char *const keys[] = {
+		"valid", "pcie_gen", "pcie_width", "sm_clock_mhz", "max_sm_clock_mhz",
+		"temperature_c", "power_w", "power_limit_w", "throttle_reasons",
+		"ecc_corrected", "ecc_uncorrected", "retired_pages",
+	};
+	double x[sizeof(keys) / sizeof(keys[0])];
+	char at[3 * AISP_NAME_MAX + 16];
+	aisp_err rc = AISP_OK;
+	hid_t s;
+
+	memset(out, 0, sizeof(*out));
+	if (H5Lexists(g, name, H5P_DEFAULT) <= 0)
+		return AISP_OK;
+	snprintf(at, sizeof(at), "%s/%s", where, name);
+	if ((s = H5Gopen2(g, name, H5P_DEFAULT)) < 0)
+		return aisp_fail(rd->err, AISP_EINPUT, "%s: %s: not a group", rd->path, at);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]) && rc == AISP_OK; i++) {
+		rc = rankfile_num(s, keys[i], &x[i], 0, rd->path, at, rd->err);
+		if (rc == AISP_OK && !(x[i] >= 0.0 && x[i] < 1.8e19))
+			x[i] = 0.0; /* absent (NAN) or nonsense: not known */
+	}
+	H5Gclose(s);
+	out->valid = x[0] != 0.0;
+	out->pcie_gen = (int)x[1];
+	out->pcie_width = (int)x[2];
+	out->sm_clock_mhz = (unsigned)fmin(x[3], 4e9);
+	out->max_sm_clock_mhz = (unsigned)fmin(x[4], 4e9);
+	out->temperature_c = (unsigned)fmin(x[5], 4e9);
+	out->power_w = x[6];
+	out->power_limit_w = x[7];
+	out->throttle_reasons = (unsigned long long)x[8];
+	out->ecc_corrected = (unsigned long long)x[9];
+	out->ecc_uncorrected = (unsigned long long)x[10];
+	out->retired_pages = (unsigned long long)x[11];
+	return rc;
+}
+
 /* Attributes and samples of one variant group, then the callback. */
 static aisp_err rankfile_variant(struct rankfile_read *rd, hid_t g, const char *name)
 {
@@ -270,6 +317,8 @@ static aisp_err rankfile_variant(struct rankfile_read *rd, hid_t g, const char *
 	    (rc = rankfile_num(g, "work_per_iteration", &v.work, 0, rd->path, where, rd->err)) ||
 	    (rc = rankfile_num(g, "bytes_per_iteration", &v.bytes, 0, rd->path, where, rd->err)) ||
 	    (rc = rankfile_num(g, "flops_per_iteration", &v.flops, 0, rd->path, where, rd->err)) ||
+	    (rc = rankfile_facts(rd, g, "gpu_before", where, &v.before)) ||
+	    (rc = rankfile_facts(rd, g, "gpu_after", where, &v.after)) ||
 	    (rc = rankfile_samples(rd, g, where, &v.n_samples)))
 		return rc;
 	rankfile_str(g, "technique", v.technique, sizeof(v.technique), rd->path, where, NULL);
@@ -282,6 +331,7 @@ static aisp_err rankfile_variant(struct rankfile_read *rd, hid_t g, const char *
 	v.p10_ms = stats_quantile_sorted(rd->buf, v.n_samples, 0.10);
 	v.p75_ms = stats_quantile_sorted(rd->buf, v.n_samples, 0.75);
 	v.p90_ms = stats_quantile_sorted(rd->buf, v.n_samples, 0.90);
+	v.mad_ms = v.n_samples ? stats_mad(rd->buf, v.n_samples, v.median_ms, rd->tmp) : NAN;
 	if (!strcmp(v.status, "ok") && v.n_samples == 0) {
 		snprintf(v.status, sizeof(v.status), "error");
 		snprintf(v.message, sizeof(v.message), "status ok but no samples");
@@ -349,7 +399,7 @@ static herr_t rankfile_each_instance(hid_t g, const char *name, const H5L_info_t
 aisp_err rankfile_read(const char *path, struct rankfile_root *root,
 		       rankfile_fn fn, void *ctx, aisp_error *err)
 {
-	struct rankfile_read rd = {path, root, fn, ctx, err, AISP_OK, NULL, 0, NULL, ""};
+	struct rankfile_read rd = {path, root, fn, ctx, err, AISP_OK, NULL, NULL, 0, NULL, ""};
 	hid_t f = -1, t = -1;
 	hsize_t idx = 0;
 	struct stat st;
@@ -383,5 +433,6 @@ out:
 	if (f >= 0)
 		H5Fclose(f);
 	free(rd.buf);
+	free(rd.tmp);
 	return rd.rc;
 }

@@ -18,6 +18,18 @@ struct rankfile_root {
 	char node[128], hostname[128], backend[16];
 	char gpu_name[128], gpu_uuid[128], hardware_key[128];
 	char start_utc[40], end_utc[40], status[16];
+	char test_knobs[512];   /* AISP_TEST_* in effect ("" when none or absent) */
+};
+
+/* Device facts read before or after a variant (runner/gpuinfo.h, the NVML
+ * facts; zeros on the host backend). valid 0: not recorded. */
+struct rankfile_facts {
+	int valid;
+	int pcie_gen, pcie_width;
+	unsigned sm_clock_mhz, max_sm_clock_mhz, temperature_c;
+	double power_w, power_limit_w;
+	unsigned long long throttle_reasons;   /* NVML clocks-event bit mask */
+	unsigned long long ecc_corrected, ecc_uncorrected, retired_pages;
 };
 
 /* One variant of one target instance, samples summarized (NAN when none). */
@@ -28,7 +40,9 @@ struct rankfile_variant {
 	long long iterations, warmup;
 	size_t n_samples;
 	double median_ms, p10_ms, p75_ms, p90_ms;
+	double mad_ms;         /* median absolute deviation of the samples */
 	double work, bytes, flops;
+	struct rankfile_facts before, after; /* gpu_before, gpu_after groups */
 	const double *samples; /* sorted, borrowed for the callback only */
 };
 

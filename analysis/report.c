@@ -17,11 +17,14 @@
 #include "compare.h"
 #include "expect.h"
 #include "gather.h"
+#include "job.h"
 #include "report.h"
 
 static const char report_usage[] =
 	"usage: aisp report RUN_DIR... [--expectations FILE] -o report.md|report.html\n"
-	"                   [--format md|html] [--z Z] [--min-delta F]\n"
+	"                   [--format md|html] [--z Z] [--min-delta F] [--job FILE.yaml]\n"
+	"                   [--tolerance-lower F] [--tolerance-upper F] [--drain-list FILE]\n"
+	"  The verdicts are compare's, with compare's options (aisp compare --help).\n"
 	"  A report a person reads: run facts, per-target table, rank -> host -> GPU\n"
 	"  map, outliers and verdicts; HTML adds per-variant SVG plots of the per-GPU\n"
 	"  medians and sample spread. -o - writes markdown to standard output.\n"
@@ -147,6 +150,11 @@ static void report_facts(struct rep *r, const struct fleet *f)
 			      f->insts[i].n_gpus, f->insts[i].n_nodes, fleet_str(f, f->insts[i].inst));
 	for (size_t i = 0; i < f->n_skips; i++)
 		rep_p(r, "skipped: %s", f->skips[i].why);
+	for (size_t i = 0; i < f->n_files; i++)
+		if (fleet_str(f, f->files[i].knobs)[0])
+			rep_p(r, "test knobs in effect: run %s rank %d: %s",
+			      fleet_str(f, f->runs[f->files[i].run].run_id), f->files[i].rank,
+			      fleet_str(f, f->files[i].knobs));
 }
 
 /* Worst verdict of each fleet GPU row (index in f->gpus); -1 if not judged. */
@@ -254,23 +262,30 @@ static void report_outliers(struct rep *r, const struct fleet *f,
 		rep_p(r, "none");
 }
 
-/* Verdicts of the nodes and the counts, when judged. */
+/* Verdicts of the nodes (worst first, each with compare's line), the
+ * fleet-wide findings, the notes and the counts, when judged. */
 static void report_verdicts(struct rep *r, const struct fleet *f,
 			    const struct compare_result *c, const char *exp_path)
 {
 	rep_h(r, 2, "Verdict");
-	rep_p(r, "against %s: %zu pass, %zu improved, %zu missing, %zu outlier, %zu regressed, %zu failed; exit status %d",
+	rep_p(r, "against %s: %zu pass, %zu improved, %zu skipped, %zu missing, %zu outlier, %zu regressed, %zu failed; %zu fleet-wide; %zu of %zu nodes to drain; exit status %d",
 	      exp_path, c->counts[VERDICT_PASS], c->counts[VERDICT_IMPROVED],
-	      c->counts[VERDICT_MISSING], c->counts[VERDICT_OUTLIER],
-	      c->counts[VERDICT_REGRESSED], c->counts[VERDICT_FAILED], c->exit_status);
+	      c->counts[VERDICT_SKIPPED], c->counts[VERDICT_MISSING], c->counts[VERDICT_OUTLIER],
+	      c->counts[VERDICT_REGRESSED], c->counts[VERDICT_FAILED], c->n_fleet, c->n_drain,
+	      c->n_nodes, c->exit_status);
+	for (size_t i = 0; i < c->n_items; i++)
+		if (c->items[i].fleet)
+			rep_p(r, "fleet %s: %s: %s", c->items[i].label,
+			      compare_verdict_name(c->items[i].v), c->items[i].reason);
+	for (size_t i = 0; i < c->n_notes; i++)
+		rep_p(r, "note: %s", c->notes[i]);
 	rep_row(r, 1, 3, "node", "verdict", "worst finding");
 	for (size_t i = 0; i < c->n_nodes; i++) {
-		const struct compare_unit *u = &c->nodes[i];
-		const struct compare_item *it = u->worst == FLEET_NONE ? NULL : &c->items[u->worst];
+		const struct compare_unit *u = &c->nodes[c->order[i]];
+		size_t k = strlen(fleet_str(f, u->id)) + 2;
 
 		rep_row(r, 0, 3, fleet_str(f, u->id), compare_verdict_name(u->v),
-			it && u->v != VERDICT_PASS ? rep_fmt(r, "%s GPU %s: %s", it->label,
-							     fleet_str(f, it->gpu), it->reason) : "");
+			u->v != VERDICT_PASS && strlen(u->line) > k ? u->line + k : "");
 	}
 	rep_table_end(r);
 }
@@ -305,17 +320,18 @@ static void report_write(struct rep *r, const struct fleet *f,
 	free(gv);
 }
 
-/* Options of report. */
+/* Options of report: compare's, plus the output. */
 struct report_args {
-	const char *expect, *out, *format;
-	double z, min_delta;
+	struct compare_args c;
+	const char *out, *format;
 };
 
 /* Load, judge when asked, write; the exit status. */
 static int report_run(char *const *dirs, int n, const struct report_args *a)
 {
-	struct compare_opts o = {a->z, a->min_delta, NAN, NAN, NULL};
+	struct compare_opts o = a->c.o;
 	struct compare_result c = {0};
+	struct job job;
 	struct rep r = {0};
 	aisp_error err = {0};
 	json_t *exp = NULL;
@@ -327,16 +343,20 @@ static int report_run(char *const *dirs, int n, const struct report_args *a)
 	int status = 0;
 
 	fleet_init(&f);
+	job_init(&job);
 	r.html = a->format ? !strcmp(a->format, "html") : dot && (!strcmp(dot, ".html") ||
 								  !strcmp(dot, ".htm"));
-	if ((a->expect && (rc = expect_load(a->expect, &exp, &err))) ||
-	    (rc = gather_load(&f, dirs, n, a->z, a->min_delta, &err)))
+	if ((rc = compare_load_inputs(&a->c, &exp, &job, &err)) ||
+	    (rc = gather_load(&f, dirs, n, o.z, o.min_delta, &err)))
 		goto out;
+	o.job = a->c.job ? &job : NULL;
 	if (f.n_insts == 0) {
 		rc = aisp_fail(&err, AISP_EINCOMPLETE, "no readable results in the run directories given");
 		goto out;
 	}
-	if (exp && (rc = compare_fleet(&f, exp, a->expect, &o, &c, &err)))
+	if (exp && (rc = compare_fleet(&f, exp, a->c.expect, &o, &c, &err)))
+		goto out;
+	if (exp && a->c.drain && (rc = compare_write_drain(&f, &c, a->c.drain, "report", &err)))
 		goto out;
 	/* out.tmp then rename: a failed write never leaves a partial report */
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp", a->out) >= (int)sizeof(tmp) ||
@@ -350,7 +370,7 @@ static int report_run(char *const *dirs, int n, const struct report_args *a)
 		rc = aisp_fail(&err, AISP_EINPUT, "%s: %s", tmp, strerror(errno));
 		goto out;
 	}
-	report_write(&r, &f, exp ? &c : NULL, a->expect);
+	report_write(&r, &f, exp ? &c : NULL, a->c.expect);
 	if (r.o != stdout) {
 		int bad = fflush(r.o) != 0 || ferror(r.o) || fsync(fileno(r.o)) != 0;
 
@@ -370,40 +390,36 @@ out:
 	}
 	compare_result_free(&c);
 	fleet_free(&f);
+	job_free(&job);
 	json_decref(exp);
 	return status;
 }
 
 int report_main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"expectations", required_argument, NULL, 'e'}, {"out", required_argument, NULL, 'o'},
-		{"format", required_argument, NULL, 'f'}, {"z", required_argument, NULL, 'z'},
-		{"min-delta", required_argument, NULL, 'm'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	struct report_args a = {NULL, NULL, NULL, FLEET_Z_DEFAULT, FLEET_MIN_DELTA_DEFAULT};
-	char *end;
-	int c;
+	struct option opts[COMPARE_N_OPTIONS + 4];
+	struct report_args a = {0};
+	int c, bad;
 
+	memcpy(opts, compare_options, sizeof(compare_options));
+	opts[COMPARE_N_OPTIONS] = (struct option){"out", required_argument, NULL, 'o'};
+	opts[COMPARE_N_OPTIONS + 1] = (struct option){"format", required_argument, NULL, 'f'};
+	opts[COMPARE_N_OPTIONS + 2] = (struct option){"help", no_argument, NULL, 'h'};
+	opts[COMPARE_N_OPTIONS + 3] = (struct option){NULL, 0, NULL, 0};
+	compare_args_init(&a.c);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "e:o:h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'e': a.expect = optarg; break;
+		case 'e': a.c.expect = optarg; break;
 		case 'o': a.out = optarg; break;
 		case 'f': a.format = optarg; break;
-		case 'z':
-			a.z = strtod(optarg, &end);
-			if (*end || end == optarg || !(a.z >= 0 && a.z <= 1e6))
-				goto bad;
-			break;
-		case 'm':
-			a.min_delta = strtod(optarg, &end);
-			if (*end || end == optarg || !(a.min_delta >= 0 && a.min_delta <= 100))
-				goto bad;
-			break;
 		case 'h': fputs(report_usage, stdout); return 0;
-		default: fputs(report_usage, stderr); return 2;
+		default:
+			bad = compare_parse_option("report", c, optarg, &a.c);
+			if (bad > 0)
+				fputs(report_usage, stderr);
+			if (bad)
+				return 2;
 		}
 	}
 	if (a.format && strcmp(a.format, "md") && strcmp(a.format, "html")) {
@@ -416,8 +432,4 @@ int report_main(int argc, char **argv)
 		return 2;
 	}
 	return report_run(argv + optind, argc - optind, &a);
-bad:
-	fprintf(stderr, "aisp report: --%s: '%s': expected a number in [0, %s]\n",
-		c == 'z' ? "z" : "min-delta", optarg, c == 'z' ? "1e6" : "100");
-	return 2;
 }

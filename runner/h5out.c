@@ -93,8 +93,8 @@ static int write_facts(hid_t loc, const struct gpu_facts *g)
 	return bad;
 }
 
-/* Write the root attributes of info; nonzero on failure. */
-static int write_root(hid_t f, const struct rank_info *in)
+/* Write the root attributes of info (test knobs: knobs); nonzero on failure. */
+static int write_root(hid_t f, const struct rank_info *in, const char *knobs)
 {
 	int bad = 0;
 
@@ -124,6 +124,7 @@ static int write_root(hid_t f, const struct rank_info *in)
 	bad |= attr_str(f, "start_utc", in->start_utc) < 0;
 	bad |= attr_str(f, "end_utc", in->end_utc) < 0;
 	bad |= attr_str(f, "status", in->status) < 0;
+	bad |= attr_str(f, "test_knobs", knobs) < 0;
 	return bad;
 }
 
@@ -204,10 +205,36 @@ static aisp_err open_image(struct h5out *h, int resume, aisp_error *err)
 	return AISP_OK;
 }
 
+static void read_str_attr(hid_t loc, const char *name, char *dst, size_t n);
+
+/* Knobs of a resumed file: those it holds plus the new ones not among them,
+ * so that samples measured under a knob never lose its trace. */
+static void merge_knobs(hid_t file, const char *now, char *dst, size_t n)
+{
+	char old[sizeof(((struct rank_info *)0)->test_knobs)];
+	const char *p = now;
+
+	read_str_attr(file, "test_knobs", old, sizeof(old));
+	text_copy(dst, n, old);
+	while (*p) {
+		size_t len = strcspn(p, " "), have = strlen(dst);
+		const char *q = dst;
+		int found = 0;
+
+		for (; *q && !found; q += strcspn(q, " "), q += *q == ' ')
+			found = strcspn(q, " ") == len && !strncmp(q, p, len);
+		if (!found && len && have + len + 2 <= n)
+			snprintf(dst + have, n - have, "%s%.*s", have ? " " : "", (int)len, p);
+		p += len;
+		p += *p == ' ';
+	}
+}
+
 aisp_err h5out_open(const char *path, const struct rank_info *info, int resume,
 		    struct h5out **out, aisp_error *err)
 {
 	struct h5out *h = calloc(1, sizeof(*h));
+	char knobs[sizeof(info->test_knobs)];
 	aisp_err rc;
 	hid_t g;
 
@@ -220,7 +247,11 @@ aisp_err h5out_open(const char *path, const struct rank_info *info, int resume,
 	rc = open_image(h, resume, err);
 	if (rc)
 		goto fail;
-	if (write_root(h->file, info)) {
+	if (resume)
+		merge_knobs(h->file, info->test_knobs, knobs, sizeof(knobs));
+	else
+		text_copy(knobs, sizeof(knobs), info->test_knobs);
+	if (write_root(h->file, info, knobs)) {
 		rc = aisp_fail(err, AISP_EIO, "%s: cannot write root attributes", path);
 		goto fail;
 	}

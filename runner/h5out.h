@@ -8,7 +8,9 @@
  *      hostname, rank, world_size, local_rank, local_size, backend,
  *      gpu_index, gpu_name, gpu_uuid, gpu_serial, driver, cuda_version,
  *      hardware_key, seed, start_utc, end_utc, status (running | complete |
- *      interrupted)
+ *      interrupted), test_knobs (every AISP_TEST_* variable in the rank's
+ *      environment as "NAME=value", space separated and sorted; "" in a
+ *      real run; a resumed file keeps the knobs of every attempt)
  *   /targets/<instance>/           attributes: target, and param.<name> per
  *                                   parameter (float64)
  *   /targets/<instance>/<variant>/  attributes: status (ok | verify_failed |
@@ -90,6 +92,7 @@ struct rank_info {
 	unsigned long long seed;
 	char start_utc[32], end_utc[32];
 	char status[16];           /* running | complete | interrupted */
+	char test_knobs[512];      /* AISP_TEST_* in effect, "" if none */
 };
 
 struct h5out; /* opaque: the in-memory file and its path */

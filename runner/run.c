@@ -207,6 +207,38 @@ static aisp_err check_resume(struct run *r, aisp_error *err)
 	return rc;
 }
 
+/* qsort order of C strings. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every AISP_TEST_* variable of this process's environment as "NAME=value"
+ * pairs, sorted, space separated, into dst[n] ("" when none): the rank file
+ * records that a test knob shaped its numbers. A space or control character
+ * in a value becomes '?', so that each knob stays one word. */
+static void test_knobs(char *dst, size_t n)
+{
+	extern char **environ;
+	const char *k[64];
+	size_t nk = 0, len = 0;
+
+	dst[0] = '\0';
+	for (char **e = environ; e && *e && nk < 64; e++)
+		if (!strncmp(*e, "AISP_TEST_", 10))
+			k[nk++] = *e;
+	qsort(k, nk, sizeof(*k), cmp_str);
+	for (size_t i = 0; i < nk && len + 1 < n; i++) {
+		size_t start = len;
+
+		len += (size_t)snprintf(dst + len, n - len, "%s%s", i ? " " : "", k[i]);
+		len = len < n ? len : n - 1;
+		for (size_t j = start + (i ? 1 : 0); j < len; j++)
+			if ((unsigned char)dst[j] <= ' ' || dst[j] == 0x7f)
+				dst[j] = '?';
+	}
+}
+
 /* Rank 0 names the run directory and writes job.yaml and command.txt. */
 static aisp_err prepare_dir(struct run *r, int argc, char **argv, aisp_error *err)
 {
@@ -219,6 +251,7 @@ static aisp_err prepare_dir(struct run *r, int argc, char **argv, aisp_error *er
 		strncat(cmd, argv[i], sizeof(cmd) - strlen(cmd) - 1);
 	}
 	text_copy(r->info.command_line, sizeof(r->info.command_line), cmd);
+	test_knobs(r->info.test_knobs, sizeof(r->info.test_knobs));
 	if (r->info.rank == 0)
 		prov_run_id(r->info.run_id, sizeof(r->info.run_id));
 	MPI_Bcast(r->info.run_id, sizeof(r->info.run_id), MPI_CHAR, 0, MPI_COMM_WORLD);

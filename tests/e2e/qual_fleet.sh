@@ -3,17 +3,19 @@
 # through SLURMD_NODENAME) runs the qual job; one GPU is degraded with the
 # test knob (AISP_TEST_SLOW_PCT=100: every iteration 2x as long, well clear of
 # the +-30% that four ranks on two shared cores see). The
-# healthy run is gathered into expectations; compare of the degraded run
-# must exit 1 and drain the degraded node for a time over the job's floor
-# (the job's per-target tolerance, e.g. +11.1% = throughput below 90% of
-# the fleet median). Then the degraded run is judged against its own fleet
-# (gathered alone), which pins the blame on qn3 item by item.
+# healthy run is gathered into expectations (with the job's tolerances);
+# compare of the degraded run must exit 1 and drain the degraded node, its
+# reason naming how many items were slow and the worst one over its
+# siblings by more than the job's floor (e.g. +11.1% = throughput below 90%
+# of the fleet median). Then the degraded run is judged against its own
+# fleet (gathered alone, which needs --allow-test-knobs), which pins the
+# blame on qn3 item by item.
 #
 # The job is jobs/qual/job.yaml with small params appended (every iteration
 # well under a scheduler slice, so four ranks on two shared cores time
 # steadily) and without qual:nccl: the host twin reports it skipped, which
-# compare counts as failed (see notes/qual.md); a separate one-rank run
-# checks that skipped is recorded and is not a failure. Healthy nodes may
+# compare reads as skipped, not as a pass; a separate one-rank run checks
+# that skipped is recorded and is not a failure. Healthy nodes may
 # still see a stray item over its floor on a busy machine, and noise can
 # push one of the degraded node's items out of range: at most two stray
 # items per healthy node, at least 9 of 11 flagged on the degraded one.
@@ -27,40 +29,50 @@ sed -e '/target: qual:mem_bw/a\    params: {mib: 3}' \
     -e '/target: qual:nccl/,$d' "$JOB" >"$T/job.yaml"
 RUN="bench run --job $T/job.yaml --backend host --time-budget 0.3 --iterations 30"
 
-# fleet DIR SLOW: mpirun over nodes qn0..qn3, qn3 slowed by SLOW percent.
+# fleet DIR [SLOW]: mpirun over nodes qn0..qn3, qn3 slowed by SLOW percent.
 fleet() {
 	$MPIRUN -np 1 env SLURMD_NODENAME=qn0 "$AISP" $RUN --out "$1" : \
 		-np 1 env SLURMD_NODENAME=qn1 "$AISP" $RUN --out "$1" : \
 		-np 1 env SLURMD_NODENAME=qn2 "$AISP" $RUN --out "$1" : \
-		-np 1 env SLURMD_NODENAME=qn3 AISP_TEST_SLOW_PCT="$2" "$AISP" $RUN --out "$1"
+		-np 1 env SLURMD_NODENAME=qn3 ${2:+AISP_TEST_SLOW_PCT=$2} "$AISP" $RUN --out "$1"
 }
-expect_exit 0 "healthy fleet run (4 ranks, qual job)" fleet "$T/h1" 0
+expect_exit 0 "healthy fleet run (4 ranks, qual job)" fleet "$T/h1"
 expect_text "[44/44]" "every rank ran every qual variant (11 per rank)"
 expect_exit 0 "degraded fleet run (qn3 slowed 100%)" fleet "$T/slow" 100
 
 # 1. The operator's flow: expectations from the healthy run, compare the new one.
 expect_exit 0 "gather the healthy run into expectations" "$AISP" gather "$T/h1" --out "$T/exp"
 EXP=$(ls "$T"/exp/expectations_*.json 2>/dev/null | head -1)
-expect_exit 1 "compare of the degraded run exits 1" "$AISP" compare "$T/slow" \
-	--expectations "$EXP" --job "$T/job.yaml" --min-delta 0.1 --drain-list "$T/drain"
-expect_text "node qn3: regressed" "the degraded node is judged regressed"
-check "the drain list names qn3 with the reason (time over the job floor)" \
-	grep -Eq '^qn3 .*regressed: GPU cpu-qn3-3 qual:[a-z_]+/[a-z0-9_]+: \+[0-9.]+% vs expected .*tolerance \+(11\.1|25)%' "$T/drain"
+check "the baseline holds the job's tolerances" "$PY" - "$EXP" <<'PYEOF'
+import sys, json
+ex = json.load(open(sys.argv[1]))["examples"]
+t = ex["mem_bw_host"]["tolerance"]
+sys.exit(0 if t == {"lower": 0.1, "upper": 0.111, "source": "job"} else 1)
+PYEOF
+expect_exit 1 "compare of the degraded run exits 1 (no --job: the baseline's tolerances)" \
+	"$AISP" compare "$T/slow" --expectations "$EXP" --min-delta 0.1 --drain-list "$T/drain"
+expect_text "node qn3: regressed (drain)" "the degraded node is judged regressed"
+expect_text "tolerance +11.1% job" "the job's floor, read from the baseline"
+check "the drain list names qn3 with the reason (items slow, the worst over the floor)" \
+	grep -Eq '^qn3 aisp regressed: [0-9]+ of 1[01] items slow(, [0-9]+ failed)?; worst qual:[a-z_]+/[a-z0-9_]+ \+[0-9.]+% \(.*\) on GPU [0-9]+ \(cpu-qn3-[0-9]+\); ' "$T/drain"
 
 # 2. Attribution within one run (immune to the load of a shared machine
 # between two runs): the fleet median of four GPUs with one slow is the
 # healthy siblings'; judged against it, qn3 is slow on (nearly) every
 # variant by about 100% and the others pass.
-expect_exit 0 "gather the degraded run (fleet median of its siblings)" "$AISP" gather "$T/slow" --out "$T/self"
+expect_exit 2 "gather refuses the degraded run (written under a test knob)" "$AISP" gather "$T/slow" --out "$T/self"
+expect_text "AISP_TEST_SLOW_PCT=100" "... naming the knob"
+expect_exit 0 "gather the degraded run (fleet median of its siblings)" "$AISP" gather "$T/slow" \
+	--out "$T/self" --allow-test-knobs
 EXP=$(ls "$T"/self/expectations_*.json 2>/dev/null | head -1)
 expect_exit 1 "compare it against its own fleet exits 1" "$AISP" compare "$T/slow" \
 	--expectations "$EXP" --job "$T/job.yaml" --min-delta 0.1 --drain-list "$T/drain2"
 cp "$T/out" "$T/compare.txt"
-check "the drain list names qn3 with >= +30% over the floor" \
-	grep -Eq '^qn3 .*regressed: GPU cpu-qn3-3 qual:[a-z_]+/[a-z0-9_]+: \+([3-9][0-9]|[1-9][0-9][0-9]+)\.[0-9]% vs expected .*tolerance \+(11\.1|25)%' "$T/drain2"
+check "the drain list names qn3 with >= +30% over its siblings" \
+	grep -Eq '^qn3 aisp regressed: [0-9]+ of 1[01] items slow(, [0-9]+ failed)?; worst qual:[a-z_]+/[a-z0-9_]+ \+([3-9][0-9]|[1-9][0-9][0-9]+)\.[0-9]% ' "$T/drain2"
 # items NODE: flagged items (regressed/outlier/failed) of NODE in the compare output.
 items() { grep -Ec "^(regressed|outlier|failed) +qual:.* node $1 " "$T/compare.txt"; }
-slow_items=$(grep -Ec '^regressed +qual:.* node qn3 .*\+([3-9][0-9]|[1-9][0-9][0-9]+)\.[0-9]% vs expected' "$T/compare.txt")
+slow_items=$(grep -Ec '^regressed +qual:.* node qn3 .*\+([3-9][0-9]|[1-9][0-9][0-9]+)\.[0-9]% vs its siblings' "$T/compare.txt")
 check "qn3 regressed by >= +30% on at least 9 of its 11 variants (got $slow_items)" [ "$slow_items" -ge 9 ]
 for n in qn0 qn1 qn2; do
 	k=$(items $n)

@@ -15,6 +15,7 @@
  */
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	json_t *root = NULL, *ex;
 	aisp_error err;
-	const char *k;
+	const char *k, *src;
 	double lo, hi;
 
 	if (expect_parse((const char *)data, size, "fuzz.json", &root, &err)) {
@@ -63,7 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 
 	json_object_foreach(json_object_get(root, "examples"), k, ex) {
-		expect_tolerance(ex, &lo, &hi);
+		expect_tolerance(ex, &lo, &hi, &src);
+		if (!src || (!isnan(lo) && lo < 0) || (!isnan(hi) && hi < 0))
+			abort(); /* a source always, magnitudes only */
 		(void)expect_num(json_object_get(ex, "metrics"), "baseline_time_ms");
 		(void)expect_str(ex, "example");
 	}

@@ -117,6 +117,9 @@ BENCH="--backend host"
 # node2 is made 31x slow (about 11x the baseline: its ranks share the cores).
 CMP="--tolerance-upper 4 --tolerance-lower 0.95 --min-delta 4"
 export AISP_TEST_SLOW_BY=3000
+# Every AISP_TEST_* in a rank's environment is recorded in its rank file, and
+# gather refuses such files unless told (sbatch passes this to the gathers).
+export AISP_GATHER_ARGS=--allow-test-knobs
 
 # Wait until none of the jobs $2 (comma list) is pending or running; $1 s max.
 wait_jobs() {

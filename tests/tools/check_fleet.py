@@ -6,7 +6,8 @@
 Reads every rank-*.h5 of the run directories with h5py, recomputes per GPU
 (median over runs of each run's sample median), per variant (fleet median,
 p10, p90 of per-GPU medians with numpy's default linear quantiles, MAD,
-robust z, outlier rule) and per instance (best optimized variant, speedup),
+robust z, outlier rule, noise within and between runs, noise floor and
+detectable slowdown) and per instance (best optimized variant, speedup),
 then compares with OUT_DIR/fleet.h5 and OUT_DIR/expectations_<hk>.json.
 Files that are not readable aisp rank files are skipped, as gather does.
 Prints one line per check; exits 1 on any mismatch.
@@ -31,7 +32,7 @@ def s(x):
 
 def read_runs(dirs):
     """(hk, inst, var, gpu) -> {'meds': [...], 'ok': bool, 'node', 'role', ...}"""
-    gpus = defaultdict(lambda: {"meds": [], "status": None})
+    gpus = defaultdict(lambda: {"meds": [], "rel_mad": [], "n": [], "status": None})
     meta = {}
     for d in dirs:
         for path in sorted(glob.glob(os.path.join(d, "rank-*.h5"))):
@@ -51,7 +52,10 @@ def read_runs(dirs):
                         e = gpus[k]
                         e["node"] = node
                         if st == "ok" and len(smp):
-                            e["meds"].append(float(np.median(smp)))
+                            med = float(np.median(smp))
+                            e["meds"].append(med)
+                            e["rel_mad"].append(1.4826 * float(np.median(np.abs(smp - med))) / med)
+                            e["n"].append(len(smp))
                             e["status"] = "ok"
                         elif e["status"] != "ok":
                             e["status"] = st
@@ -76,11 +80,33 @@ def expected(gpus, meta, z_thr, min_delta):
             else:
                 z[u] = 0.0 if x == fm else math.copysign(math.inf, x - fm)
             outl[u] = z[u] > z_thr and x > fm * (1 + min_delta)
-        out[key] = dict(median=fm, p10=float(np.percentile(m, 10)) if len(m) else math.nan,
+        out[key] = dict(noise(g), median=fm, p10=float(np.percentile(m, 10)) if len(m) else math.nan,
                         p90=float(np.percentile(m, 90)) if len(m) else math.nan, mad=mad,
                         gpu_med=med, z=z, outlier=outl, role=meta[key],
                         nodes=len({e["node"] for e in g.values()}), gpus=len(g))
     return out
+
+
+def noise(g):
+    """The noise of one variant from its GPUs g (fleet.h's formulas)."""
+    ok = [e for e in g.values() if e["status"] == "ok"]
+    rel = [x for e in ok for x in e["rel_mad"]]
+    if not rel:
+        return dict(noise_within=None, noise_run=None, noise_run_pairs=0, noise=None,
+                    detectable=None)
+    within = float(np.median(rel))
+    se = 1.2533 * within / math.sqrt(float(np.median([n for e in ok for n in e["n"]])))
+    d, pairs = [], 0
+    for e in ok:
+        k = len(e["meds"])
+        if k >= 2:
+            med = float(np.median(e["meds"]))
+            d += [abs(math.log(x / med)) * math.sqrt(k / (k - 1)) for x in e["meds"]]
+            pairs += k - 1
+    run = 1.4826 * float(np.median(d)) if d else None
+    n = max(run if run is not None else 0.0, se, 0.001)
+    return dict(noise_within=within, noise_run=run, noise_run_pairs=pairs, noise=n,
+                detectable=3.0902323061678132 * math.sqrt(2.0) * n)
 
 
 def close(a, b):
@@ -163,6 +189,15 @@ def check_json(out, want):
                 print("not ok - %s: %d examples for %s" % (path, len(exs), inst))
                 bad += 1
                 continue
+            for v, w in vs.items():
+                got = exs[0].get("fleet", {}).get("variants", {}).get(v, {})
+                for k in ("noise_within", "noise_run", "noise_run_pairs", "noise", "detectable"):
+                    ref, have = w[k], got.get(k, "absent")
+                    same = ref is None and have is None or \
+                        ref is not None and have not in (None, "absent") and close(float(ref), float(have))
+                    if not same:
+                        bad += 1
+                        print("not ok - %s %s/%s %s: got %r want %r" % (path, inst, v, k, have, ref))
             m = exs[0]["metrics"]
             ok = close(base["median"], m["baseline_time_ms"])
             if best:

@@ -52,7 +52,7 @@ def put(obj, name, value):
 
 def gpu_facts(grp, rng):
     for k, v in (("valid", 1), ("index", 0), ("sm_clock_mhz", 1980), ("mem_clock_mhz", 2619),
-                 ("temperature_c", int(rng.integers(40, 70))), ("power_w", 300.0 + rng.random())):
+                 ("temperature_c", int(rng.integers(40, 45))), ("power_w", 300.0 + rng.random())):
         put(grp, k, v)
 
 

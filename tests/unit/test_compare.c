@@ -1,5 +1,7 @@
-/* test_compare.c - verdict rules of compare on in-memory fleets against
- * expectations made by gather from a healthy reference fleet. */
+/* test_compare.c - the verdict engine on in-memory fleets against
+ * expectations made by gather from a healthy reference fleet: siblings after
+ * the common shift, the shift as a fleet finding, the small-fleet fallback,
+ * noise floors, tolerance resolution, device facts, worst first. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,32 +15,53 @@
 #include "expect.h"
 #include "fleet.h"
 #include "gather.h"
+#include "job.h"
 #include "rankfile.h"
 
 #define NG 5
 #define NV 3
 static const char *const vnames[NV] = {"base", "opt1", "opt2"};
 static const char *const vroles[NV] = {"baseline", "optimized", "optimized"};
-static const char *const nodes[NG] = {"n1", "n1", "n2", "n2", "n3"};
+static const char *const nodes[8] = {"n1", "n1", "n2", "n2", "n3", "n3", "n4", "n4"};
 static const double healthy[NG][NV] = {
 	{1.00, 0.100, 0.20}, {1.02, 0.101, 0.21}, {0.98, 0.099, 0.22},
 	{1.01, 0.100, 0.20}, {0.99, 0.1005, 0.21},
 };
 
-/* A finished fleet of NG GPUs with medians m (NAN: absent, -2: skipped,
- * other negative values: crashed). */
-static void make_fleet(struct fleet *f, const double m[NG][NV])
+/* Device facts of a healthy GPU, and of GPU throttled_gpu when >= 0. */
+static int throttled_gpu = -1;
+
+static void facts_of(int g, struct rankfile_facts *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->valid = 1;
+	a->sm_clock_mhz = a->max_sm_clock_mhz = 1980;
+	a->temperature_c = 45;
+	a->power_w = 400;
+	a->power_limit_w = 700;
+	a->pcie_gen = 5;
+	a->pcie_width = 16;
+	if (g == throttled_gpu) {
+		a->sm_clock_mhz = 1100;
+		a->throttle_reasons = 0x8 | 0x1; /* HW slowdown; idle is no fault */
+	}
+}
+
+/* A finished fleet of the first ng GPUs of m, each scaled by x (NAN:
+ * absent, -2: skipped, other negative values: crashed). */
+static void make_fleet_n(struct fleet *f, const double m[][NV], int ng, double x)
 {
 	aisp_error err = {0};
 
 	fleet_init(f);
-	for (int g = 0; g < NG; g++) {
+	for (int g = 0; g < ng; g++) {
 		struct rankfile_root r = {0};
 		struct rankfile_variant v[NV];
 		size_t n = 0;
 
 		r.rank = g;
-		r.world_size = NG;
+		r.world_size = ng;
+		r.gpu_index = g % 2;
 		snprintf(r.run_id, sizeof(r.run_id), "run");
 		snprintf(r.node, sizeof(r.node), "%s", nodes[g]);
 		snprintf(r.gpu_uuid, sizeof(r.gpu_uuid), "g%d", g + 1);
@@ -55,10 +78,17 @@ static void make_fleet(struct fleet *f, const double m[NG][NV])
 			snprintf(v[n].role, sizeof(v[n].role), "%s", vroles[i]);
 			snprintf(v[n].status, sizeof(v[n].status), "%s", m[g][i] == -2 ? "skipped" :
 				 m[g][i] < 0 ? "crashed" : "ok");
+			snprintf(v[n].message, sizeof(v[n].message), "%s",
+				 m[g][i] == -2 ? "no FP8 before sm_89" : "");
+			snprintf(v[n].work_unit, sizeof(v[n].work_unit), "bytes");
 			v[n].n_samples = m[g][i] < 0 ? 0 : 20;
-			v[n].median_ms = m[g][i] < 0 ? NAN : m[g][i];
+			v[n].median_ms = m[g][i] < 0 ? NAN : m[g][i] * x;
 			v[n].p10_ms = v[n].p75_ms = v[n].p90_ms = v[n].median_ms;
-			v[n].work = v[n].bytes = v[n].flops = NAN;
+			v[n].mad_ms = 0.001 * v[n].median_ms;
+			v[n].work = 4.2e9; /* bytes per iteration: 4.2 TB/s at 1 ms */
+			v[n].bytes = v[n].flops = NAN;
+			facts_of(g, &v[n].before);
+			facts_of(g, &v[n].after);
 			n++;
 		}
 		assert_int_equal(fleet_add_result(f, "d", &r, v, n, &err), AISP_OK);
@@ -66,14 +96,19 @@ static void make_fleet(struct fleet *f, const double m[NG][NV])
 	assert_int_equal(fleet_finish(f, &err), AISP_OK);
 }
 
-/* Expectations gathered from the healthy fleet. */
-static json_t *reference(void)
+static void make_fleet(struct fleet *f, const double m[NG][NV])
+{
+	make_fleet_n(f, m, NG, 1.0);
+}
+
+/* Expectations gathered from the first ng GPUs of m. */
+static json_t *reference_of(const double m[][NV], int ng)
 {
 	struct fleet f;
 	aisp_error err = {0};
 	json_t *root = expect_new("hk");
 
-	make_fleet(&f, healthy);
+	make_fleet_n(&f, m, ng, 1.0);
 	assert_int_equal(gather_merge_examples(&f, f.insts[0].hk, root, NULL, &err), AISP_OK);
 	if (expect_validate(root, "ref", &err) != AISP_OK)
 		fail_msg("%s", err.msg);
@@ -81,24 +116,42 @@ static json_t *reference(void)
 	return root;
 }
 
-/* Judge fleet m against exp with default options (tol_upper overrides). */
-static void judge(const double m[NG][NV], const json_t *exp, double tol_upper,
-		  struct fleet *f, struct compare_result *r)
+static json_t *reference_n(int ng)
+{
+	return reference_of(healthy, ng);
+}
+
+static json_t *reference(void)
+{
+	return reference_n(NG);
+}
+
+/* Judge the first ng GPUs of m scaled by x against exp (tol_upper: NAN or
+ * an override). */
+static void judge_n(const double m[][NV], int ng, double x, const json_t *exp, double tol_upper,
+		    struct fleet *f, struct compare_result *r)
 {
 	struct compare_opts o = {FLEET_Z_DEFAULT, FLEET_MIN_DELTA_DEFAULT, NAN, tol_upper, NULL};
 	aisp_error err = {0};
 
-	make_fleet(f, m);
+	make_fleet_n(f, m, ng, x);
 	assert_int_equal(compare_fleet(f, exp, "exp", &o, r, &err), AISP_OK);
 }
 
-/* Verdict of item label on GPU gpu ("-" for the whole variant). */
+static void judge(const double m[NG][NV], const json_t *exp, double tol_upper,
+		  struct fleet *f, struct compare_result *r)
+{
+	judge_n(m, NG, 1.0, exp, tol_upper, f, r);
+}
+
+/* Item label on GPU gpu ("-": the whole variant; "fleet": its finding). */
 static const struct compare_item *item(const struct fleet *f, const struct compare_result *r,
 				       const char *label, const char *gpu)
 {
 	for (size_t i = 0; i < r->n_items; i++) {
 		const struct compare_item *it = &r->items[i];
-		const char *g = it->gpu == UINT32_MAX ? "-" : fleet_str(f, it->gpu);
+		const char *g = it->fleet ? "fleet" : it->gpu == UINT32_MAX ? "-" :
+				fleet_str(f, it->gpu);
 
 		if (!strcmp(it->label, label) && !strcmp(g, gpu))
 			return it;
@@ -107,21 +160,37 @@ static const struct compare_item *item(const struct fleet *f, const struct compa
 	return NULL;
 }
 
-/* Verdict of node name. */
-static enum verdict node_verdict(const struct fleet *f, const struct compare_result *r,
-				 const char *name)
+/* Unit of node name. */
+static const struct compare_unit *node(const struct fleet *f, const struct compare_result *r,
+				       const char *name)
 {
 	for (size_t i = 0; i < r->n_nodes; i++)
 		if (!strcmp(fleet_str(f, r->nodes[i].id), name))
-			return r->nodes[i].v;
+			return &r->nodes[i];
 	fail_msg("no node %s", name);
-	return VERDICT_COUNT;
+	return NULL;
+}
+
+/* 1 when a note of r holds text. */
+static int has_note(const struct compare_result *r, const char *text)
+{
+	for (size_t i = 0; i < r->n_notes; i++)
+		if (strstr(r->notes[i], text))
+			return 1;
+	return 0;
 }
 
 static void with(double m[NG][NV], int g, int v, double x)
 {
 	memcpy(m, healthy, sizeof(healthy));
 	m[g][v] = x;
+}
+
+static void done(struct fleet *f, struct compare_result *r, json_t *exp)
+{
+	compare_result_free(r);
+	fleet_free(f);
+	json_decref(exp);
 }
 
 static void test_healthy_passes(void **state)
@@ -136,9 +205,10 @@ static void test_healthy_passes(void **state)
 	assert_int_equal(r.exit_status, 0);
 	assert_int_equal(r.n_gpus, NG);
 	assert_int_equal(r.n_nodes, 3);
-	compare_result_free(&r);
-	fleet_free(&f);
-	json_decref(exp);
+	assert_int_equal(r.n_drain, 0);
+	assert_int_equal(r.n_fleet, 0);
+	assert_string_equal(node(&f, &r, "n1")->line, "n1: 6 items, all pass");
+	done(&f, &r, exp);
 }
 
 static void test_regressed_and_node(void **state)
@@ -152,17 +222,19 @@ static void test_regressed_and_node(void **state)
 	with(m, 4, 0, 1.5);
 	judge((const double (*)[NV])m, exp, NAN, &f, &r);
 	assert_int_equal(item(&f, &r, "ch01:gemm/base", "g5")->v, VERDICT_REGRESSED);
-	assert_non_null(strstr(item(&f, &r, "ch01:gemm/base", "g5")->reason, "+50.0%"));
+	assert_non_null(strstr(item(&f, &r, "ch01:gemm/base", "g5")->reason,
+			       "+49.3% vs its siblings (median 1.005 ms of 4 GPUs"));
 	assert_int_equal(item(&f, &r, "ch01:gemm/base", "g4")->v, VERDICT_PASS);
-	assert_int_equal(node_verdict(&f, &r, "n3"), VERDICT_REGRESSED);
-	assert_int_equal(node_verdict(&f, &r, "n1"), VERDICT_PASS);
+	assert_int_equal(node(&f, &r, "n3")->v, VERDICT_REGRESSED);
+	assert_true(node(&f, &r, "n3")->drain);
+	assert_int_equal(node(&f, &r, "n1")->v, VERDICT_PASS);
+	assert_int_equal(r.nodes[r.order[0]].id, node(&f, &r, "n3")->id);
+	assert_int_equal(r.n_drain, 1);
 	assert_int_equal(r.exit_status, 1);
-	compare_result_free(&r);
-	fleet_free(&f);
-	json_decref(exp);
+	done(&f, &r, exp);
 }
 
-/* 20% slower: inside the 25% tolerance, far outside the stored spread. */
+/* 20% slower: inside the 25% tolerance, far outside the fleet spread. */
 static void test_outlier_within_tolerance(void **state)
 {
 	json_t *exp = reference();
@@ -175,14 +247,159 @@ static void test_outlier_within_tolerance(void **state)
 	judge((const double (*)[NV])m, exp, NAN, &f, &r);
 	assert_int_equal(item(&f, &r, "ch01:gemm/base", "g5")->v, VERDICT_OUTLIER);
 	assert_true(item(&f, &r, "ch01:gemm/base", "g5")->z > 3.5);
-	assert_int_equal(node_verdict(&f, &r, "n3"), VERDICT_OUTLIER);
+	assert_int_equal(node(&f, &r, "n3")->v, VERDICT_OUTLIER);
+	assert_true(node(&f, &r, "n3")->drain);
 	assert_int_equal(r.exit_status, 1);
-	compare_result_free(&r);
-	fleet_free(&f);
-	json_decref(exp);
+	done(&f, &r, exp);
 }
 
-static void test_improved_failed_missing(void **state)
+/* Every GPU 30% slower than the baseline: one fleet finding per variant,
+ * exit 1, nobody drained. */
+static void test_fleet_shift(void **state)
+{
+	json_t *exp = reference();
+	struct compare_result r;
+	struct fleet f;
+	const struct compare_item *it;
+
+	(void)state;
+	judge_n(healthy, NG, 1.3, exp, NAN, &f, &r);
+	it = item(&f, &r, "ch01:gemm/base", "fleet");
+	assert_int_equal(it->v, VERDICT_REGRESSED);
+	assert_non_null(strstr(it->reason, "fleet-wide: median of 5 GPUs +30.0%"));
+	assert_non_null(strstr(it->reason, "5 of 5 GPUs beyond the tolerance +25% (default)"));
+	assert_non_null(strstr(it->reason, "not a node fault"));
+	assert_int_equal(r.n_fleet, NV);
+	for (size_t i = 0; i < r.n_gpus; i++)
+		assert_int_equal(r.gpus[i].v, VERDICT_PASS);
+	assert_int_equal(r.n_drain, 0);
+	assert_int_equal(r.exit_status, 1);
+	done(&f, &r, exp);
+}
+
+/* The shift, and g5 a further 25% slower: the finding, and only n3. */
+static void test_fleet_shift_and_one_gpu(void **state)
+{
+	json_t *exp = reference();
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+
+	(void)state;
+	memcpy(m, healthy, sizeof(healthy));
+	for (int v = 0; v < NV; v++)
+		m[4][v] *= 1.25;
+	judge_n((const double (*)[NV])m, NG, 1.3, exp, NAN, &f, &r);
+	assert_int_equal(item(&f, &r, "ch01:gemm/opt1", "fleet")->v, VERDICT_REGRESSED);
+	assert_true(node(&f, &r, "n3")->drain);
+	assert_false(node(&f, &r, "n1")->drain);
+	assert_false(node(&f, &r, "n2")->drain);
+	assert_int_equal(r.n_drain, 1);
+	assert_non_null(strstr(node(&f, &r, "n3")->line, "n3: 3 of 3 items slow; worst ch01:gemm/"));
+	done(&f, &r, exp);
+}
+
+/* Half the fleet broken (node n2's GPUs 31x slow, tolerance 4): the half
+ * within the tolerance of the baseline is the reference, not the median
+ * of all; n2 drained, n1 not, no fleet finding. */
+static void test_half_fleet_broken(void **state)
+{
+	json_t *exp = reference();
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+
+	(void)state;
+	memcpy(m, healthy, sizeof(m));
+	for (int v = 0; v < NV; v++)
+		m[2][v] *= 31, m[3][v] *= 31;
+	judge_n((const double (*)[NV])m, 4, 1.0, exp, 4.0, &f, &r);
+	assert_true(node(&f, &r, "n2")->drain);
+	assert_false(node(&f, &r, "n1")->drain);
+	assert_int_equal(r.n_fleet, 0);
+	assert_true(has_note(&r, "ch01:gemm/base: 2 of 4 GPUs are beyond the tolerance against the baseline: the other 2 are the reference"));
+	compare_result_free(&r);
+	fleet_free(&f);
+	/* Three of four broken: that is a fleet-wide shift (the median moved). */
+	for (int v = 0; v < NV; v++)
+		m[1][v] *= 31;
+	judge_n((const double (*)[NV])m, 4, 1.0, exp, 4.0, &f, &r);
+	assert_int_equal(r.n_fleet, NV);
+	done(&f, &r, exp);
+}
+
+/* Three GPUs: too few siblings; each against the baseline alone, said in
+ * a note; then a fleet-wide shift drains them all (nothing tells it). */
+static void test_small_fleet(void **state)
+{
+	json_t *exp = reference();
+	struct compare_result r;
+	struct fleet f;
+
+	(void)state;
+	judge_n(healthy, 3, 1.0, exp, NAN, &f, &r);
+	assert_int_equal(r.exit_status, 0);
+	assert_true(has_note(&r, "ch01:gemm: 3 GPUs with results, fewer than 4: each judged against the baseline alone"));
+	compare_result_free(&r);
+	fleet_free(&f);
+	judge_n(healthy, 3, 1.3, exp, NAN, &f, &r);
+	assert_int_equal(r.n_fleet, 0);
+	assert_int_equal(item(&f, &r, "ch01:gemm/base", "g1")->v, VERDICT_REGRESSED);
+	assert_non_null(strstr(item(&f, &r, "ch01:gemm/base", "g1")->reason, "baseline alone"));
+	assert_int_equal(r.n_drain, 2);
+	done(&f, &r, exp);
+}
+
+/* A baseline from one GPU has no fleet spread: said, and never divided by;
+ * five siblings are judged with their own spread. */
+static void test_one_gpu_baseline(void **state)
+{
+	json_t *exp = reference_n(1);
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+
+	(void)state;
+	judge_n(healthy, 2, 1.0, exp, NAN, &f, &r);
+	assert_true(has_note(&r, "ch01:gemm: the baseline rests on one GPU: fleet spread unknown"));
+	assert_true(isnan(item(&f, &r, "ch01:gemm/base", "g2")->z));
+	assert_int_equal(r.exit_status, 0);
+	compare_result_free(&r);
+	fleet_free(&f);
+	with(m, 4, 0, 1.2);
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	assert_true(has_note(&r, "fleet spread unknown (the spread is this run's siblings')"));
+	assert_int_equal(item(&f, &r, "ch01:gemm/base", "g5")->v, VERDICT_OUTLIER);
+	assert_true(isfinite(item(&f, &r, "ch01:gemm/base", "g5")->z));
+	done(&f, &r, exp);
+}
+
+/* Identical medians here and in the baseline (MAD 0): z uses the noise
+ * floor (0.1%), finite; a GPU 3% slower is an outlier, one 1% slower is not
+ * (min_delta). */
+static void test_noise_floor(void **state)
+{
+	static const double same[NG][NV] = {
+		{1, 0.1, 0.2}, {1, 0.1, 0.2}, {1, 0.1, 0.2}, {1, 0.1, 0.2}, {1, 0.1, 0.2},
+	};
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+	json_t *exp = reference_of(same, NG);
+
+	(void)state;
+	memcpy(m, same, sizeof(m));
+	m[0][0] = 1.03;
+	m[1][1] = 0.101;
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	assert_int_equal(item(&f, &r, "ch01:gemm/base", "g1")->v, VERDICT_OUTLIER);
+	assert_true(fabs(item(&f, &r, "ch01:gemm/base", "g1")->z - 30.0) < 1e-6);
+	assert_int_equal(item(&f, &r, "ch01:gemm/opt1", "g2")->v, VERDICT_PASS);
+	assert_true(isfinite(item(&f, &r, "ch01:gemm/opt1", "g2")->z));
+	done(&f, &r, exp);
+}
+
+static void test_improved_failed_skipped_missing(void **state)
 {
 	json_t *exp = reference();
 	double m[NG][NV];
@@ -200,16 +417,9 @@ static void test_improved_failed_missing(void **state)
 	with(m, 2, 2, -1);
 	judge((const double (*)[NV])m, exp, NAN, &f, &r);
 	assert_int_equal(item(&f, &r, "ch01:gemm/opt2", "g3")->v, VERDICT_FAILED);
-	assert_int_equal(node_verdict(&f, &r, "n2"), VERDICT_FAILED);
+	assert_int_equal(node(&f, &r, "n2")->v, VERDICT_FAILED);
+	assert_non_null(strstr(node(&f, &r, "n2")->line, "n2: 0 of 6 items slow, 1 failed; worst ch01:gemm/opt2 failed (status crashed"));
 	assert_int_equal(r.exit_status, 1);
-	compare_result_free(&r);
-	fleet_free(&f);
-
-	with(m, 2, 2, -2);
-	judge((const double (*)[NV])m, exp, NAN, &f, &r);
-	assert_int_equal(item(&f, &r, "ch01:gemm/opt2", "g3")->v, VERDICT_PASS);
-	assert_non_null(strstr(item(&f, &r, "ch01:gemm/opt2", "g3")->reason, "skipped"));
-	assert_int_equal(r.exit_status, 0);
 	compare_result_free(&r);
 	fleet_free(&f);
 
@@ -219,7 +429,52 @@ static void test_improved_failed_missing(void **state)
 	assert_int_equal(r.exit_status, 3);
 	compare_result_free(&r);
 	fleet_free(&f);
-	json_decref(exp);
+
+	/* Skipped where the baseline measured it: missing, never pass. */
+	with(m, 2, 2, -2);
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	assert_int_equal(item(&f, &r, "ch01:gemm/opt2", "g3")->v, VERDICT_MISSING);
+	assert_non_null(strstr(item(&f, &r, "ch01:gemm/opt2", "g3")->reason,
+			       "skipped (no FP8 before sm_89), but the baseline measured it"));
+	assert_int_equal(r.exit_status, 3);
+	done(&f, &r, exp);
+}
+
+/* A variant skipped everywhere, in the baseline too: skipped (<reason>) on
+ * every GPU, 0 of 5 ok is never pass, exit 0. */
+static void test_skipped_everywhere(void **state)
+{
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+	json_t *exp;
+
+	(void)state;
+	memcpy(m, healthy, sizeof(m));
+	for (int g = 0; g < NG; g++)
+		m[g][2] = -2;
+	make_fleet(&f, (const double (*)[NV])m);
+	exp = expect_new("hk");
+	{
+		aisp_error err = {0};
+
+		assert_int_equal(gather_merge_examples(&f, f.insts[0].hk, exp, NULL, &err), AISP_OK);
+	}
+	fleet_free(&f);
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	for (int g = 1; g <= NG; g++) {
+		char gpu[16];
+
+		snprintf(gpu, sizeof(gpu), "g%d", g);
+		assert_int_equal(item(&f, &r, "ch01:gemm/opt2", gpu)->v, VERDICT_SKIPPED);
+		assert_string_equal(item(&f, &r, "ch01:gemm/opt2", gpu)->reason,
+				    "skipped (no FP8 before sm_89)");
+	}
+	assert_int_equal(r.counts[VERDICT_SKIPPED], NG);
+	assert_int_equal(r.gpus[0].v, VERDICT_SKIPPED);
+	assert_false(r.gpus[0].drain);
+	assert_int_equal(r.exit_status, 0);
+	done(&f, &r, exp);
 }
 
 /* A variant the file expects but no GPU ran: missing, exit 3. */
@@ -236,13 +491,12 @@ static void test_missing_variant(void **state)
 	judge(healthy, exp, NAN, &f, &r);
 	assert_int_equal(item(&f, &r, "ch01:gemm/opt3", "-")->v, VERDICT_MISSING);
 	assert_int_equal(r.exit_status, 3);
-	compare_result_free(&r);
-	fleet_free(&f);
-	json_decref(exp);
+	done(&f, &r, exp);
 }
 
-/* Time within a loose tolerance, but the speedup over the same GPU's
- * baseline fell by more than 25%: regressed. */
+/* The baseline alone (3 GPUs): time within a loose tolerance, but the
+ * speedup over the same GPU's baseline fell by more than 25%: regressed.
+ * With siblings, the fleet's speedup is judged once instead. */
 static void test_speedup_regression(void **state)
 {
 	json_t *exp = reference();
@@ -254,14 +508,23 @@ static void test_speedup_regression(void **state)
 	(void)state;
 	with(m, 1, 0, 0.8);
 	m[1][1] = 0.12;
-	judge((const double (*)[NV])m, exp, 10.0, &f, &r);
+	judge_n((const double (*)[NV])m, 3, 1.0, exp, 10.0, &f, &r);
 	it = item(&f, &r, "ch01:gemm/opt1", "g2");
 	assert_int_equal(it->v, VERDICT_REGRESSED);
 	assert_non_null(strstr(it->reason, "speedup"));
 	assert_int_equal(item(&f, &r, "ch01:gemm/base", "g2")->v, VERDICT_PASS);
 	compare_result_free(&r);
 	fleet_free(&f);
-	json_decref(exp);
+
+	memcpy(m, healthy, sizeof(m));
+	for (int g = 0; g < NG; g++)
+		m[g][1] *= 1.4;
+	judge((const double (*)[NV])m, exp, 10.0, &f, &r);
+	it = item(&f, &r, "ch01:gemm/opt1", "fleet");
+	assert_int_equal(it->v, VERDICT_REGRESSED);
+	assert_non_null(strstr(it->reason, "fleet-wide: speedup"));
+	assert_int_equal(r.n_drain, 0);
+	done(&f, &r, exp);
 }
 
 /* The book's own schema (no fleet section) is judged from its metrics. */
@@ -284,11 +547,144 @@ static void test_book_schema(void **state)
 	assert_int_equal(item(&f, &r, "ch01:gemm/base", "g5")->v, VERDICT_REGRESSED);
 	assert_int_equal(item(&f, &r, "ch01:gemm/opt1", "g1")->v, VERDICT_PASS);
 	assert_int_equal(item(&f, &r, "ch01:gemm/opt2", "g1")->v, VERDICT_PASS);
-	assert_non_null(strstr(item(&f, &r, "ch01:gemm/opt2", "g1")->reason, "no stored time"));
+	assert_true(has_note(&r, "ch01:gemm/opt2: no stored time: each GPU judged against its siblings only"));
 	assert_int_equal(r.exit_status, 1);
-	compare_result_free(&r);
+	done(&f, &r, exp);
+}
+
+/* Tolerance: option, then --job, then the baseline's (with its source),
+ * then the noise when the run-to-run noise is known, then 25%. */
+static void test_tolerance_resolution(void **state)
+{
+	static const char job_text[] = "name: j\ntargets:\n  - target: ch01:gemm\n"
+				       "    tolerance: {lower: 0.1, upper: 0.111}\n";
+	struct compare_opts o = {FLEET_Z_DEFAULT, FLEET_MIN_DELTA_DEFAULT, NAN, NAN, NULL};
+	json_t *exp = reference(), *ex = json_object_get(json_object_get(exp, "examples"),
+							 "gemm_cuda");
+	json_t *base = json_object_get(json_object_get(json_object_get(ex, "fleet"), "variants"),
+				       "base");
+	struct compare_tol t;
+	aisp_error err = {0};
+	struct fleet f;
+	struct job job;
+
+	(void)state;
+	make_fleet(&f, healthy);
+	assert_string_equal(expect_str(json_object_get(ex, "tolerance"), "source"), "default");
+	json_object_del(ex, "tolerance");
+	compare_tolerance(&f, &f.insts[0], ex, &o, &t);
+	assert_true(t.upper == 0.25 && t.lower == 0.25);
+	assert_string_equal(t.source, "default");
+	json_object_set_new(base, "noise_run", json_real(0.01));
+	json_object_set_new(base, "detectable", json_real(0.0437));
+	compare_tolerance(&f, &f.insts[0], ex, &o, &t);
+	assert_true(fabs(t.upper - 0.044) < 1e-12);
+	assert_string_equal(t.source, "noise");
+	json_object_set_new(ex, "tolerance", json_pack("{s:f,s:f}", "lower", 0.2, "upper", 0.3));
+	compare_tolerance(&f, &f.insts[0], ex, &o, &t);
+	assert_true(t.upper == 0.3 && t.lower == 0.2);
+	assert_string_equal(t.source, "hand");
+	job_init(&job);
+	assert_int_equal(job_load_buffer(job_text, strlen(job_text), "j.yaml", &job, &err), AISP_OK);
+	o.job = &job;
+	compare_tolerance(&f, &f.insts[0], ex, &o, &t);
+	assert_true(t.upper == 0.111 && t.lower == 0.1);
+	assert_string_equal(t.source, "--job");
+	o.tol_upper = 0.5;
+	compare_tolerance(&f, &f.insts[0], ex, &o, &t);
+	assert_true(t.upper == 0.5 && t.lower == 0.1);
+	assert_string_equal(t.source, "option");
+	job_free(&job);
 	fleet_free(&f);
 	json_decref(exp);
+}
+
+/* A throttled GPU 20% slow: drained, and the reason names the clock and
+ * the throttle, not the idle bit; its siblings' facts do not differ. */
+static void test_throttled_gpu_facts(void **state)
+{
+	json_t *exp = reference();
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+	const struct compare_unit *n2;
+
+	(void)state;
+	memcpy(m, healthy, sizeof(m));
+	for (int v = 0; v < NV; v++)
+		m[2][v] *= 1.2;
+	throttled_gpu = 2;
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	throttled_gpu = -1;
+	n2 = node(&f, &r, "n2");
+	assert_true(n2->drain);
+	assert_string_equal(n2->facts, "SM clock 1100 MHz vs fleet 1980 (max 1980), HW slowdown");
+	assert_non_null(strstr(n2->line, "; SM clock 1100 MHz vs fleet 1980 (max 1980), HW slowdown"));
+	assert_non_null(strstr(n2->line, "on GPU 0 (g3)"));
+	done(&f, &r, exp);
+
+	exp = reference();
+	with(m, 4, 0, 1.5);
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	assert_string_equal(node(&f, &r, "n3")->facts, "no device fact differs");
+	done(&f, &r, exp);
+}
+
+/* Facts one by one against siblings, and the throttle names. */
+static void test_facts_decoded(void **state)
+{
+	struct fleet f;
+	char buf[256];
+	const struct fleet_var *v;
+
+	(void)state;
+	compare_throttle_names(0x1 | 0x2 | 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80 | 0x100, buf,
+			       sizeof(buf));
+	assert_string_equal(buf, "HW slowdown, HW thermal, HW power brake, SW thermal, SW power cap, sync boost");
+	compare_throttle_names(0x1, buf, sizeof(buf));
+	assert_string_equal(buf, "");
+	make_fleet(&f, healthy);
+	v = &f.vars[0];
+	f.gpus[v->gpu0].after.temperature_c = 80;
+	f.gpus[v->gpu0].after.pcie_gen = 4;
+	f.gpus[v->gpu0].after.pcie_width = 8;
+	f.gpus[v->gpu0].after.power_limit_w = 500;
+	f.gpus[v->gpu0].after.ecc_uncorrected = 2;
+	f.gpus[v->gpu0].after.retired_pages = 3;
+	f.gpus[v->gpu0].after.throttle_reasons = 0x40;
+	compare_facts(&f, v, v->gpu0, buf, sizeof(buf));
+	assert_string_equal(buf, "HW thermal, temperature 80 C vs fleet 45, power limit 500 W vs fleet 700, "
+			    "PCIe gen4 x8 vs fleet gen5 x16, ECC uncorrected 2 (fleet 0, +2 during the item), "
+			    "retired/remapped pages 3 (fleet 0)");
+	compare_facts(&f, v, v->gpu0 + 1, buf, sizeof(buf));
+	assert_string_equal(buf, "no device fact differs");
+	f.gpus[v->gpu0 + 1].after.valid = 0;
+	compare_facts(&f, v, v->gpu0 + 1, buf, sizeof(buf));
+	assert_string_equal(buf, "device facts not recorded");
+	fleet_free(&f);
+}
+
+/* Worst first: of two regressed items the larger excess is the worst,
+ * though it comes second; amounts read as throughput in the work unit. */
+static void test_worst_first(void **state)
+{
+	json_t *exp = reference();
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+	const struct compare_unit *n3;
+
+	(void)state;
+	memcpy(m, healthy, sizeof(m));
+	m[4][0] *= 1.3;
+	m[4][1] *= 1.7;
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	n3 = node(&f, &r, "n3");
+	assert_string_equal(r.items[n3->worst].label, "ch01:gemm/opt1");
+	assert_int_equal(n3->n_slow, 2);
+	assert_int_equal(n3->n_items, 3);
+	assert_string_equal(n3->line, "n3: 2 of 3 items slow; worst ch01:gemm/opt1 +70.8% (42 -> 24.6 TB/s) on GPU 0 (g5); no device fact differs");
+	done(&f, &r, exp);
 }
 
 static void test_other_hardware(void **state)
@@ -303,9 +699,7 @@ static void test_other_hardware(void **state)
 	make_fleet(&f, healthy);
 	assert_int_equal(compare_fleet(&f, exp, "x.json", &o, &r, &err), AISP_EINPUT);
 	assert_non_null(strstr(err.msg, "x.json: hardware_key 8x_b200"));
-	compare_result_free(&r);
-	fleet_free(&f);
-	json_decref(exp);
+	done(&f, &r, exp);
 }
 
 int main(void)
@@ -314,10 +708,21 @@ int main(void)
 		cmocka_unit_test(test_healthy_passes),
 		cmocka_unit_test(test_regressed_and_node),
 		cmocka_unit_test(test_outlier_within_tolerance),
-		cmocka_unit_test(test_improved_failed_missing),
+		cmocka_unit_test(test_fleet_shift),
+		cmocka_unit_test(test_fleet_shift_and_one_gpu),
+		cmocka_unit_test(test_half_fleet_broken),
+		cmocka_unit_test(test_small_fleet),
+		cmocka_unit_test(test_one_gpu_baseline),
+		cmocka_unit_test(test_noise_floor),
+		cmocka_unit_test(test_improved_failed_skipped_missing),
+		cmocka_unit_test(test_skipped_everywhere),
 		cmocka_unit_test(test_missing_variant),
 		cmocka_unit_test(test_speedup_regression),
 		cmocka_unit_test(test_book_schema),
+		cmocka_unit_test(test_tolerance_resolution),
+		cmocka_unit_test(test_throttled_gpu_facts),
+		cmocka_unit_test(test_facts_decoded),
+		cmocka_unit_test(test_worst_first),
 		cmocka_unit_test(test_other_hardware),
 	};
 

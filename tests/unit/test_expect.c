@@ -241,6 +241,36 @@ static void test_missing_fields(void **state)
 		   NULL);
 }
 
+/* tolerance.source is one of gather's words; noise fields are numbers or
+ * null (a variant that failed everywhere has no noise). */
+static void test_tolerance_and_noise_fields(void **state)
+{
+#define EX_WITH(extra) "{\"schema_version\": 2, \"hardware_key\": \"h\", \"examples\":" \
+	" {\"g_cuda\": {\"example\": \"g\", \"type\": \"cuda\", \"metadata\": {}," \
+	" \"metrics\": {\"baseline_time_ms\": 1}, \"provenance\": {}, " extra "}}}"
+	static const char good[] = EX_WITH(
+		"\"tolerance\": {\"lower\": 0.1, \"upper\": 0.111, \"source\": \"job\"},"
+		" \"fleet\": {\"variants\": {\"v\": {\"median_ms\": 1, \"noise\": 0.01,"
+		" \"noise_run\": null, \"noise_run_pairs\": 0, \"detectable\": 0.0437}}}");
+	aisp_error err = {0};
+	json_t *root;
+
+	(void)state;
+	assert_int_equal(expect_parse(good, strlen(good), "t", &root, &err), AISP_OK);
+	json_decref(root);
+	expect_bad(EX_WITH("\"tolerance\": {\"upper\": 0.1, \"source\": \"guess\"}"),
+		   AISP_EINPUT, "examples.g_cuda.tolerance.source: 'guess'",
+		   "expected job, noise, default or hand", NULL);
+	expect_bad(EX_WITH("\"tolerance\": {\"upper\": 0.1, \"source\": 3}"),
+		   AISP_EINPUT, "examples.g_cuda.tolerance.source: an integer", NULL);
+	expect_bad(EX_WITH("\"tolerance\": {\"upper\": \"10%\"}"),
+		   AISP_EINPUT, "examples.g_cuda.tolerance.upper: a string", NULL);
+	expect_bad(EX_WITH("\"fleet\": {\"variants\": {\"v\": {\"median_ms\": 1,"
+			   " \"noise\": \"low\"}}}"),
+		   AISP_EINPUT, "examples.g_cuda.fleet.variants.v.noise: a string", NULL);
+#undef EX_WITH
+}
+
 /* A fleet variant that failed on every GPU has a null median: valid. */
 static void test_fleet_null_median(void **state)
 {
@@ -257,12 +287,14 @@ static void test_fleet_null_median(void **state)
 	json_decref(root);
 }
 
-/* save writes atomically and load reads the same tree; tolerance defaults. */
+/* save writes atomically and load reads the same tree; a tolerance is read
+ * as magnitudes with its source ("hand" when the file does not say one). */
 static void test_save_load_tolerance(void **state)
 {
 	char dir[] = "/tmp/test_expect.XXXXXX", path[1100];
 	aisp_error err = {0};
 	json_t *root, *back, *ex;
+	const char *src;
 	double lo, hi;
 
 	(void)state;
@@ -271,12 +303,16 @@ static void test_save_load_tolerance(void **state)
 	root = expect_new("8x_h100");
 	ex = json_loads(GOOD_EX, 0, NULL);
 	assert_non_null(ex);
-	expect_tolerance(ex, &lo, &hi);
-	assert_true(lo == 0.25 && hi == 0.25);
+	assert_int_equal(expect_tolerance(ex, &lo, &hi, &src), 0);
+	assert_true(isnan(lo) && isnan(hi));
 	json_object_set_new(ex, "tolerance", json_pack("{s:f,s:f}", "lower", -0.1,
 						       "upper", 0.4));
-	expect_tolerance(ex, &lo, &hi);
+	assert_int_equal(expect_tolerance(ex, &lo, &hi, &src), 1);
 	assert_true(lo == 0.1 && hi == 0.4);
+	assert_string_equal(src, "hand");
+	json_object_set_new(json_object_get(ex, "tolerance"), "source", json_string("job"));
+	expect_tolerance(ex, &lo, &hi, &src);
+	assert_string_equal(src, "job");
 	json_object_set_new(json_object_get(root, "examples"), "e_host", ex);
 	assert_int_equal(expect_save(root, path, &err), AISP_OK);
 	assert_int_equal(expect_load(path, &back, &err), AISP_OK);
@@ -307,6 +343,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_missing_fields),
 		cmocka_unit_test(test_fleet_null_median),
 		cmocka_unit_test(test_save_load_tolerance),
+		cmocka_unit_test(test_tolerance_and_noise_fields),
 	};
 	const char *env = getenv("AISP_FIXTURES");
 	struct stat st;

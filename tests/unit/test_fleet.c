@@ -180,6 +180,83 @@ static void test_min_delta(void **state)
 	fleet_free(&f);
 }
 
+/* One result of variant base: median m, sample MAD rel x m, 20 samples. */
+static void add_base(struct fleet *f, const char *run, const char *gpu, double m, double rel)
+{
+	struct rankfile_root r = {0};
+	struct rankfile_variant v = {0};
+	aisp_error err = {0};
+
+	r.world_size = 3;
+	snprintf(r.run_id, sizeof(r.run_id), "%s", run);
+	snprintf(r.node, sizeof(r.node), "n-%s", gpu);
+	snprintf(r.gpu_uuid, sizeof(r.gpu_uuid), "%s", gpu);
+	snprintf(r.hardware_key, sizeof(r.hardware_key), "hk");
+	snprintf(r.status, sizeof(r.status), "complete");
+	snprintf(v.instance, sizeof(v.instance), "ch01:gemm");
+	snprintf(v.target, sizeof(v.target), "ch01:gemm");
+	snprintf(v.variant, sizeof(v.variant), "base");
+	snprintf(v.role, sizeof(v.role), "baseline");
+	snprintf(v.status, sizeof(v.status), "ok");
+	v.n_samples = 20;
+	v.median_ms = v.p10_ms = v.p75_ms = v.p90_ms = m;
+	v.mad_ms = rel * m;
+	v.work = v.bytes = v.flops = NAN;
+	assert_int_equal(fleet_add_result(f, run, &r, &v, 1, &err), AISP_OK);
+}
+
+/* Noise of a variant (fleet.h), numbers from numpy: g1 and g2 measured in
+ * three runs, g3 once. Within-run 0.7413%, its median's standard error
+ * 0.2077%, run to run 0.9125% over 4 pairs: the noise is the run to run. */
+static void test_noise(void **state)
+{
+	static const double g1[3] = {1.00, 1.02, 0.99}, g2[3] = {2.0, 2.0, 2.1};
+	const struct fleet_var *b;
+	aisp_error err = {0};
+	struct fleet f;
+	char run[16];
+
+	(void)state;
+	fleet_init(&f);
+	for (int i = 0; i < 3; i++) {
+		snprintf(run, sizeof(run), "r%d", i);
+		add_base(&f, run, "g1", g1[i], 0.005);
+		add_base(&f, run, "g2", g2[i], 0.005);
+	}
+	add_base(&f, "r0", "g3", 1.0, 0.005);
+	assert_int_equal(fleet_finish(&f, &err), AISP_OK);
+	b = var(&f, "base");
+	assert_close(b->noise_within, 0.0074129999999999995);
+	assert_close(b->noise_run, 0.009124733822810833);
+	assert_int_equal(b->noise_run_pairs, 4);
+	assert_close(b->noise, 0.009124733822810833);
+	assert_close(b->detectable, 0.039877353738732066);
+	assert_close(fleet_noise_tolerance(b->detectable, 0.02), 0.04);
+	assert_close(fleet_noise_tolerance(0.0123, 0.02), 0.02);
+	fleet_free(&f);
+
+	/* One run: no run to run noise, the median's standard error. */
+	fleet_init(&f);
+	add_base(&f, "r0", "g1", 1.0, 0.005);
+	add_base(&f, "r0", "g2", 1.0, 0.005);
+	assert_int_equal(fleet_finish(&f, &err), AISP_OK);
+	b = var(&f, "base");
+	assert_true(isnan(b->noise_run));
+	assert_int_equal(b->noise_run_pairs, 0);
+	assert_close(b->noise, 1.2533 * 1.4826 * 0.005 / sqrt(20.0));
+	fleet_free(&f);
+
+	/* Samples and runs that agree exactly: the floor, never zero. */
+	fleet_init(&f);
+	add_base(&f, "r0", "g1", 1.0, 0.0);
+	add_base(&f, "r1", "g1", 1.0, 0.0);
+	assert_int_equal(fleet_finish(&f, &err), AISP_OK);
+	b = var(&f, "base");
+	assert_true(b->noise_within == 0.0 && b->noise_run == 0.0);
+	assert_close(b->noise, FLEET_NOISE_FLOOR);
+	fleet_free(&f);
+}
+
 /* Fewer rank files than world_size makes the fleet incomplete. */
 static void test_incomplete(void **state)
 {
@@ -205,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_gpu_over_runs),
 		cmocka_unit_test(test_min_delta),
 		cmocka_unit_test(test_incomplete),
+		cmocka_unit_test(test_noise),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,9 @@
  * test_h5out.c - runner/h5out.c commits: h5out_put_variant changes the file
  * in memory only, h5out_commit puts it on disk (a new file renamed over the
  * old one), a commit with nothing new writes nothing, h5out_write_variant
- * does both, h5out_commit_ms says what a commit took, and a variant's
- * named check values are attributes check.<name>.
+ * does both, h5out_commit_ms says what a commit took, the test knobs of
+ * every attempt stay in a resumed file, and a variant's named check values
+ * are attributes check.<name>.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -166,6 +167,63 @@ static void test_check_values_are_attributes(void **st)
 	H5Fclose(file);
 }
 
+/* The root attribute test_knobs of the file on disk into buf[n]. */
+static void knobs_on_disk(const struct fixture *f, char *buf, size_t n)
+{
+	hid_t file = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT), a, t;
+	char *v = NULL;
+
+	assert_true(file >= 0);
+	a = H5Aopen(file, "test_knobs", H5P_DEFAULT);
+	assert_true(a >= 0);
+	t = H5Tcopy(H5T_C_S1);
+	H5Tset_size(t, H5T_VARIABLE);
+	H5Tset_cset(t, H5T_CSET_UTF8);
+	assert_true(H5Aread(a, t, &v) >= 0);
+	snprintf(buf, n, "%s", v);
+	H5free_memory(v);
+	H5Tclose(t);
+	H5Aclose(a);
+	H5Fclose(file);
+}
+
+/* Reopen f's file (resume) as a rank whose knobs are knobs, and close it. */
+static void attempt(struct fixture *f, const char *knobs)
+{
+	struct rank_info info = {0};
+	aisp_error e = {0};
+
+	snprintf(info.status, sizeof(info.status), "running");
+	snprintf(info.test_knobs, sizeof(info.test_knobs), "%s", knobs);
+	assert_int_equal(h5out_open(f->path, &info, 1, &f->h, &e), AISP_OK);
+	assert_int_equal(h5out_close(f->h, "interrupted", "", &e), AISP_OK);
+	f->h = NULL;
+}
+
+static void test_knobs_of_every_attempt(void **st)
+{
+	struct fixture *f = *st;
+	struct rank_info info = {0};
+	aisp_error e = {0};
+	char k[512];
+
+	assert_int_equal(h5out_close(f->h, "interrupted", "", &e), AISP_OK);
+	f->h = NULL;
+	knobs_on_disk(f, k, sizeof(k));
+	assert_string_equal(k, "");
+	attempt(f, "AISP_TEST_SLOW_PCT=50");
+	knobs_on_disk(f, k, sizeof(k));
+	assert_string_equal(k, "AISP_TEST_SLOW_PCT=50");
+	attempt(f, "AISP_TEST_SLOW_PCT=50 AISP_TEST_TARGETS=1");
+	attempt(f, "");
+	knobs_on_disk(f, k, sizeof(k));
+	assert_string_equal(k, "AISP_TEST_SLOW_PCT=50 AISP_TEST_TARGETS=1");
+	snprintf(info.status, sizeof(info.status), "running");
+	assert_int_equal(h5out_open(f->path, &info, 0, &f->h, &e), AISP_OK); /* a new run */
+	knobs_on_disk(f, k, sizeof(k));
+	assert_string_equal(k, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -175,6 +233,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_write_variant_commits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_check_values_are_attributes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_knobs_of_every_attempt, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
