@@ -6,18 +6,26 @@
  * cuBLAS math mode is CUBLAS_DEFAULT_MATH (pure FP32 for Sgemm: no TF32
  * tensor cores); a target that wants TF32 sets it on its own handle copy.
  *
- * Launch counting uses two CUPTI APIs:
+ * Counting (count_begin/count_end, one untimed pass: measure.c) uses two
+ * CUPTI APIs:
  *  - the callback API (with our state as userdata) counts launch *calls*:
  *    runtime launches and graph launches, plus driver launches not made from
  *    inside a runtime launch (cuBLAS and friends call the driver directly);
- *  - the activity API counts kernels that actually *ran* (graph nodes too).
+ *  - the activity API sees the device work that actually *ran*: kernels
+ *    (graph nodes too), memcpys and memsets, each with its start and end on
+ *    the GPU's clock. From these come the kernel count, the summed device
+ *    time, the span from the first start to the last end (a timer that is
+ *    not ours, for the events to agree with) and the names of what ran (so
+ *    that a library choosing another kernel in another process shows).
  * CUPTI's activity buffer callbacks take no user pointer, so the counter
  * in use is found through cupti_owner: the one file-level variable here,
  * set by count_begin and cleared by count_end (one counter per process).
  */
 #include "backend.h"
 
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +37,15 @@
 #define CUDA_WORKSPACE_BYTES (32u << 20) /* cuBLAS workspace (Hopper advice) */
 #define CUPTI_BUF_BYTES (1u << 20)
 #define CUPTI_BUF_ALIGN 8
+#define CUPTI_NAMES 16        /* distinct names kept per counted pass */
+#define CUPTI_NAME_LEN 160
+
+/* One distinct name of device work seen in a counted pass. */
+struct cupti_name {
+	char name[CUPTI_NAME_LEN];
+	long n;
+	uint64_t first;        /* earliest start, to list names in order */
+};
 
 struct cuda_priv {
 	cudaStream_t stream;
@@ -39,10 +56,15 @@ struct cuda_priv {
 	int subscribed, activity_on;
 	int busy;              /* another CUPTI client (ncu, nsys): no counts */
 	int rt_depth;          /* inside a counted runtime launch call */
-	long api, kernels;
+	long api, kernels, ops;
+	uint64_t busy_ns, first_ns, last_ns; /* device activity of the pass */
+	struct cupti_name names[CUPTI_NAMES];
+	int n_names, names_dropped;
 };
 
 static struct cuda_priv *cupti_owner;
+
+static aisp_err cupti_activity_set(int on, aisp_error *err);
 
 /* AISP_OK when e is cudaSuccess, else an EDEVICE error naming what failed. */
 static aisp_err cuda_ok(cudaError_t e, const char *what, aisp_error *err)
@@ -115,7 +137,7 @@ static void cuda_close(struct aisp_ctx *ctx)
 	if (!p)
 		return;
 	if (p->activity_on)
-		cuptiActivityDisable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL);
+		cupti_activity_set(0, NULL);
 	if (p->subscribed)
 		cuptiUnsubscribe(p->sub);
 	if (cupti_owner == p)
@@ -242,7 +264,80 @@ static void CUPTIAPI cupti_buf_request(uint8_t **buf, size_t *size, size_t *max_
 	*max_records = 0;
 }
 
-/* CUPTI hands back a filled buffer: count its kernel records, free it. */
+/* Add one record's name (a kernel or a copy kind) to the pass's list. */
+static void cupti_note_name(struct cuda_priv *p, const char *name, uint64_t start)
+{
+	for (int i = 0; i < p->n_names; i++) {
+		if (strcmp(p->names[i].name, name))
+			continue;
+		p->names[i].n++;
+		if (start < p->names[i].first)
+			p->names[i].first = start;
+		return;
+	}
+	if (p->n_names == CUPTI_NAMES) {
+		p->names_dropped++;
+		return;
+	}
+	snprintf(p->names[p->n_names].name, CUPTI_NAME_LEN, "%s", name);
+	p->names[p->n_names].n = 1;
+	p->names[p->n_names].first = start;
+	p->n_names++;
+}
+
+/* Name of a memcpy record by its direction. */
+static const char *cupti_copy_name(uint8_t kind)
+{
+	switch (kind) {
+	case CUPTI_ACTIVITY_MEMCPY_KIND_HTOD:
+		return "memcpy HtoD";
+	case CUPTI_ACTIVITY_MEMCPY_KIND_DTOH:
+		return "memcpy DtoH";
+	case CUPTI_ACTIVITY_MEMCPY_KIND_DTOD:
+		return "memcpy DtoD";
+	case CUPTI_ACTIVITY_MEMCPY_KIND_HTOH:
+		return "memcpy HtoH";
+	case CUPTI_ACTIVITY_MEMCPY_KIND_PTOP:
+		return "memcpy PtoP";
+	default:
+		return "memcpy";
+	}
+}
+
+/* Account one device operation that ran from start to end (GPU ns). */
+static void cupti_note_op(struct cuda_priv *p, const char *name, uint64_t start, uint64_t end)
+{
+	p->ops++;
+	if (end > start)
+		p->busy_ns += end - start;
+	if (!p->first_ns || start < p->first_ns)
+		p->first_ns = start;
+	if (end > p->last_ns)
+		p->last_ns = end;
+	cupti_note_name(p, name && *name ? name : "(unnamed)", start);
+}
+
+/* Account one activity record of the pass. */
+static void cupti_note_record(struct cuda_priv *p, const CUpti_Activity *rec)
+{
+	if (rec->kind == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL ||
+	    rec->kind == CUPTI_ACTIVITY_KIND_KERNEL) {
+		const CUpti_ActivityKernel10 *k = (const CUpti_ActivityKernel10 *)rec;
+
+		p->kernels++;
+		cupti_note_op(p, k->name, k->start, k->end);
+	} else if (rec->kind == CUPTI_ACTIVITY_KIND_MEMCPY) {
+		const CUpti_ActivityMemcpy6 *m = (const CUpti_ActivityMemcpy6 *)rec;
+
+		cupti_note_op(p, cupti_copy_name(m->copyKind), m->start, m->end);
+	} else if (rec->kind == CUPTI_ACTIVITY_KIND_MEMSET) {
+		const CUpti_ActivityMemset4 *m = (const CUpti_ActivityMemset4 *)rec;
+
+		cupti_note_op(p, "memset", m->start, m->end);
+	}
+}
+
+/* CUPTI hands back a filled buffer: account its records, free it. */
 static void CUPTIAPI cupti_buf_complete(CUcontext cu, uint32_t stream_id, uint8_t *buf,
 					size_t size, size_t valid)
 {
@@ -252,12 +347,39 @@ static void CUPTIAPI cupti_buf_complete(CUcontext cu, uint32_t stream_id, uint8_
 	(void)stream_id;
 	(void)size;
 	while (cupti_owner && valid > 0 &&
-	       cuptiActivityGetNextRecord(buf, valid, &rec) == CUPTI_SUCCESS) {
-		if (rec->kind == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL ||
-		    rec->kind == CUPTI_ACTIVITY_KIND_KERNEL)
-			cupti_owner->kernels++;
-	}
+	       cuptiActivityGetNextRecord(buf, valid, &rec) == CUPTI_SUCCESS)
+		cupti_note_record(cupti_owner, rec);
 	free(buf);
+}
+
+/* The activity kinds a counted pass records. */
+static const CUpti_ActivityKind cupti_kinds[] = {
+	CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL,
+	CUPTI_ACTIVITY_KIND_MEMCPY,
+	CUPTI_ACTIVITY_KIND_MEMSET,
+};
+
+/* Enable (on) or disable every kind of cupti_kinds; on failure while
+ * enabling, those already enabled are disabled again. */
+static aisp_err cupti_activity_set(int on, aisp_error *err)
+{
+	size_t n = sizeof(cupti_kinds) / sizeof(cupti_kinds[0]);
+	aisp_err rc = AISP_OK;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!on) {
+			aisp_err r = cupti_ok(cuptiActivityDisable(cupti_kinds[i]),
+					      "cuptiActivityDisable", rc ? NULL : err);
+
+			rc = rc ? rc : r;
+		} else if ((rc = cupti_ok(cuptiActivityEnable(cupti_kinds[i]),
+					  "cuptiActivityEnable", err))) {
+			while (i-- > 0)
+				cuptiActivityDisable(cupti_kinds[i]);
+			return rc;
+		}
+	}
+	return rc;
 }
 
 /* Enable the launch callbacks of one domain. */
@@ -267,8 +389,17 @@ static aisp_err cupti_enable_domain(struct cuda_priv *p, CUpti_CallbackDomain do
 	return cupti_ok(cuptiEnableDomain(1, p->sub, dom), "cuptiEnableDomain", err);
 }
 
-/* Start counting: launch-call callbacks and kernel activity records. Under
- * another CUPTI client (a profiler) counting is skipped: count_end gives -1. */
+/* Forget what the last pass saw. */
+static void cupti_reset(struct cuda_priv *p)
+{
+	p->api = p->kernels = p->ops = 0;
+	p->busy_ns = p->first_ns = p->last_ns = 0;
+	p->n_names = p->names_dropped = 0;
+	p->rt_depth = 0;
+}
+
+/* Start counting: launch-call callbacks and device activity records. Under
+ * another CUPTI client (a profiler) counting is skipped: count_end says so. */
 static aisp_err cuda_count_begin(struct aisp_ctx *ctx, aisp_error *err)
 {
 	struct cuda_priv *p = ctx->priv;
@@ -279,8 +410,7 @@ static aisp_err cuda_count_begin(struct aisp_ctx *ctx, aisp_error *err)
 		return aisp_fail(err, AISP_EINTERNAL, "CUPTI counting already on");
 	if ((rc = cuda_sync(ctx, err)))
 		return rc;
-	p->api = p->kernels = 0;
-	p->rt_depth = 0;
+	cupti_reset(p);
 	p->busy = 0;
 	r = cuptiSubscribe(&p->sub, cupti_on_api, p);
 	if (r == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED) {
@@ -296,8 +426,7 @@ static aisp_err cuda_count_begin(struct aisp_ctx *ctx, aisp_error *err)
 	    (rc = cupti_ok(cuptiActivityRegisterCallbacks(cupti_buf_request,
 							   cupti_buf_complete),
 			   "cuptiActivityRegisterCallbacks", err)) ||
-	    (rc = cupti_ok(cuptiActivityEnable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL),
-			   "cuptiActivityEnable(CONCURRENT_KERNEL)", err)))
+	    (rc = cupti_activity_set(1, err)))
 		goto out;
 	p->activity_on = 1;
 	return AISP_OK;
@@ -308,16 +437,44 @@ out:
 	return rc;
 }
 
-/* Stop counting: wait for the work, flush the records, report both counts. */
-static aisp_err cuda_count_end(struct aisp_ctx *ctx, long *api, long *kernels,
+/* "name xN; ..." of the pass, in order of first start, into out. */
+static void cupti_names_text(struct cuda_priv *p, char *out, size_t n)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int done = 0; done < p->n_names; done++) {
+		int best = -1;
+
+		for (int i = 0; i < p->n_names; i++)
+			if (p->names[i].n > 0 &&
+			    (best < 0 || p->names[i].first < p->names[best].first))
+				best = i;
+		if (best < 0 || len >= n)
+			break;
+		len += (size_t)snprintf(out + len, n - len, "%s%s x%ld", len ? "; " : "",
+					p->names[best].name, p->names[best].n);
+		p->names[best].n = -p->names[best].n; /* taken */
+	}
+	if (p->names_dropped && len < n)
+		snprintf(out + len, n - len, "; +%d more names", p->names_dropped);
+	for (int i = 0; i < p->n_names; i++)
+		p->names[i].n = p->names[i].n < 0 ? -p->names[i].n : p->names[i].n;
+}
+
+/* Stop counting: wait for the work, flush the records, report the pass. */
+static aisp_err cuda_count_end(struct aisp_ctx *ctx, struct backend_count *out,
 			       aisp_error *err)
 {
 	struct cuda_priv *p = ctx->priv;
 	aisp_err rc, rc2;
 
-	*api = *kernels = -1;
+	memset(out, 0, sizeof(*out));
+	out->api = out->kernels = out->ops = -1;
+	out->device_ms = out->span_ms = NAN;
 	if (p->busy) {
 		p->busy = 0;
+		snprintf(out->names, sizeof(out->names), "(not counted: another CUPTI client)");
 		return cuda_sync(ctx, err);
 	}
 	if (cupti_owner != p || !p->subscribed)
@@ -326,8 +483,7 @@ static aisp_err cuda_count_end(struct aisp_ctx *ctx, long *api, long *kernels,
 	if (!rc)
 		rc = cupti_ok(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED),
 			      "cuptiActivityFlushAll", err);
-	rc2 = cupti_ok(cuptiActivityDisable(CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL),
-		       "cuptiActivityDisable", rc ? NULL : err);
+	rc2 = cupti_activity_set(0, rc ? NULL : err);
 	p->activity_on = 0;
 	/* Collect any record still buffered, then let go of CUPTI. */
 	cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED);
@@ -336,8 +492,14 @@ static aisp_err cuda_count_end(struct aisp_ctx *ctx, long *api, long *kernels,
 	cupti_owner = NULL;
 	if (rc || rc2)
 		return rc ? rc : rc2;
-	*api = p->api;
-	*kernels = p->kernels;
+	out->api = p->api;
+	out->kernels = p->kernels;
+	out->ops = p->ops;
+	if (p->ops > 0) {
+		out->device_ms = (double)p->busy_ns * 1e-6;
+		out->span_ms = (double)(p->last_ns - p->first_ns) * 1e-6;
+	}
+	cupti_names_text(p, out->names, sizeof(out->names));
 	return AISP_OK;
 }
 
@@ -355,6 +517,22 @@ static void cuda_range_pop(struct aisp_ctx *ctx)
 	nvtxRangePop();
 }
 
+/* Device memory for aisp_device_alloc; NULL when cudaMalloc fails. */
+static void *cuda_mem_alloc(struct aisp_ctx *ctx, size_t bytes)
+{
+	void *p = NULL;
+
+	(void)ctx;
+	return cudaMalloc(&p, bytes ? bytes : 1) == cudaSuccess ? p : NULL;
+}
+
+/* Free what cuda_mem_alloc gave (the harness synced the stream first). */
+static void cuda_mem_free(struct aisp_ctx *ctx, void *p)
+{
+	(void)ctx;
+	cudaFree(p);
+}
+
 const struct aisp_backend_ops backend_cuda = {
 	.name = "cuda",
 	.kind = AISP_BACKEND_CUDA,
@@ -367,4 +545,6 @@ const struct aisp_backend_ops backend_cuda = {
 	.count_end = cuda_count_end,
 	.range_push = cuda_range_push,
 	.range_pop = cuda_range_pop,
+	.mem_alloc = cuda_mem_alloc,
+	.mem_free = cuda_mem_free,
 };

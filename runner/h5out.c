@@ -357,6 +357,45 @@ static int write_samples(hid_t g, const struct variant_result *r)
 	return bad;
 }
 
+/* Write how r was measured (host, clocks, CPU, the counted pass). */
+static int write_measure_attrs(hid_t g, const struct variant_result *r)
+{
+	int bad = 0;
+
+	bad |= attr_f64(g, "host_ms", r->host_ms) < 0;
+	bad |= attr_f64(g, "warmup_spent_ms", r->warmup_spent_ms) < 0;
+	bad |= attr_i64(g, "warmup_clock_steady", r->warmup_clock_steady) < 0;
+	bad |= attr_i64(g, "sm_clock_start_mhz", r->sm_clock_start_mhz) < 0;
+	bad |= attr_i64(g, "sm_clock_end_mhz", r->sm_clock_end_mhz) < 0;
+	bad |= attr_i64(g, "worker_cpu", r->worker_cpu) < 0;
+	bad |= attr_i64(g, "worker_cpu_pinned", r->worker_cpu_pinned) < 0;
+	bad |= attr_i64(g, "cpu_migrated", r->cpu_migrated) < 0;
+	bad |= attr_i64(g, "involuntary_switches", r->involuntary_switches) < 0;
+	bad |= attr_str(g, "measure_switches", r->measure_switches) < 0;
+	bad |= attr_i64(g, "count_iterations", r->count_iterations) < 0;
+	bad |= attr_i64(g, "device_ops_per_iteration", r->device_ops) < 0;
+	bad |= attr_f64(g, "device_ms", r->device_ms) < 0;
+	bad |= attr_f64(g, "device_span_ms", r->device_span_ms) < 0;
+	bad |= attr_f64(g, "count_event_ms", r->count_event_ms) < 0;
+	bad |= attr_str(g, "kernel_names", r->kernel_names) < 0;
+	return bad;
+}
+
+/* Write the profile pass's fields of r. */
+static int write_profile_attrs(hid_t g, const struct variant_result *r)
+{
+	int bad = 0;
+
+	bad |= attr_str(g, "profile_status", r->profile_status[0] ? r->profile_status
+								   : "none") < 0;
+	bad |= attr_str(g, "profile_message", r->profile_message) < 0;
+	bad |= attr_f64(g, "profile_kernel_ms", r->profile_kernel_ms) < 0;
+	bad |= attr_i64(g, "profile_kernels", r->profile_kernels) < 0;
+	bad |= attr_f64(g, "profile_mem_pct", r->profile_mem_pct) < 0;
+	bad |= attr_f64(g, "profile_sm_pct", r->profile_sm_pct) < 0;
+	return bad;
+}
+
 /* Write the statistics and facts of r as attributes of g. */
 static int write_variant_attrs(hid_t g, const struct variant_result *r)
 {
@@ -404,6 +443,8 @@ static int write_variant_attrs(hid_t g, const struct variant_result *r)
 	bad |= attr_f64(g, "worker_open_ms", r->worker_open_ms) < 0;
 	bad |= attr_i64(g, "signal", r->signal) < 0;
 	bad |= attr_i64(g, "seed", (long long)r->seed) < 0;
+	bad |= write_measure_attrs(g, r);
+	bad |= write_profile_attrs(g, r);
 	return bad;
 }
 
@@ -483,6 +524,47 @@ aisp_err h5out_close(struct h5out *h, const char *status, const char *end_utc,
 	H5Fclose(h->file);
 	free(h);
 	return rc;
+}
+
+aisp_err h5out_put_profile(struct h5out *h, const struct variant_result *r,
+			   aisp_error *err)
+{
+	char inst[AISP_NAME_MAX + 16], path[2 * AISP_NAME_MAX + 16];
+	hid_t g;
+	int bad;
+
+	snprintf(inst, sizeof(inst), "/targets/%s", r->instance);
+	snprintf(path, sizeof(path), "/targets/%s/%s", r->instance, r->variant);
+	if (!text_is_safe_name(r->instance) || !text_is_safe_name(r->variant) ||
+	    H5Lexists(h->file, inst, H5P_DEFAULT) <= 0 ||
+	    H5Lexists(h->file, path, H5P_DEFAULT) <= 0 ||
+	    (g = H5Gopen2(h->file, path, H5P_DEFAULT)) < 0)
+		return aisp_fail(err, AISP_EINPUT, "%s: no %s to add a profile to", h->path, path);
+	bad = write_profile_attrs(g, r);
+	H5Gclose(g);
+	h->dirty = 1;
+	if (bad)
+		return aisp_fail(err, AISP_EIO, "%s: cannot write the profile of %s", h->path, path);
+	return AISP_OK;
+}
+
+void variant_result_unknown(struct variant_result *r)
+{
+	r->host_ms = r->warmup_spent_ms = NAN;
+	r->warmup_clock_steady = -1;
+	r->sm_clock_start_mhz = r->sm_clock_end_mhz = 0;
+	r->worker_cpu = -1;
+	r->worker_cpu_pinned = r->cpu_migrated = 0;
+	r->involuntary_switches = -1;
+	r->measure_switches[0] = '\0';
+	r->count_iterations = 0;
+	r->device_ops = -1;
+	r->device_ms = r->device_span_ms = r->count_event_ms = NAN;
+	r->kernel_names[0] = '\0';
+	text_copy(r->profile_status, sizeof(r->profile_status), "none");
+	r->profile_message[0] = '\0';
+	r->profile_kernel_ms = r->profile_mem_pct = r->profile_sm_pct = NAN;
+	r->profile_kernels = -1;
 }
 
 void variant_result_free(struct variant_result *r)

@@ -24,9 +24,35 @@
  *      throughput_unit ("<work_unit>/s"), bytes_per_iteration,
  *      flops_per_iteration, rel_error, tolerance, elapsed_s, signal, seed,
  *      worker_start_ms, worker_open_ms (0 unless a worker was started for it),
- *      and check.<name> (float64) for each named value its verification
+ *      check.<name> (float64) for each named value its verification
  *      measured (struct aisp_check_value: e.g. check.loss_first,
  *      check.err:W1)
+ *      How it was measured (runner/measure.c; NAN, -1 or "" when unknown, e.g.
+ *      on the host backend or for a variant that did not run):
+ *        host_ms (median host time to enqueue one iteration during the timed
+ *        samples: near median_ms means the host's launch path sets the pace),
+ *        warmup_spent_ms, warmup_clock_steady (1: the SM clock had stopped
+ *        rising when the samples began, 0: still rising at the cap, -1: not
+ *        checked), sm_clock_start_mhz, sm_clock_end_mhz (NVML, read by the
+ *        worker right before and after the timed samples, 0 unknown),
+ *        worker_cpu, worker_cpu_pinned, cpu_migrated (the worker was on
+ *        another CPU at the end of the samples), involuntary_switches (times
+ *        the worker was preempted during the samples), measure_switches
+ *        (AISP_MEASURE diagnostic switches in effect; "" in a normal run)
+ *      The counted pass (CUPTI, one untimed batch after the samples; never a
+ *      timing source for median_ms): count_iterations, device_ops_per_iteration
+ *        (kernels, memcpys and memsets that ran), device_ms (their summed
+ *        GPU durations per iteration), device_span_ms (first start to last
+ *        end on the GPU's clock, per iteration: an independent timer of the
+ *        same region as count_event_ms), count_event_ms (CUDA events around
+ *        that batch, per iteration), kernel_names ("name xN; ..." of what ran)
+ *      --profile minimal (a pass of its own after every timed sample, in a
+ *      worker under Nsight Compute; its numbers never enter samples_ms):
+ *        profile_status (none | ok | partial | no_kernels | failed | skipped),
+ *        profile_message (why, for anything but ok), profile_kernel_ms (sum
+ *        of gpu__time_duration per profiled iteration), profile_kernels
+ *        (kernels profiled per iteration), profile_mem_pct, profile_sm_pct
+ *        (speed-of-light shares of peak, duration-weighted)
  *   /targets/<instance>/<variant>/samples_ms   float64[n], chunked; every
  *      timed iteration, raw, in order
  *   /targets/<instance>/<variant>/gpu_before, gpu_after   groups whose
@@ -47,6 +73,7 @@
 #include "stats.h"
 
 #define H5OUT_SCHEMA_VERSION 1
+#define VARIANT_NAMES_MAX 1024
 
 /* Everything measured for one variant of one target instance. */
 struct variant_result {
@@ -77,6 +104,23 @@ struct variant_result {
 	struct aisp_params params;
 	const char *const *param_names; /* n = params.n, borrowed from the target */
 	struct gpu_facts before, after;
+	/* How it was measured (see the layout above); variant_result_unknown
+	 * sets all of these to "not known". */
+	double host_ms, warmup_spent_ms;
+	int warmup_clock_steady;
+	unsigned sm_clock_start_mhz, sm_clock_end_mhz;
+	int worker_cpu, worker_cpu_pinned, cpu_migrated;
+	long involuntary_switches;
+	char measure_switches[64];
+	int count_iterations;
+	long device_ops;           /* per iteration */
+	double device_ms, device_span_ms, count_event_ms; /* per iteration */
+	char kernel_names[VARIANT_NAMES_MAX];
+	/* --profile minimal, filled by the profile pass (runner/profile_pass.c). */
+	char profile_status[16];
+	char profile_message[256];
+	double profile_kernel_ms, profile_mem_pct, profile_sm_pct;
+	long profile_kernels;
 };
 
 /* Root facts of a rank file. */
@@ -123,6 +167,16 @@ double h5out_commit_ms(const struct h5out *h);
 /* Set status and end_utc, commit, and free. h may be NULL. */
 aisp_err h5out_close(struct h5out *h, const char *status, const char *end_utc,
 		     aisp_error *err);
+
+/* Set r's measuring context and profile fields to "not known" (NAN, -1,
+ * "", profile_status "none"); other fields are left alone. */
+void variant_result_unknown(struct variant_result *r);
+
+/* Write the profile fields of r (profile_*) onto the already written
+ * /targets/<instance>/<variant> in memory; h5out_commit puts them on disk.
+ * AISP_EINPUT when that variant is not in the file. */
+aisp_err h5out_put_profile(struct h5out *h, const struct variant_result *r,
+			   aisp_error *err);
 
 /* Free the result's samples. */
 void variant_result_free(struct variant_result *r);

@@ -7,12 +7,14 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "measure.h"
 #include "text.h"
 
 #define NCU_OPT_GLOB "/opt/nvidia/nsight-compute/*/ncu"
@@ -21,6 +23,7 @@
 #define NCU_TIME_METRIC "gpu__time_duration.sum"
 #define NCU_MAX_COLS 4096
 #define NCU_MAX_OUTPUT (256u << 20)
+#define NCU_NVTX_RANGE MEASURE_PROFILE_RANGE "/" /* push/pop range of that name */
 
 /* 1 when path names an executable regular file. */
 static int ncu_executable(const char *path)
@@ -97,19 +100,22 @@ void profile_ncu_argv_free(char **argv, size_t n)
 	}
 }
 
-aisp_err profile_ncu_argv(const char *report_base, char **argv, size_t max, size_t *n,
-			  aisp_error *err)
+aisp_err profile_ncu_argv(const char *report_base, const char *log_path, char **argv,
+			  size_t max, size_t *n, aisp_error *err)
 {
 	char ncu[4096];
+	const char *filter = getenv("AISP_NCU_FILTER");
+	int all = filter && !strcmp(filter, "none");
 	const char *tail[] = {"--section", "SpeedOfLight", "--clock-control", "none",
-			      "--target-processes", "all", "--force-overwrite",
-			      "--export", report_base};
-	size_t want = 1 + sizeof(tail) / sizeof(tail[0]);
+			      "--cache-control", "none", "--target-processes", "all",
+			      "--force-overwrite", "--export", report_base, "--log-file", log_path,
+			      "--nvtx", "--nvtx-include", NCU_NVTX_RANGE};
+	size_t want = 1 + sizeof(tail) / sizeof(tail[0]) - (all ? 3 : 0);
 	aisp_err rc;
 
 	*n = 0;
-	if (!report_base || !*report_base)
-		return aisp_fail(err, AISP_EINTERNAL, "profile_ncu_argv: no report path");
+	if (!report_base || !*report_base || !log_path || !*log_path)
+		return aisp_fail(err, AISP_EINTERNAL, "profile_ncu_argv: no report or log path");
 	if (max < want)
 		return aisp_fail(err, AISP_EINTERNAL, "profile_ncu_argv: room for %zu, need %zu",
 				 max, want);
@@ -188,19 +194,48 @@ static int csv_col(char **h, size_t n, const char *name)
 }
 
 struct ncu_sums {
-	double mem, sm, weight;
-	size_t rows;
+	double mem, sm, weight;   /* duration-weighted shares */
+	size_t rows;              /* rows with both shares */
+	double time_ms;           /* summed durations, in ms */
+	long timed;               /* rows with a duration */
 };
 
-/* Add one kernel row's shares, weighted by its duration (1 when unknown). */
-static void ncu_add_row(char **f, size_t n, int cm, int cs, int ct, struct ncu_sums *s)
-{
-	double mem, sm, w = 1.0;
+/* Column indices of the metrics in the header row; time scale from units. */
+struct ncu_cols {
+	int mem, sm, time;
+	double to_ms;             /* gpu__time_duration unit -> ms */
+};
 
-	if ((size_t)cm >= n || (size_t)cs >= n || csv_number(f[cm], &mem) ||
-	    csv_number(f[cs], &sm))
+/* ms per unit of a duration column's unit text ("nsecond", "us", ...). */
+static double ncu_unit_ms(const char *u)
+{
+	static const struct {
+		const char *unit;
+		double ms;
+	} tab[] = {{"nsecond", 1e-6}, {"ns", 1e-6}, {"usecond", 1e-3}, {"us", 1e-3},
+		   {"msecond", 1.0}, {"ms", 1.0}, {"second", 1e3}, {"s", 1e3}};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (!strcmp(u, tab[i].unit))
+			return tab[i].ms;
+	return 1e-6; /* ncu's base unit for durations */
+}
+
+/* Add one kernel row: shares weighted by its duration (1 when unknown). */
+static void ncu_add_row(char **f, size_t n, const struct ncu_cols *c, struct ncu_sums *s)
+{
+	double mem, sm, w = NAN;
+
+	if (c->time >= 0 && (size_t)c->time < n && !csv_number(f[c->time], &w) && w > 0.0) {
+		s->time_ms += w * c->to_ms;
+		s->timed++;
+	} else {
+		w = NAN;
+	}
+	if ((size_t)c->mem >= n || (size_t)c->sm >= n || csv_number(f[c->mem], &mem) ||
+	    csv_number(f[c->sm], &sm))
 		return;
-	if (ct >= 0 && ((size_t)ct >= n || csv_number(f[ct], &w) || w <= 0.0))
+	if (!(w > 0.0))
 		w = 1.0;
 	s->mem += w * mem;
 	s->sm += w * sm;
@@ -208,12 +243,12 @@ static void ncu_add_row(char **f, size_t n, int cm, int cs, int ct, struct ncu_s
 	s->rows++;
 }
 
-aisp_err profile_ncu_parse_csv(const char *csv, double *mem_pct, double *sm_pct,
-			       aisp_error *err)
+aisp_err profile_ncu_summary_csv(const char *csv, struct ncu_summary *out, aisp_error *err)
 {
 	char *text = strdup(csv ? csv : ""), *save = NULL, **f = NULL;
 	struct ncu_sums s = {0};
-	int cm = -1, cs = -1, ct = -1, line_no = 0;
+	struct ncu_cols c = {-1, -1, -1, 1e-6};
+	int line_no = 0;
 	aisp_err rc = AISP_OK;
 
 	f = calloc(NCU_MAX_COLS, sizeof(*f));
@@ -225,30 +260,50 @@ aisp_err profile_ncu_parse_csv(const char *csv, double *mem_pct, double *sm_pct,
 	     line = strtok_r(NULL, "\r\n", &save)) {
 		size_t n = csv_split(line, f, NCU_MAX_COLS);
 
-		if (cm < 0 && n > 0 && !strcmp(f[0], "ID")) {
-			cm = csv_col(f, n, NCU_MEM_METRIC);
-			cs = csv_col(f, n, NCU_SM_METRIC);
-			ct = csv_col(f, n, NCU_TIME_METRIC);
-			if (cm < 0 || cs < 0) {
+		if (c.mem < 0 && n > 0 && !strcmp(f[0], "ID")) {
+			c.mem = csv_col(f, n, NCU_MEM_METRIC);
+			c.sm = csv_col(f, n, NCU_SM_METRIC);
+			c.time = csv_col(f, n, NCU_TIME_METRIC);
+			if (c.mem < 0 || c.sm < 0) {
 				rc = aisp_fail(err, AISP_EINPUT, "ncu csv: no %s column",
-					       cm < 0 ? NCU_MEM_METRIC : NCU_SM_METRIC);
+					       c.mem < 0 ? NCU_MEM_METRIC : NCU_SM_METRIC);
 				goto out;
 			}
 			line_no = 1;
-		} else if (cm >= 0 && line_no++ > 1) {
-			ncu_add_row(f, n, cm, cs, ct, &s); /* line 2 holds the units */
+		} else if (c.mem >= 0 && line_no++ == 1) {
+			if (c.time >= 0 && (size_t)c.time < n) /* line 2 holds the units */
+				c.to_ms = ncu_unit_ms(f[c.time]);
+		} else if (c.mem >= 0) {
+			ncu_add_row(f, n, &c, &s);
 		}
 	}
-	if (cm < 0 || !s.rows) {
-		rc = aisp_fail(err, AISP_EINPUT, "ncu csv: %s", cm < 0 ? "no header row"
-								 : "no kernel rows");
+	if (c.mem < 0 || (!s.rows && !s.timed)) {
+		rc = aisp_fail(err, AISP_EINPUT, "ncu csv: %s", c.mem < 0 ? "no header row"
+								  : "no kernel rows");
 		goto out;
 	}
-	*mem_pct = s.mem / s.weight;
-	*sm_pct = s.sm / s.weight;
+	out->mem_pct = s.rows ? s.mem / s.weight : NAN;
+	out->sm_pct = s.rows ? s.sm / s.weight : NAN;
+	out->time_ms = s.timed ? s.time_ms : NAN;
+	out->kernels = (long)(s.rows > (size_t)s.timed ? s.rows : (size_t)s.timed);
 out:
 	free(f);
 	free(text);
+	return rc;
+}
+
+aisp_err profile_ncu_parse_csv(const char *csv, double *mem_pct, double *sm_pct,
+			       aisp_error *err)
+{
+	struct ncu_summary sum;
+	aisp_err rc = profile_ncu_summary_csv(csv, &sum, err);
+
+	if (!rc && !isfinite(sum.mem_pct))
+		rc = aisp_fail(err, AISP_EINPUT, "ncu csv: no kernel rows");
+	if (!rc) {
+		*mem_pct = sum.mem_pct;
+		*sm_pct = sum.sm_pct;
+	}
 	return rc;
 }
 
@@ -302,8 +357,7 @@ static aisp_err ncu_capture(char *const argv[], char **out, aisp_error *err)
 	return AISP_OK;
 }
 
-aisp_err profile_ncu_parse(const char *report, double *mem_pct, double *sm_pct,
-			   aisp_error *err)
+aisp_err profile_ncu_summary(const char *report, struct ncu_summary *out, aisp_error *err)
 {
 	char ncu[4096], *csv = NULL;
 	aisp_error e = {0};
@@ -320,11 +374,60 @@ aisp_err profile_ncu_parse(const char *report, double *mem_pct, double *sm_pct,
 		rc = ncu_capture(argv, &csv, &e);
 	}
 	if (!rc)
-		rc = profile_ncu_parse_csv(csv, mem_pct, sm_pct, &e);
+		rc = profile_ncu_summary_csv(csv, out, &e);
 	if (rc == AISP_EINPUT)
 		aisp_fail(err, rc, "%s: %s", report, e.msg);
 	else if (rc)
 		aisp_fail(err, rc, "%s", e.msg);
 	free(csv);
 	return rc;
+}
+
+aisp_err profile_ncu_parse(const char *report, double *mem_pct, double *sm_pct,
+			   aisp_error *err)
+{
+	struct ncu_summary sum;
+	aisp_err rc = profile_ncu_summary(report, &sum, err);
+
+	if (!rc && !isfinite(sum.mem_pct))
+		rc = aisp_fail(err, AISP_EINPUT, "%s: no kernel rows with shares of peak", report);
+	if (!rc) {
+		*mem_pct = sum.mem_pct;
+		*sm_pct = sum.sm_pct;
+	}
+	return rc;
+}
+
+/* Copy line (after prefix, without its line break) into out. */
+static void log_line_copy(const char *line, size_t prefix, char *out, size_t n)
+{
+	const char *p = line + prefix;
+
+	while (*p == ' ')
+		p++;
+	text_copy(out, n, p);
+	out[strcspn(out, "\r\n")] = '\0';
+}
+
+int profile_ncu_log_error(const char *log_path, char *out, size_t n)
+{
+	char line[1024];
+	int found = 0;
+	FILE *f = log_path ? fopen(log_path, "r") : NULL;
+
+	if (n)
+		out[0] = '\0';
+	if (!f)
+		return -1;
+	while (found < 2 && fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, "==ERROR==", 9)) {
+			log_line_copy(line, 9, out, n);
+			found = 2;
+		} else if (!found && !strncmp(line, "==WARNING==", 11)) {
+			log_line_copy(line, 11, out, n);
+			found = 1;
+		}
+	}
+	fclose(f);
+	return found ? 1 : 0;
 }

@@ -10,12 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analysis.h"
+#include "backend.h"
 #include "gpuinfo.h"
-#include "prov.h"
-#ifdef AISP_HAVE_CUDA
 #include "profile_ncu.h"
-#endif
+#include "profile_pass.h"
+#include "prov.h"
 #include "registry.h"
 #include "sha256.h"
 #include "sigs.h"
@@ -42,8 +41,7 @@ struct run {
 	size_t n_items;
 	struct worker worker;
 	struct sched sched;
-	char ncu_base[2200];
-	char *ncu_argv[24];
+	run_expect_fn update_fn;   /* --update-expectations writer (the dispatcher's) */
 };
 
 /* 1 when this process is rank 0 by the launcher's environment (before MPI_Init). */
@@ -127,20 +125,27 @@ static aisp_err write_text(const char *dir, const char *name, const char *text, 
 static aisp_err pick_backend(struct run *r, aisp_error *err)
 {
 	int gpus = gpuinfo_count(r->gi);
-	int built = backend_get(AISP_BACKEND_CUDA) != NULL;
+	int built = registry_has_backend(AISP_BACKEND_CUDA);
+	char lib[4200];
 
+	backend_cuda_path(lib, sizeof(lib));
 	if (r->opts.backend == RUN_BACKEND_HOST) {
 		r->backend = AISP_BACKEND_HOST;
-	} else if (r->opts.backend == RUN_BACKEND_CUDA) {
-		if (!built)
-			return aisp_fail(err, AISP_EUSAGE, "--backend cuda: aisp was built without CUDA "
-					 "(rebuild on a machine with nvcc)");
-		if (!gpus)
-			return aisp_fail(err, AISP_EUSAGE, "--backend cuda: no GPU found (NVML sees none)");
-		r->backend = AISP_BACKEND_CUDA;
-	} else {
-		r->backend = built && gpus ? AISP_BACKEND_CUDA : AISP_BACKEND_HOST;
+		return AISP_OK;
 	}
+	if (r->opts.backend == RUN_BACKEND_CUDA && !built)
+		return aisp_fail(err, AISP_EUSAGE, "--backend cuda: aisp was built without CUDA "
+				 "(rebuild on a machine with nvcc)");
+	if (r->opts.backend == RUN_BACKEND_CUDA && !gpus)
+		return aisp_fail(err, AISP_EUSAGE, "--backend cuda: no GPU found (NVML sees none)");
+	/* A GPU to use and a CUDA build, but the plug-in is not there: say so
+	 * rather than measure the host where the GPU was meant. */
+	if (built && gpus && !backend_cuda_present())
+		return aisp_fail(err, AISP_EUSAGE, "%s: %d GPU%s found but the CUDA backend %s is "
+				 "missing (install it beside the binary, or --backend host)",
+				 r->opts.backend == RUN_BACKEND_CUDA ? "--backend cuda" : "--backend auto",
+				 gpus, gpus == 1 ? "" : "s", lib);
+	r->backend = built && gpus ? AISP_BACKEND_CUDA : AISP_BACKEND_HOST;
 	return AISP_OK;
 }
 
@@ -387,50 +392,49 @@ static size_t expected_reports(const struct run *r)
 	return todo * (size_t)r->info.world_size; /* approximate on resume: ranks differ */
 }
 
-/* --profile minimal: the argv prefix that runs the worker under Nsight Compute. */
-static aisp_err profile_prefix(struct run *r, const char *const **prefix, aisp_error *err)
+/* --profile minimal: Nsight Compute must be there before anything runs. */
+static aisp_err profile_check(const struct run *r, aisp_error *err)
 {
-	*prefix = NULL;
-	if (!r->opts.profile)
-		return AISP_OK;
-#ifdef AISP_HAVE_CUDA
-	{
-		size_t n = 0;
-		aisp_err rc;
+	char ncu[4096];
 
-		snprintf(r->ncu_base, sizeof(r->ncu_base), "%s/profile-rank-%05d", r->dir,
-			 r->info.rank);
-		rc = profile_ncu_argv(r->ncu_base, r->ncu_argv, 23, &n, err);
-		if (rc)
-			return rc;
-		r->ncu_argv[n] = NULL;
-		*prefix = (const char *const *)r->ncu_argv;
-		return AISP_OK;
-	}
-#else
-	return aisp_fail(err, AISP_EUSAGE, "--profile minimal needs the CUDA build and Nsight Compute");
-#endif
+	return r->opts.profile ? profile_ncu_find(ncu, sizeof(ncu), err) : AISP_OK;
+}
+
+/* --profile minimal: every variant this rank measured, again under ncu,
+ * after the timed pass (profile_pass.h). */
+static aisp_err profile_all(struct run *r, aisp_error *err)
+{
+	struct profile_pass pp = {
+		.backend = r->backend, .device = r->info.gpu.index, .rank = r->info.rank,
+		.dir = r->dir, .items = r->items, .timeouts = r->timeouts,
+		.n_items = r->n_items, .out = r->sched.out, .sigfd = r->sched.sigfd,
+		.iterations = PROFILE_PASS_ITERATIONS,
+	};
+	aisp_err rc = profile_pass_run(&pp, err);
+
+	if (rc == AISP_EINTERRUPT)
+		r->sched.interrupted = 1;
+	return rc;
 }
 
 /* Set up the rank file, the worker and the scheduler of r. */
 static aisp_err start_ranks(struct run *r, int sigfd, aisp_error *err)
 {
-	const char *const *prefix;
 	const char *knob = getenv("AISP_TEST_SLOW_PCT");
 	char path[2200];
 	aisp_err rc;
 
 	snprintf(path, sizeof(path), "%s/rank-%05d.h5", r->dir, r->info.rank);
-	rc = h5out_open(path, &r->info, r->opts.resume_dir != NULL, &r->sched.out, err);
+	rc = profile_check(r, err);
+	if (!rc)
+		rc = h5out_open(path, &r->info, r->opts.resume_dir != NULL, &r->sched.out, err);
 	if (!rc)
 		rc = run_items(&r->job, r->backend, &r->items, &r->timeouts, &r->n_items, err);
-	if (!rc)
-		rc = profile_prefix(r, &prefix, err);
 	if (rc)
 		return rc;
 	for (size_t i = 0; knob && i < r->n_items; i++)
 		r->items[i].test_knob = atoi(knob);
-	worker_init(&r->worker, r->backend, r->info.gpu.index, prefix);
+	worker_init(&r->worker, r->backend, r->info.gpu.index, NULL);
 	r->sched.comm = MPI_COMM_WORLD;
 	r->sched.rank = r->info.rank;
 	r->sched.size = r->info.world_size;
@@ -460,7 +464,8 @@ static aisp_err update_expectations(const struct run *r, aisp_error *err)
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/expectations_%s.json", dir, r->info.hardware_key);
-	rc = expect_update_from_run(r->dir, path, err);
+	rc = r->update_fn ? r->update_fn(r->dir, path, err)
+			  : aisp_fail(err, AISP_EUSAGE, "not offered by this binary");
 	if (!rc)
 		printf("expectations written: %s\n", path);
 	return rc;
@@ -487,6 +492,8 @@ static int measure_all(struct run *r, int sigfd, aisp_error *err)
 	if (!rc)
 		rc = sched_run(&r->sched, err);
 	worker_stop(&r->worker);
+	if (!rc && r->opts.profile && !r->sched.interrupted)
+		rc = profile_all(r, err);
 	if (rc && rc != AISP_EINTERRUPT)
 		fprintf(stderr, "aisp: rank %d: %s\n", r->info.rank, err->msg);
 	prov_utc_now(end, sizeof(end));
@@ -584,7 +591,8 @@ static void run_usage(FILE *f)
 	      "  --min-sample-ms MS      a sample times back-to-back iterations lasting >= MS\n"
 	      "  --mode every|spread     every rank runs everything | items handed out\n"
 	      "  --backend auto|cuda|host  auto: CUDA where a GPU is found\n"
-	      "  --profile none|minimal  minimal: worker under Nsight Compute\n"
+	      "  --profile none|minimal  minimal: after the timed pass, each variant once more\n"
+	      "                          under Nsight Compute (never a timing source)\n"
 	      "  --out DIR               run directory (default runs/<run id>)\n"
 	      "  --resume RUN_DIR        re-run what is missing or failed\n"
 	      "  --update-expectations   write jobs/<chapter>/expectations_<hardware_key>.json\n"
@@ -595,13 +603,14 @@ static void run_usage(FILE *f)
 }
 
 /* `aisp bench run`. */
-static int bench_run(int argc, char **argv)
+static int bench_run(int argc, char **argv, run_expect_fn update_fn)
 {
 	struct run r;
 	aisp_error err = {0};
 	int sigfd, status;
 
 	memset(&r, 0, sizeof(r));
+	r.update_fn = update_fn;
 	if (run_parse_opts(argc, argv, &r.opts, &err)) {
 		if (env_rank0())
 			fprintf(stderr, "aisp bench run: %s\n", err.msg);
@@ -643,24 +652,24 @@ static int list_targets(int argc, char **argv)
 		const struct aisp_target *t = all[i];
 		size_t cl = chapter ? strlen(chapter) : 0;
 
-		if (t->test_only && !getenv("AISP_TEST_TARGETS"))
+		if (t->card->test_only && !getenv("AISP_TEST_TARGETS"))
 			continue;
-		if (chapter && (strncmp(t->name, chapter, cl) || t->name[cl] != ':'))
+		if (chapter && (strncmp(t->card->name, chapter, cl) || t->card->name[cl] != ':'))
 			continue;
-		printf("%-20s %-5s %s\n", t->name, t->backend == AISP_BACKEND_CUDA ? "cuda" : "host",
-		       t->description);
+		printf("%-20s %-5s %s\n", t->card->name, t->backend == AISP_BACKEND_CUDA ? "cuda" : "host",
+		       t->card->description);
 		for (size_t v = 0; v < t->n_variants; v++)
 			printf("    %-32s %s\n", t->variants[v].name,
 			       t->variants[v].role == AISP_ROLE_BASELINE ? "baseline" : "optimized");
 		printf("    params:");
-		for (size_t p = 0; p < t->n_params; p++)
-			printf(" %s=%g", t->params[p].name, t->params[p].def);
+		for (size_t p = 0; p < t->card->n_params; p++)
+			printf(" %s=%g", t->card->params[p].name, t->card->params[p].def[t->backend]);
 		printf("\n");
 	}
 	return 0;
 }
 
-int bench_main(int argc, char **argv)
+int bench_main(int argc, char **argv, run_expect_fn expect_fn)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
 
@@ -671,7 +680,7 @@ int bench_main(int argc, char **argv)
 		return sub ? 0 : 2;
 	}
 	if (!strcmp(sub, "run"))
-		return bench_run(argc - 1, argv + 1);
+		return bench_run(argc - 1, argv + 1, expect_fn);
 	if (!strcmp(sub, "list-targets"))
 		return list_targets(argc - 1, argv + 1);
 	fprintf(stderr, "aisp bench: unknown command '%s'%s\n", sub,

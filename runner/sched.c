@@ -189,6 +189,7 @@ static void result_init(const struct work_item *it, struct variant_result *r)
 	r->launches_api = r->launches_kernels = -1;
 	r->work = r->bytes = r->flops = r->throughput = NAN;
 	r->rel_error = r->tolerance = NAN;
+	variant_result_unknown(r);
 }
 
 /* Run one item in the worker, write it and report it. */
@@ -202,8 +203,8 @@ static aisp_err run_item(struct sched *s, int item, aisp_error *err)
 	aisp_err rc;
 
 	result_init(it, &r);
-	for (size_t i = 0; t && i < t->n_params && i < AISP_MAX_PARAMS; i++)
-		names[i] = t->params[i].name;
+	for (size_t i = 0; t && i < t->card->n_params && i < AISP_MAX_PARAMS; i++)
+		names[i] = t->card->params[i].name;
 	r.param_names = t ? names : NULL;
 	if (s->facts)
 		s->facts(s->facts_arg, &r.before);

@@ -17,7 +17,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "gpuinfo.h"
+#include "pin.h"
 #include "registry.h"
+#include "services.h"
 #include "text.h"
 
 #define WORKER_START_TIMEOUT_S 120.0
@@ -39,8 +42,10 @@ static void item_write(FILE *f, const struct work_item *it)
 		it->instance, it->target, it->variant, it->seed, it->test_knob);
 	fprintf(f, "iterations %d\nwarmup %d\nwarmup_ms %.17g\nmax_iterations %d\n",
 		it->opts.iterations, it->opts.warmup, it->opts.warmup_ms, it->opts.max_iterations);
-	fprintf(f, "time_budget_s %.17g\nci_target %.17g\nmin_sample_ms %.17g\nparams %zu",
-		it->opts.time_budget_s, it->opts.ci_target, it->opts.min_sample_ms, it->params.n);
+	fprintf(f, "time_budget_s %.17g\nci_target %.17g\nmin_sample_ms %.17g\nprofile %d\n",
+		it->opts.time_budget_s, it->opts.ci_target, it->opts.min_sample_ms,
+		it->opts.profile);
+	fprintf(f, "params %zu", it->params.n);
 	for (size_t i = 0; i < it->params.n; i++)
 		fprintf(f, " %.17g", it->params.v[i]);
 	fputs("\nend\n", f);
@@ -83,6 +88,8 @@ static void item_line(struct work_item *it, char *line)
 		it->opts.ci_target = strtod(v, NULL);
 	else if (KEY("min_sample_ms") && v)
 		it->opts.min_sample_ms = strtod(v, NULL);
+	else if (KEY("profile") && v)
+		it->opts.profile = atoi(v);
 	else if (KEY("params") && v) {
 		char *end;
 
@@ -95,17 +102,39 @@ static void item_line(struct work_item *it, char *line)
 #undef KEY
 }
 
+/* Copy src to dst (n bytes) with line breaks made spaces: one wire line. */
+static void one_line(char *dst, size_t n, const char *src)
+{
+	text_copy(dst, n, src);
+	for (char *c = dst; *c; c++)
+		if (*c == '\n' || *c == '\r')
+			*c = ' ';
+}
+
+/* Write how r was measured (measure.c's context and counted pass) to f. */
+static void result_write_context(FILE *f, const struct variant_result *r)
+{
+	char names[sizeof(r->kernel_names)];
+
+	one_line(names, sizeof(names), r->kernel_names);
+	fprintf(f, "host_ms %.17g\nwarmup_spent_ms %.17g\nwarmup_clock_steady %d\n",
+		r->host_ms, r->warmup_spent_ms, r->warmup_clock_steady);
+	fprintf(f, "sm_clocks %u %u\ncpu %d %d %d %ld\nswitches %s\n", r->sm_clock_start_mhz,
+		r->sm_clock_end_mhz, r->worker_cpu, r->worker_cpu_pinned, r->cpu_migrated,
+		r->involuntary_switches, r->measure_switches);
+	fprintf(f, "count %d %ld %.17g %.17g %.17g\nkernel_names %s\n", r->count_iterations,
+		r->device_ops, r->device_ms, r->device_span_ms, r->count_event_ms, names);
+}
+
 /* Write the worker's answer for r to f; restart asks the rank for a new worker. */
 static void result_write(FILE *f, const struct variant_result *r, int restart)
 {
 	char msg[sizeof(r->message)];
 
-	text_copy(msg, sizeof(msg), r->message);
-	for (char *c = msg; *c; c++)
-		if (*c == '\n' || *c == '\r')
-			*c = ' ';
+	one_line(msg, sizeof(msg), r->message);
 	fprintf(f, "status %s\nmessage %s\nrole %d\ntechnique %s\nwork_unit %s\n", r->status,
 		msg, (int)r->role, r->technique, r->work_unit);
+	result_write_context(f, r);
 	fprintf(f, "launches %ld %ld\nwork %.17g\nbytes %.17g\nflops %.17g\n", r->launches_api,
 		r->launches_kernels, r->work, r->bytes, r->flops);
 	fprintf(f, "rel_error %.17g\ntolerance %.17g\nelapsed_s %.17g\nper_sample %d\n",
@@ -125,12 +154,43 @@ static void result_write(FILE *f, const struct variant_result *r, int restart)
 	fputs("\nend\n", f);
 }
 
+/* Parse one line of result_write_context into r; 1 when it was one. */
+static int result_line_context(struct variant_result *r, const char *line, size_t k,
+			       const char *v)
+{
+#define KEY(s) (k == sizeof(s) - 1 && !strncmp(line, s, k))
+	if (KEY("host_ms") && v)
+		r->host_ms = strtod(v, NULL);
+	else if (KEY("warmup_spent_ms") && v)
+		r->warmup_spent_ms = strtod(v, NULL);
+	else if (KEY("warmup_clock_steady") && v)
+		r->warmup_clock_steady = atoi(v);
+	else if (KEY("sm_clocks") && v)
+		sscanf(v, "%u %u", &r->sm_clock_start_mhz, &r->sm_clock_end_mhz);
+	else if (KEY("cpu") && v)
+		sscanf(v, "%d %d %d %ld", &r->worker_cpu, &r->worker_cpu_pinned, &r->cpu_migrated,
+		       &r->involuntary_switches);
+	else if (KEY("switches"))
+		copy_value(r->measure_switches, sizeof(r->measure_switches), line, k);
+	else if (KEY("count") && v)
+		sscanf(v, "%d %ld %lf %lf %lf", &r->count_iterations, &r->device_ops, &r->device_ms,
+		       &r->device_span_ms, &r->count_event_ms);
+	else if (KEY("kernel_names"))
+		copy_value(r->kernel_names, sizeof(r->kernel_names), line, k);
+	else
+		return 0;
+#undef KEY
+	return 1;
+}
+
 /* Parse one "key value" line of a result into r; sets *restart when asked. */
 static aisp_err result_line(struct variant_result *r, char *line, int *restart)
 {
 	char *v = strchr(line, ' ');
 	size_t k = v ? (size_t)(v - line) : strlen(line);
 
+	if (result_line_context(r, line, k, v))
+		return AISP_OK;
 #define KEY(s) (k == sizeof(s) - 1 && !strncmp(line, s, k))
 	if (KEY("status"))
 		copy_value(r->status, sizeof(r->status), line, k);
@@ -211,30 +271,85 @@ static int item_read(FILE *f, struct work_item *it)
 	return got;
 }
 
+/* The worker's NVML view of its GPU, for the measuring loop's clock probe. */
+struct worker_gpu {
+	struct gpuinfo *gi;
+	int dev;
+	char bus_id[32];   /* NVML PCI bus id, "" unknown */
+};
+
+/* measure_probe's clock: the SM clock NVML reports now, 0 when unknown. */
+static unsigned worker_sm_clock(void *arg)
+{
+	const struct worker_gpu *g = arg;
+	struct gpu_facts f;
+
+	return gpuinfo_read(g->gi, g->dev, &f, NULL) ? 0 : f.sm_clock_mhz;
+}
+
+/* Set up the probe of a CUDA worker: NVML for clocks, and (unless switched
+ * off) the process on the GPU's local CPUs, before the context is made.
+ * The host backend gets switches only. */
+static void worker_probe(enum aisp_backend_kind kind, int dev, struct worker_gpu *g,
+			 struct measure_probe *probe)
+{
+	struct gpu_facts f;
+	char why[128];
+
+	g->gi = NULL;
+	g->dev = dev;
+	g->bus_id[0] = '\0';
+	if (kind != AISP_BACKEND_CUDA)
+		return;
+	memset(&f, 0, sizeof(f));
+	if (gpuinfo_open(&g->gi, NULL) == AISP_OK && gpuinfo_count(g->gi) > dev &&
+	    gpuinfo_read(g->gi, dev, &f, NULL) == AISP_OK) {
+		probe->sm_clock_mhz = worker_sm_clock;
+		probe->arg = g;
+		text_copy(g->bus_id, sizeof(g->bus_id), f.pci_bus_id);
+	}
+	if (!(probe->switches & MEASURE_NO_PIN))
+		pin_worker_local(g->bus_id, why, sizeof(why));
+}
+
+/* After the context is made: the worker's thread to its one CPU. */
+static void worker_pin_thread(enum aisp_backend_kind kind, const struct worker_gpu *g,
+			      struct measure_probe *probe)
+{
+	char why[128];
+
+	if (kind == AISP_BACKEND_CUDA && !(probe->switches & MEASURE_NO_PIN))
+		probe->cpu_pinned = pin_worker(g->bus_id, g->dev, why, sizeof(why)) >= 0;
+}
+
 /* Measure one item on an open context into r. */
 static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
-		       const struct work_item *it, struct variant_result *r)
+		       const struct measure_probe *probe, const struct work_item *it,
+		       struct variant_result *r)
 {
 	const struct aisp_target *t = registry_find(it->target, be->kind);
+	struct measure_opts opts;
 	aisp_error e = {0};
 	double t0 = clock_now_s();
 	int vi;
 
 	text_copy(r->instance, sizeof(r->instance), it->instance);
 	text_copy(r->status, sizeof(r->status), "error");
+	variant_result_unknown(r);
 	vi = t ? registry_variant_index(t, it->variant) : -1;
 	if (vi < 0) {
 		snprintf(r->message, sizeof(r->message), "no %s target %s with variant %s",
 			 be->name, it->target, it->variant);
 		return;
 	}
-	if (it->params.n != t->n_params || aisp_params_validate(t, &it->params, &e)) {
+	if (it->params.n != t->card->n_params || aisp_params_validate(t, &it->params, &e)) {
 		snprintf(r->message, sizeof(r->message), "bad parameters: %.400s", e.msg);
 		return;
 	}
 	ctx->seed = it->seed;
-	ctx->test_knob = it->test_knob;
-	measure_variant(be, ctx, t, (size_t)vi, &it->params, &it->opts, r);
+	opts = it->opts;
+	opts.slow_pct = it->test_knob;
+	measure_variant(be, ctx, t, (size_t)vi, &it->params, &opts, probe, r);
 	r->elapsed_s = clock_now_s() - t0;
 }
 
@@ -259,6 +374,8 @@ int worker_main(int argc, char **argv)
 {
 	enum aisp_backend_kind kind = AISP_BACKEND_HOST;
 	const struct aisp_backend_ops *be;
+	struct measure_probe probe = {0};
+	struct worker_gpu gpu = {0};
 	struct aisp_ctx ctx = {0};
 	struct work_item it;
 	aisp_error e = {0};
@@ -276,24 +393,33 @@ int worker_main(int argc, char **argv)
 	if (parent && getppid() != parent)
 		return 1;
 	out = fdopen(3, "w");
-	be = backend_get(kind);
-	if (!out || !be) {
-		fprintf(stderr, "aisp worker: no result pipe or backend not built in\n");
+	if (!out) {
+		fprintf(stderr, "aisp worker: no result pipe\n");
 		return 1;
 	}
-	t0 = clock_now_s();
-	if (be->open(dev, &ctx, &e)) {
-		fprintf(out, "status error\nmessage %s backend open failed: %s\nend\n", be->name, e.msg);
+	if (measure_switches_parse(getenv("AISP_MEASURE"), &probe.switches, &e)) {
+		fprintf(out, "status error\nmessage %s\nend\n", e.msg);
 		fclose(out);
 		return 1;
 	}
+	worker_probe(kind, dev, &gpu, &probe);
+	t0 = clock_now_s();
+	if (backend_load(kind, &be, &e) || be->open(dev, &ctx, &e) ||
+	    services_open(&ctx, be, &e)) {
+		fprintf(out, "status error\nmessage %s backend open failed: %s\nend\n",
+			kind == AISP_BACKEND_CUDA ? "cuda" : "host", e.msg);
+		fclose(out);
+		gpuinfo_close(gpu.gi);
+		return 1;
+	}
+	worker_pin_thread(kind, &gpu, &probe);
 	fprintf(out, "ready %.6f\nend\n", (clock_now_s() - t0) * 1e3);
 	fflush(out);
 	while (item_read(stdin, &it)) {
 		struct variant_result r = {0};
 		int restart;
 
-		serve_item(be, &ctx, &it, &r);
+		serve_item(be, &ctx, &probe, &it, &r);
 		/* A device error can leave the context unusable: ask for a new worker. */
 		restart = kind == AISP_BACKEND_CUDA && !strcmp(r.status, "error");
 		result_write(out, &r, restart);
@@ -302,7 +428,9 @@ int worker_main(int argc, char **argv)
 		if (restart)
 			break;
 	}
+	services_close(&ctx);
 	be->close(&ctx);
+	gpuinfo_close(gpu.gi);
 	fclose(out);
 	return 0;
 }
@@ -342,23 +470,33 @@ static void worker_reap(struct worker *w, int kill_it, int *sig, int *code)
 		*code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-void worker_stop(struct worker *w)
+int worker_finish(struct worker *w, double grace_s, int sigfd)
 {
-	double until = clock_now_s() + 2.0;
-	int st;
+	struct pollfd pf = {.fd = sigfd, .events = POLLIN};
+	double until = clock_now_s() + grace_s;
+	int st = -1, got = 0;
 
 	if (w->pid <= 0)
-		return;
+		return -1;
 	close(w->to_fd); /* EOF: the worker closes its context and exits */
 	w->to_fd = -1;
 	while (clock_now_s() < until) {
 		if (waitpid(w->pid, &st, WNOHANG) == w->pid) {
 			w->pid = 0;
+			got = 1;
 			break;
 		}
+		if (sigfd >= 0 && poll(&pf, 1, 0) > 0)
+			break; /* a stop request: not waiting any longer */
 		usleep(2000);
 	}
 	worker_reap(w, 1, NULL, NULL);
+	return got ? st : -1;
+}
+
+void worker_stop(struct worker *w)
+{
+	worker_finish(w, 2.0, -1);
 }
 
 enum wait_end { WAIT_DONE, WAIT_EOF, WAIT_TIMEOUT, WAIT_SIGNAL, WAIT_ERROR };

@@ -10,6 +10,10 @@
  *
  * Wire format: text lines "key value", an item or result ending in "end".
  * Requests arrive on the worker's stdin; results go to its fd 3.
+ *
+ * A CUDA worker pins itself to one CPU near its GPU (pin.h) and reads the
+ * SM clock through NVML for the measuring loop (measure.h); AISP_MEASURE
+ * holds diagnostic switches (measure.h), checked when the worker starts.
  */
 #ifndef AISP_WORKER_H
 #define AISP_WORKER_H
@@ -58,6 +62,12 @@ aisp_err worker_run(struct worker *w, const struct work_item *item, double timeo
 
 /* Stop the worker (close its input, then kill after a grace period). */
 void worker_stop(struct worker *w);
+
+/* Close the worker's input and wait up to grace_s for it to exit (a
+ * profiler in front of it writes its report then), returning its wait
+ * status; -1 when it had to be killed (past the grace, or a signal on
+ * sigfd, which stays pending) or none was running. */
+int worker_finish(struct worker *w, double grace_s, int sigfd);
 
 /* Entry of `aisp worker --backend B --device N`: serve items until EOF. */
 int worker_main(int argc, char **argv);

@@ -19,8 +19,12 @@
  * memory, sm_90+) and block 0 writes C.
  *
  * The fast path needs m % BM, n % BN, k % BK all zero (16-byte aligned rows
- * follow); other shapes take gemm_naive_kernel. Both are pure FP32 (FFMA),
- * no TF32. Shared by kernels/ch01/gemm.cu and tests/gpu/gemm_sweep.cu.
+ * follow); other shapes take naive_kernel. Both are pure FP32 (FFMA), no
+ * TF32. Shared by kernels/ch01/gemm.cu and tests/gpu/gemm_sweep.cu.
+ *
+ * The second kernel, gemm_splitk.cuh (included at the end), and the product
+ * choice (gemm_tiled::product, at the end) live beside this one; launch<C>
+ * and prepare<C> take a configuration type of either.
  */
 #ifndef AISP_GEMM_TILED_CUH
 #define AISP_GEMM_TILED_CUH
@@ -80,12 +84,26 @@ struct cfg {
 	}
 	static constexpr int SMEM_FLOATS = (STAGES * STAGE_FLOATS > RED_FLOATS
 						    ? STAGES * STAGE_FLOATS : RED_FLOATS) + RECV_FLOATS;
+	/* what the variant says it does, when this is the product */
+	static constexpr const char *TEXT =
+		CL == 2 ? "one launch of a hand-written tiled FP32 kernel (cp.async, split-k in "
+			  "block and across a 2-block cluster)"
+			: "one launch of a hand-written tiled FP32 kernel (cp.async, split-k in "
+			  "block and across a thread-block cluster)";
 	static_assert(BM % TM == 0 && BN % 4 == 0 && BK % KS == 0, "tile shape");
 	static_assert(KB % 4 == 0, "each k-group needs whole float4 steps of k");
 	static_assert(THREADS <= 1024 && THREADS % 32 == 0, "block size");
 	static_assert(CL >= 1 && CL <= 8, "cluster size");
 	static_assert(CL == 1 || TPG % 32 == 0, "cluster path: whole warps per k-group");
 	static_assert(SMEM_FLOATS * 4 <= 227 * 1024, "shared memory per block");
+
+	static bool fits(int m, int n, int k)
+	{
+		return m % BM == 0 && n % BN == 0 && k % (BK * CL) == 0;
+	}
+	static cudaError_t prepare();
+	static cudaError_t launch(const float *a, const float *b, float *c, int m, int n, int k,
+				  int batch, cudaStream_t stream);
 };
 
 /* Queue the copies of chunk c (A: BM x BK, B: BK x BN) into stage s. */
@@ -269,7 +287,9 @@ tiled_kernel(const float *__restrict__ a, const float *__restrict__ b,
 		*reinterpret_cast<float4 *>(c + (size_t)(rg + i * C::RG) * n + cq * 4) = acc[i];
 }
 
-/* Any shape: one thread per element of C, grid (n/32, m/8, batch) rounded up. */
+/* Any shape: one thread per element of C, grid (n/32, m/8, batch) rounded up.
+ * (A template only so that several translation units may hold it.) */
+template <int = 0>
 __global__ void naive_kernel(const float *__restrict__ a, const float *__restrict__ b,
 			     float *__restrict__ c, int m, int n, int k)
 {
@@ -286,19 +306,54 @@ __global__ void naive_kernel(const float *__restrict__ a, const float *__restric
 	c[(size_t)blockIdx.z * m * n + (size_t)row * n + col] = s;
 }
 
-/* 1 when configuration C's fast path takes this shape. */
-template <class C>
-inline bool fits(int m, int n, int k)
+/* Allow the kernel its largest dynamic shared memory (once, before launches). */
+template <int BM, int BN, int BK, int TM, int KS, int STAGES, int CL, int MINB>
+cudaError_t cfg<BM, BN, BK, TM, KS, STAGES, CL, MINB>::prepare()
 {
-	return m % C::BM == 0 && n % C::BN == 0 && k % (C::BK * C::CL) == 0;
+	return cudaFuncSetAttribute(tiled_kernel<cfg>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+				    4 * SMEM_FLOATS);
 }
 
-/* Allow C's kernel its largest dynamic shared memory (once, before launches). */
+/* Enqueue: the fast path when the shape fits, else the naive kernel. */
+template <int BM, int BN, int BK, int TM, int KS, int STAGES, int CL, int MINB>
+cudaError_t cfg<BM, BN, BK, TM, KS, STAGES, CL, MINB>::launch(const float *a, const float *b,
+							     float *c, int m, int n, int k,
+							     int batch, cudaStream_t stream)
+{
+	if (fits(m, n, k) && CL > 1) {
+		cudaLaunchConfig_t lc = {};
+		cudaLaunchAttribute at[1];
+
+		lc.gridDim = dim3(n / BN, m / BM, batch * CL);
+		lc.blockDim = dim3(THREADS);
+		lc.dynamicSmemBytes = 4 * smem_floats(k / BK / CL);
+		lc.stream = stream;
+		at[0].id = cudaLaunchAttributeClusterDimension;
+		at[0].val.clusterDim.x = 1;
+		at[0].val.clusterDim.y = 1;
+		at[0].val.clusterDim.z = CL;
+		lc.attrs = at;
+		lc.numAttrs = 1;
+		return cudaLaunchKernelEx(&lc, tiled_kernel<cfg>, a, b, c, m, n, k);
+	} else if (fits(m, n, k)) {
+		dim3 grid(n / BN, m / BM, batch);
+
+		tiled_kernel<cfg><<<grid, THREADS, 4 * smem_floats(k / BK), stream>>>(a, b, c, m,
+										   n, k);
+	} else {
+		dim3 block(32, 8), grid((n + 31) / 32, (m + 7) / 8, batch);
+
+		naive_kernel<><<<grid, block, 0, stream>>>(a, b, c, m, n, k);
+	}
+	return cudaGetLastError();
+}
+
+/* Allow C's kernel its largest dynamic shared memory (once, before launches).
+ * C is any configuration type of this header or of gemm_splitk.cuh. */
 template <class C>
 inline cudaError_t prepare()
 {
-	return cudaFuncSetAttribute(tiled_kernel<C>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-				    4 * C::SMEM_FLOATS);
+	return C::prepare();
 }
 
 /* Enqueue the batched GEMM on stream: C's fast path when the shape fits,
@@ -307,33 +362,28 @@ template <class C>
 inline cudaError_t launch(const float *a, const float *b, float *c, int m, int n, int k,
 			  int batch, cudaStream_t stream)
 {
-	if (fits<C>(m, n, k) && C::CL > 1) {
-		cudaLaunchConfig_t lc = {};
-		cudaLaunchAttribute at[1];
-
-		lc.gridDim = dim3(n / C::BN, m / C::BM, batch * C::CL);
-		lc.blockDim = dim3(C::THREADS);
-		lc.dynamicSmemBytes = 4 * C::smem_floats(k / C::BK / C::CL);
-		lc.stream = stream;
-		at[0].id = cudaLaunchAttributeClusterDimension;
-		at[0].val.clusterDim.x = 1;
-		at[0].val.clusterDim.y = 1;
-		at[0].val.clusterDim.z = C::CL;
-		lc.attrs = at;
-		lc.numAttrs = 1;
-		return cudaLaunchKernelEx(&lc, tiled_kernel<C>, a, b, c, m, n, k);
-	} else if (fits<C>(m, n, k)) {
-		dim3 grid(n / C::BN, m / C::BM, batch);
-
-		tiled_kernel<C><<<grid, C::THREADS, 4 * C::smem_floats(k / C::BK), stream>>>(
-			a, b, c, m, n, k);
-	} else {
-		dim3 block(32, 8), grid((n + 31) / 32, (m + 7) / 8, batch);
-
-		naive_kernel<<<grid, block, 0, stream>>>(a, b, c, m, n, k);
-	}
-	return cudaGetLastError();
+	return C::launch(a, b, c, m, n, k, batch, stream);
 }
+
+} /* namespace gemm_tiled */
+
+#include "gemm_splitk.cuh"
+
+namespace gemm_tiled {
+
+/* The product: the configuration behind ch01:gemm's optimized_gemm_tiled
+ * (kernels/ch01/gemm.cu: typedef gemm_tiled::product gemm_tiled_cfg), and
+ * the text its variant shows. Chosen by tests/gpu/gemm_sweep.cu on the
+ * device (notes/gemm.md); one fixed configuration, verified there. A test
+ * build may compile gemm.cu with -DGEMM_TILED_PRODUCT=<a cfg type> to run a
+ * sweep candidate through the variant's own verify and timing; the
+ * repository's build never sets it. */
+#ifdef GEMM_TILED_PRODUCT /* a test build's stand-in (bench/gpu/gemm_session.sh) */
+typedef GEMM_TILED_PRODUCT product;
+#else
+typedef gemm_splitk::cfg<32, 32, 4, 2, gemm_splitk::TF32X3, 4, 5, 1, 4> product;
+#endif
+static constexpr const char *product_text = product::TEXT;
 
 } /* namespace gemm_tiled */
 

@@ -35,12 +35,10 @@
 
 extern "C" {
 #include "mlp_ref.h"
-#include "performance_params.h"
+#include "performance.h"
 }
 
 #define PERF_SEG_ALIGN 64 /* floats: every parameter tensor starts 256-byte aligned */
-
-static const struct aisp_param perf_params[] = PERF_PARAMS(8192, 8192, 64);
 
 /* The optimized variant's weight update (its argument); tests/gpu switch it. */
 static const enum perf_update perf_update_default = PERF_UPDATE_LT;
@@ -1165,61 +1163,21 @@ static aisp_err opt_verify(void *state, struct aisp_check *out)
 /* ------------------------------------------------------------------ */
 /* target                                                              */
 
-/* Samples per iteration. */
-static double perf_work(const struct aisp_params *p)
-{
-	return p->v[PERF_P_MICROBATCH] * p->v[PERF_P_MICROBATCHES];
-}
-
-/* FLOPs per iteration: forward, weight gradients, and input gradients of layers 2-3. */
-static double perf_flops(const struct aisp_params *p)
-{
-	double I = p->v[PERF_P_INPUT], H = p->v[PERF_P_HIDDEN], C = p->v[PERF_P_CLASSES];
-	double S = perf_work(p);
-
-	return 2.0 * S * (2.0 * (I * H + H * H + H * C) + H * H + H * C);
-}
-
-/*
- * Fewest weight bytes per iteration of the every-step scheme with FP32
- * masters (notes/performance.md): per step W1 is read in FP16 by fc1 (2 B a
- * weight) and updated (master read 4 + written 4, FP16 copy written 2); W2
- * the same plus the read by dx2 (2). Activations (~30 MB a step) and the
- * small tensors are left out. 13.96 GB at the book's shape.
- */
-static double perf_bytes(const struct aisp_params *p)
-{
-	double I = p->v[PERF_P_INPUT], H = p->v[PERF_P_HIDDEN];
-	double steps = floor(p->v[PERF_P_MICROBATCHES] / p->v[PERF_P_ACCUM]);
-
-	return steps * (12.0 * I * H + 14.0 * H * H);
-}
+static const struct aisp_ops perf_base_ops = {base_setup, base_run, base_verify, base_teardown};
+static const struct aisp_ops perf_opt_ops = {opt_setup, opt_run, opt_verify, opt_teardown};
 
 static const struct aisp_variant perf_variants[] = {
 	{"baseline_performance", AISP_ROLE_BASELINE,
 	 "FP32 eager, cuBLAS with TF32 tensor-core math (the seed's arch config): per "
 	 "microbatch, gradient accumulation, one SGD step per group",
-	 base_setup, base_run, base_verify, base_teardown},
+	 &perf_base_ops},
 	{"optimized_performance", AISP_ROLE_OPTIMIZED,
 	 "FP16 GEMMs with FP32 accumulation and FP32 master weights, the group fused into "
 	 "one batch per SGD step, every weight every step; cuBLASLt epilogues, SGD folded "
 	 "into the update GEMMs, one CUDA graph",
-	 opt_setup, opt_run, opt_verify, opt_teardown, &perf_update_default},
+	 &perf_opt_ops, &perf_update_default},
 };
 
-extern "C" const struct aisp_target ch01_performance_cuda = {
-	AISP_ABI_VERSION,
-	"ch01:performance",
-	AISP_BACKEND_CUDA,
-	"training-loop goodput: FP32 eager with gradient accumulation vs reduced precision with fused microbatches",
-	"throughput",
-	perf_params,
-	sizeof(perf_params) / sizeof(perf_params[0]),
-	perf_variants,
-	sizeof(perf_variants) / sizeof(perf_variants[0]),
-	perf_work,
-	"samples",
-	perf_bytes,
-	perf_flops,
-	0,
-};
+extern "C" const struct aisp_target ch01_performance_cuda = {AISP_ABI_VERSION, &perf_card,
+							      AISP_BACKEND_CUDA,
+							      AISP_LIST(perf_variants)};

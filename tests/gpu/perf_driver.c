@@ -116,12 +116,12 @@ static int time_variant(const struct aisp_variant *v, void *st, cudaStream_t s,
 	int bad = !ms || cudaEventCreate(&a) || cudaEventCreate(&b);
 
 	for (int i = 0; i < o->warmup && !bad; i++)
-		bad = v->run(st) != AISP_OK;
+		bad = v->ops->run(st) != AISP_OK;
 	bad = bad || cudaStreamSynchronize(s);
 	for (int i = 0; i < o->iters && !bad; i++) {
 		float f = 0.0f;
 
-		bad = cudaEventRecord(a, s) || v->run(st) != AISP_OK || cudaEventRecord(b, s) ||
+		bad = cudaEventRecord(a, s) || v->ops->run(st) != AISP_OK || cudaEventRecord(b, s) ||
 		      cudaEventSynchronize(b) || cudaEventElapsedTime(&f, a, b);
 		ms[i] = f;
 	}
@@ -156,7 +156,7 @@ static int verify_once(const struct aisp_variant *v, void *st, const char *what,
 	aisp_err rc;
 
 	memset(chk, 0, sizeof(*chk));
-	rc = v->verify(st, chk);
+	rc = v->ops->verify(st, chk);
 	printf("%-24s verify%s %s: %s\n", v->name, what,
 	       rc != AISP_OK ? aisp_err_name(rc) : chk->passed ? "PASS" : "FAIL", chk->message);
 	print_values(v->name, chk);
@@ -167,7 +167,7 @@ static int verify_once(const struct aisp_variant *v, void *st, const char *what,
  * its step losses and FP32 masters into loss and p. 1 on failure. */
 static int one_iteration(const struct aisp_variant *v, void *st, double *loss, float *p)
 {
-	return v->run(st) != AISP_OK || perf_test_step_losses(st, loss) != AISP_OK ||
+	return v->ops->run(st) != AISP_OK || perf_test_step_losses(st, loss) != AISP_OK ||
 	       perf_test_params(st, p) != AISP_OK;
 }
 
@@ -226,7 +226,7 @@ static int mutant(const struct aisp_variant *v, void *st, const struct opts *o)
 		return 1;
 	}
 	memset(&chk, 0, sizeof(chk));
-	rc = v->verify(st, &chk);
+	rc = v->ops->verify(st, &chk);
 	printf("%-24s mutant %s: %s -> %s\n  %s\n", v->name, o->mutant,
 	       rc != AISP_OK ? aisp_err_name(rc) : chk.passed ? "NOT caught" : "caught",
 	       rc == AISP_OK && !chk.passed ? "PASS" : "FAIL", chk.message);
@@ -270,7 +270,7 @@ static int bench_variant(const struct aisp_variant *v, struct aisp_ctx *ctx,
 
 	*med = NAN;
 	ctx->variant = v;
-	if ((rc = v->setup(ctx, p, &st)) != AISP_OK) {
+	if ((rc = v->ops->setup(ctx, p, &st)) != AISP_OK) {
 		printf("%-24s setup failed: %s (%s) -> FAIL\n", v->name, aisp_err_name(rc),
 		       cudaGetErrorString(cudaGetLastError()));
 		return 1;
@@ -290,7 +290,7 @@ static int bench_variant(const struct aisp_variant *v, struct aisp_ctx *ctx,
 			       cudaGetErrorString(cudaGetLastError()));
 		else
 			printf("%-24s median %9.3f ms  min %9.3f  max %9.3f  %12.0f samples/s\n",
-			       v->name, *med, lo, hi, t->work(p) / (*med * 1e-3));
+			       v->name, *med, lo, hi, t->card->work(p) / (*med * 1e-3));
 	}
 	if (o->ab && fused && !bad)
 		bad |= branch_ab(v, st, ctx, o);
@@ -302,7 +302,7 @@ static int bench_variant(const struct aisp_variant *v, struct aisp_ctx *ctx,
 		       o->profile, aisp_err_name(rc), rep);
 		bad |= rc != AISP_OK;
 	}
-	v->teardown(st);
+	v->ops->teardown(st);
 	return bad | vbad;
 }
 
@@ -322,14 +322,14 @@ static int loss_curve(struct aisp_ctx *ctx, const struct aisp_params *p, const s
 		void *st = NULL;
 
 		ctx->variant = v;
-		bad = !l[k] || v->setup(ctx, p, &st) != AISP_OK;
+		bad = !l[k] || v->ops->setup(ctx, p, &st) != AISP_OK;
 		if (!bad && k == 1)
 			bad = fused_graph(v, st, o);
 		for (int it = 0; it < o->curve && !bad; it++)
-			bad = v->run(st) != AISP_OK ||
+			bad = v->ops->run(st) != AISP_OK ||
 			      perf_test_step_losses(st, l[k] + (size_t)it * steps) != AISP_OK;
 		if (st)
-			v->teardown(st);
+			v->ops->teardown(st);
 	}
 	if (bad) {
 		printf("loss curve: device failure: %s -> FAIL\n",
@@ -407,10 +407,10 @@ int main(int argc, char **argv)
 	ctx.blas = h;
 	ctx.seed = o.seed;
 	printf("ch01:performance cuda:");
-	for (size_t i = 0; i < t->n_params; i++)
-		printf(" %s=%g", t->params[i].name, p.v[i]);
-	printf("  (floor: %.3f GB, %.3f TFLOP per iteration)\n", t->bytes(&p) / 1e9,
-	       t->flops(&p) / 1e12);
+	for (size_t i = 0; i < t->card->n_params; i++)
+		printf(" %s=%g", t->card->params[i].name, p.v[i]);
+	printf("  (floor: %.3f GB, %.3f TFLOP per iteration)\n", t->card->bytes(&p) / 1e9,
+	       t->card->flops(&p) / 1e12);
 	if (o.unit)
 		bad |= unit_update(&p, &o);
 	else if (o.curve > 0)

@@ -97,16 +97,29 @@ static void test_argv_prefix(void **st)
 	make_fake_ncu(dir, sizeof(dir));
 	snprintf(path, sizeof(path), "%s/ncu", dir);
 	setenv("AISP_NCU", path, 1);
-	assert_int_equal(profile_ncu_argv("/tmp/run/rank-0.gemm", argv, PROFILE_NCU_ARGV_MAX,
-					  &n, &e), AISP_OK);
+	unsetenv("AISP_NCU_FILTER");
+	assert_int_equal(profile_ncu_argv("/tmp/run/rank-0.gemm", "/tmp/run/r.log", argv,
+					  PROFILE_NCU_ARGV_MAX, &n, &e), AISP_OK);
 	assert_true(n >= 3);
 	assert_string_equal(argv[0], path);
 	assert_true(has_pair(argv, n, "--clock-control", "none"));
+	assert_true(has_pair(argv, n, "--cache-control", "none"));
 	assert_true(has_pair(argv, n, "--section", "SpeedOfLight"));
 	assert_true(has_pair(argv, n, "--export", "/tmp/run/rank-0.gemm"));
+	assert_true(has_pair(argv, n, "--log-file", "/tmp/run/r.log"));
+	assert_true(has_pair(argv, n, "--nvtx-include", "aisp_profile/"));
 	profile_ncu_argv_free(argv, n);
-	assert_int_equal(profile_ncu_argv("x", argv, 2, &n, &e), AISP_EINTERNAL);
+	setenv("AISP_NCU_FILTER", "none", 1); /* every kernel: no NVTX filter */
+	assert_int_equal(profile_ncu_argv("/tmp/b", "/tmp/l", argv, PROFILE_NCU_ARGV_MAX, &n, &e),
+			 AISP_OK);
+	for (size_t i = 0; i < n; i++)
+		assert_null(strstr(argv[i], "nvtx"));
+	profile_ncu_argv_free(argv, n);
+	unsetenv("AISP_NCU_FILTER");
+	assert_int_equal(profile_ncu_argv("x", "y", argv, 2, &n, &e), AISP_EINTERNAL);
 	assert_int_equal(n, 0);
+	assert_int_equal(profile_ncu_argv("x", NULL, argv, PROFILE_NCU_ARGV_MAX, &n, &e),
+			 AISP_EINTERNAL);
 	unsetenv("AISP_NCU");
 	remove_fake_ncu(dir);
 }
@@ -200,6 +213,77 @@ static void test_parse_errors(void **st)
 	assert_int_equal(profile_ncu_parse("/nonexistent.ncu-rep", &mem, &sm, &e), AISP_EINPUT);
 }
 
+static void test_summary_time_and_kernels(void **st)
+{
+	struct ncu_summary sum;
+	aisp_error e = {0};
+
+	(void)st;
+	assert_int_equal(profile_ncu_summary_csv(csv_two_kernels, &sum, &e), AISP_OK);
+	assert_int_equal(sum.kernels, 2);
+	assert_true(fabs(sum.time_ms - 4e-3) < 1e-12); /* 3 + 1 usecond */
+	assert_true(fabs(sum.mem_pct - 50.0) < 1e-9);
+	assert_int_equal(profile_ncu_summary_csv(csv_h100, &sum, &e), AISP_OK);
+	assert_int_equal(sum.kernels, 3);
+	assert_true(fabs(sum.time_ms - 0.03344) < 1e-12); /* 11.2 + 11.136 + 11.104 us */
+}
+
+static void test_summary_units(void **st)
+{
+	const char csv[] =
+		"\"ID\",\"gpu__compute_memory_throughput.avg.pct_of_peak_sustained_elapsed\","
+		"\"gpu__time_duration.sum\",\"sm__throughput.avg.pct_of_peak_sustained_elapsed\"\n"
+		"\"\",\"%\",\"msecond\",\"%\"\n"
+		"\"0\",\"10\",\"2.5\",\"20\"\n"
+		"\"1\",\"n/a\",\"0.5\",\"n/a\"\n";
+	struct ncu_summary sum;
+	aisp_error e = {0};
+
+	(void)st;
+	assert_int_equal(profile_ncu_summary_csv(csv, &sum, &e), AISP_OK);
+	assert_true(fabs(sum.time_ms - 3.0) < 1e-12); /* both durations, in ms */
+	assert_int_equal(sum.kernels, 2);              /* a kernel without shares counts */
+	assert_true(fabs(sum.mem_pct - 10.0) < 1e-12);
+}
+
+/* Write text to a temp file; its path into path. */
+static void temp_text(char *path, size_t n, const char *text)
+{
+	FILE *f;
+	int fd;
+
+	snprintf(path, n, "/tmp/aisp-ncu-log-XXXXXX");
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_log_error(void **st)
+{
+	char path[64], out[256];
+
+	(void)st;
+	temp_text(path, sizeof(path), "==PROF== Connected to process 42\n"
+		  "==WARNING== Found outstanding GPU clock reset\n"
+		  "==ERROR== Failed to profile \"sm80_xmma_gemm\" in process 42\n"
+		  "==ERROR== second\n");
+	assert_int_equal(profile_ncu_log_error(path, out, sizeof(out)), 1);
+	assert_string_equal(out, "Failed to profile \"sm80_xmma_gemm\" in process 42");
+	unlink(path);
+	temp_text(path, sizeof(path), "==PROF== Disconnected\n==WARNING== No kernels were profiled.\n");
+	assert_int_equal(profile_ncu_log_error(path, out, sizeof(out)), 1);
+	assert_string_equal(out, "No kernels were profiled.");
+	unlink(path);
+	temp_text(path, sizeof(path), "==PROF== Disconnected\n");
+	assert_int_equal(profile_ncu_log_error(path, out, sizeof(out)), 0);
+	assert_string_equal(out, "");
+	unlink(path);
+	assert_int_equal(profile_ncu_log_error("/nonexistent/log", out, sizeof(out)), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +294,9 @@ int main(void)
 		cmocka_unit_test(test_parse_thousands_and_na),
 		cmocka_unit_test(test_parse_real_h100_rows),
 		cmocka_unit_test(test_parse_errors),
+		cmocka_unit_test(test_summary_time_and_kernels),
+		cmocka_unit_test(test_summary_units),
+		cmocka_unit_test(test_log_error),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
