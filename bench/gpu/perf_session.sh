@@ -37,7 +37,7 @@ if ! make -j16 DEPS_PREFIX=.deps CUDA=1 \
 	echo "BUILD FAILED"
 	exit 1
 fi
-cuobjdump --dump-sass build/kernels/ch01/performance_update.cu.o 2>/dev/null |
+cuobjdump --dump-sass build/pic/kernels/ch01/performance_update.cu.o 2>/dev/null |
 	grep -oE "HMMA[.0-9A-Z]*|LDSM[.0-9A-Z]*|LDGSTS[.0-9A-Z]*|LDL|STL" | sort | uniq -c \
 	>"$OUT/update_sass.txt"
 
