@@ -116,13 +116,15 @@ static void result_write_context(FILE *f, const struct variant_result *r)
 	char names[sizeof(r->kernel_names)];
 
 	one_line(names, sizeof(names), r->kernel_names);
-	fprintf(f, "host_ms %.17g\nwarmup_spent_ms %.17g\nwarmup_clock_steady %d\n",
-		r->host_ms, r->warmup_spent_ms, r->warmup_clock_steady);
+	fprintf(f, "host_ms %.17g\nwarmup %.17g %d %u %u\n", r->host_ms, r->warmup_spent_ms,
+		r->warmup_clock_steady, r->warmup_clock_start_mhz, r->warmup_clock_end_mhz);
 	fprintf(f, "sm_clocks %u %u\ncpu %d %d %d %ld\nswitches %s\n", r->sm_clock_start_mhz,
 		r->sm_clock_end_mhz, r->worker_cpu, r->worker_cpu_pinned, r->cpu_migrated,
 		r->involuntary_switches, r->measure_switches);
 	fprintf(f, "count %d %ld %.17g %.17g %.17g\nkernel_names %s\n", r->count_iterations,
 		r->device_ops, r->device_ms, r->device_span_ms, r->count_event_ms, names);
+	fprintf(f, "timer %.17g %.17g %.17g\n", r->timer_events_ms, r->timer_span_ms,
+		r->timer_kernels_ms);
 }
 
 /* Write the worker's answer for r to f; restart asks the rank for a new worker. */
@@ -151,10 +153,9 @@ static int result_line_context(struct variant_result *r, const char *line, size_
 #define KEY(s) (k == sizeof(s) - 1 && !strncmp(line, s, k))
 	if (KEY("host_ms") && v)
 		r->host_ms = strtod(v, NULL);
-	else if (KEY("warmup_spent_ms") && v)
-		r->warmup_spent_ms = strtod(v, NULL);
-	else if (KEY("warmup_clock_steady") && v)
-		r->warmup_clock_steady = atoi(v);
+	else if (KEY("warmup") && v)
+		sscanf(v, "%lf %d %u %u", &r->warmup_spent_ms, &r->warmup_clock_steady,
+		       &r->warmup_clock_start_mhz, &r->warmup_clock_end_mhz);
 	else if (KEY("sm_clocks") && v)
 		sscanf(v, "%u %u", &r->sm_clock_start_mhz, &r->sm_clock_end_mhz);
 	else if (KEY("cpu") && v)
@@ -167,6 +168,9 @@ static int result_line_context(struct variant_result *r, const char *line, size_
 		       &r->device_span_ms, &r->count_event_ms);
 	else if (KEY("kernel_names"))
 		copy_value(r->kernel_names, sizeof(r->kernel_names), line, k);
+	else if (KEY("timer") && v)
+		sscanf(v, "%lf %lf %lf", &r->timer_events_ms, &r->timer_span_ms,
+		       &r->timer_kernels_ms);
 	else
 		return 0;
 #undef KEY
