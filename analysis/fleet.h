@@ -10,7 +10,7 @@
  * Per-GPU median: the median over that GPU's runs of each run's sample
  * median (a GPU measured once: its sample median). Fleet median, p10, p90
  * and MAD are taken over the per-GPU medians of GPUs with status ok (numpy
- * "linear" quantiles, runner/stats.h). z = (gpu - fleet median) /
+ * "linear" quantiles, core/stats.h). z = (gpu - fleet median) /
  * (1.4826 MAD); a GPU is an outlier when z > z_threshold and it is slower
  * than the fleet median by more than min_delta (a fraction), so that 1%
  * noise on a very quiet fleet does not drain nodes.

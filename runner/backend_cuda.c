@@ -546,6 +546,22 @@ static void cuda_range_pop(struct aisp_ctx *ctx)
 	nvtxRangePop();
 }
 
+/* Device memory for aisp_device_alloc; NULL when cudaMalloc fails. */
+static void *cuda_mem_alloc(struct aisp_ctx *ctx, size_t bytes)
+{
+	void *p = NULL;
+
+	(void)ctx;
+	return cudaMalloc(&p, bytes ? bytes : 1) == cudaSuccess ? p : NULL;
+}
+
+/* Free what cuda_mem_alloc gave (the harness synced the stream first). */
+static void cuda_mem_free(struct aisp_ctx *ctx, void *p)
+{
+	(void)ctx;
+	cudaFree(p);
+}
+
 const struct aisp_backend_ops backend_cuda = {
 	.name = "cuda",
 	.kind = AISP_BACKEND_CUDA,
@@ -559,4 +575,6 @@ const struct aisp_backend_ops backend_cuda = {
 	.count_end = cuda_count_end,
 	.range_push = cuda_range_push,
 	.range_pop = cuda_range_pop,
+	.mem_alloc = cuda_mem_alloc,
+	.mem_free = cuda_mem_free,
 };

@@ -27,6 +27,7 @@
 #include "clock.h"
 #include "stats.h"
 #include "text.h"
+#include "services.h"
 
 static const struct {
 	const char *word;
@@ -106,19 +107,42 @@ static aisp_err set_status(struct variant_result *r, const char *status,
 	return AISP_OK;
 }
 
+/*
+ * Test knob (AISP_TEST_SLOW_PCT, tests only): a timed region that began at
+ * t0 (s) and has just enqueued its work waits for it, then sleeps inside
+ * the region until it has lasted (1 + pct/100) times as long, so a
+ * "degraded GPU" of a simulated fleet is slower in proportion to its real
+ * work, and really takes that long (time limits see it). Targets never
+ * time themselves; pct 0 (every real run) returns at once.
+ */
+static aisp_err stretch(const struct aisp_backend_ops *be, struct aisp_ctx *ctx, double t0,
+			int pct, aisp_error *err)
+{
+	aisp_err rc;
+
+	if (pct <= 0)
+		return AISP_OK;
+	if ((rc = be->sync(ctx, err)))
+		return rc;
+	clock_sleep_until_s(t0 + (clock_now_s() - t0) * (1.0 + pct / 100.0));
+	return AISP_OK;
+}
+
 /* Time n back-to-back iterations as one region of *ms; *host_ms (may be
  * NULL) gets the host time spent enqueuing them. */
 static aisp_err time_batch(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
-			   const struct aisp_variant *v, void *state, int n, double *ms,
-			   double *host_ms, aisp_error *err)
+			   const struct aisp_variant *v, void *state, int n, int slow_pct,
+			   double *ms, double *host_ms, aisp_error *err)
 {
 	aisp_err rc = be->time_begin(ctx, err);
-	double h0 = clock_now_ms();
+	double h0 = clock_now_ms(), t0 = clock_now_s();
 
 	for (int i = 0; i < n && !rc; i++)
-		rc = v->run(state);
+		rc = v->ops->run(state);
 	if (host_ms)
 		*host_ms = clock_now_ms() - h0;
+	if (!rc)
+		rc = stretch(be, ctx, t0, slow_pct, err);
 	if (!rc)
 		rc = be->time_end(ctx, ms, err);
 	return rc;
@@ -136,7 +160,7 @@ static aisp_err calibrate(const struct aisp_backend_ops *be, struct aisp_ctx *ct
 	if (o->min_sample_ms <= 0)
 		return AISP_OK;
 	for (int i = 0; i < 3; i++) {
-		aisp_err rc = time_batch(be, ctx, v, state, 1, &ms, NULL, err);
+		aisp_err rc = time_batch(be, ctx, v, state, 1, o->slow_pct, &ms, NULL, err);
 
 		if (rc)
 			return rc;
@@ -205,7 +229,7 @@ static aisp_err timed_loop(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	while (!should_stop(r->samples, r->n_samples, scratch, o, clock_now_s() - t0)) {
 		double ms, hms;
 
-		rc = time_batch(be, ctx, v, state, r->per_sample, &ms, &hms, err);
+		rc = time_batch(be, ctx, v, state, r->per_sample, o->slow_pct, &ms, &hms, err);
 		if (rc)
 			goto out;
 		host[r->n_samples] = hms / r->per_sample;
@@ -239,7 +263,7 @@ static aisp_err count_pass(const struct aisp_backend_ops *be, struct aisp_ctx *c
 		return AISP_OK;
 	if ((rc = be->count_begin(ctx, err)))
 		return rc;
-	rc = time_batch(be, ctx, v, state, n, &ms, NULL, err);
+	rc = time_batch(be, ctx, v, state, n, 0, &ms, NULL, err);
 	rc2 = be->count_end(ctx, &c, rc ? NULL : err); /* stop counting either way */
 	if (rc || rc2)
 		return rc ? rc : rc2;
@@ -292,7 +316,7 @@ static aisp_err warm_round(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	aisp_err rc = AISP_OK;
 
 	for (int i = 0; i < n && !rc; i++)
-		rc = v->run(state);
+		rc = v->ops->run(state);
 	return rc ? rc : be->sync(ctx, err);
 }
 
@@ -401,10 +425,10 @@ static void result_start(const struct aisp_target *t, const struct aisp_variant 
 	r->role = v->role;
 	text_copy(r->technique, sizeof(r->technique), v->technique ? v->technique : v->name);
 	r->launches_api = r->launches_kernels = -1;
-	r->work = t->work ? t->work(p) : NAN;
-	r->bytes = t->bytes ? t->bytes(p) : NAN;
-	r->flops = t->flops ? t->flops(p) : NAN;
-	text_copy(r->work_unit, sizeof(r->work_unit), t->work_unit ? t->work_unit : "");
+	r->work = t->card->work ? t->card->work(p) : NAN;
+	r->bytes = t->card->bytes ? t->card->bytes(p) : NAN;
+	r->flops = t->card->flops ? t->card->flops(p) : NAN;
+	text_copy(r->work_unit, sizeof(r->work_unit), t->card->work_unit ? t->card->work_unit : "");
 	r->rel_error = r->tolerance = NAN;
 	variant_result_unknown(r);
 	measure_switches_text(probe ? probe->switches : 0, r->measure_switches,
@@ -453,12 +477,12 @@ void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		be->range_push(ctx, r->instance);
 	ctx->err = &e; /* targets put their error text here */
 	ctx->variant = v;
-	rc = v->setup(ctx, p, &state);
+	rc = v->ops->setup(ctx, p, &state);
 	if (rc) {
 		set_status(r, "error", "setup", rc, &e);
 		goto out;
 	}
-	rc = v->verify(state, &check);
+	rc = v->ops->verify(state, &check);
 	if (!rc)
 		rc = be->sync(ctx, &e);
 	r->rel_error = check.rel_error;
@@ -481,8 +505,9 @@ void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 out:
 	ctx->err = NULL;
 	ctx->variant = NULL;
-	if (state)
-		v->teardown(state);
+	if (state && v->ops->teardown)
+		v->ops->teardown(state);
+	services_release(ctx);
 	if (ranged)
 		be->range_pop(ctx);
 }

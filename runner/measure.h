@@ -33,6 +33,7 @@ struct measure_opts {
 			       * lasts this long; its value is the mean per iteration */
 	double warmup_ms;     /* repeat the warm-up until it has lasted this long */
 	int profile;          /* > 0: a profile pass of this many iterations, untimed */
+	int slow_pct;         /* test knob: every timed region (1 + slow_pct/100)x as long */
 };
 
 /* Diagnostic switches (environment AISP_MEASURE, comma separated words),

@@ -202,8 +202,8 @@ static aisp_err run_item(struct sched *s, int item, aisp_error *err)
 	aisp_err rc;
 
 	result_init(it, &r);
-	for (size_t i = 0; t && i < t->n_params && i < AISP_MAX_PARAMS; i++)
-		names[i] = t->params[i].name;
+	for (size_t i = 0; t && i < t->card->n_params && i < AISP_MAX_PARAMS; i++)
+		names[i] = t->card->params[i].name;
 	r.param_names = t ? names : NULL;
 	if (s->facts)
 		s->facts(s->facts_arg, &r.before);

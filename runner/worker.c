@@ -20,6 +20,7 @@
 #include "gpuinfo.h"
 #include "pin.h"
 #include "registry.h"
+#include "services.h"
 #include "text.h"
 
 #define WORKER_START_TIMEOUT_S 120.0
@@ -309,6 +310,7 @@ static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		       struct variant_result *r)
 {
 	const struct aisp_target *t = registry_find(it->target, be->kind);
+	struct measure_opts opts;
 	aisp_error e = {0};
 	double t0 = clock_now_s();
 	int vi;
@@ -322,13 +324,14 @@ static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			 be->name, it->target, it->variant);
 		return;
 	}
-	if (it->params.n != t->n_params || aisp_params_validate(t, &it->params, &e)) {
+	if (it->params.n != t->card->n_params || aisp_params_validate(t, &it->params, &e)) {
 		snprintf(r->message, sizeof(r->message), "bad parameters: %.400s", e.msg);
 		return;
 	}
 	ctx->seed = it->seed;
-	ctx->test_knob = it->test_knob;
-	measure_variant(be, ctx, t, (size_t)vi, &it->params, &it->opts, probe, r);
+	opts = it->opts;
+	opts.slow_pct = it->test_knob;
+	measure_variant(be, ctx, t, (size_t)vi, &it->params, &opts, probe, r);
 	r->elapsed_s = clock_now_s() - t0;
 }
 
@@ -372,9 +375,8 @@ int worker_main(int argc, char **argv)
 	if (parent && getppid() != parent)
 		return 1;
 	out = fdopen(3, "w");
-	be = backend_get(kind);
-	if (!out || !be) {
-		fprintf(stderr, "aisp worker: no result pipe or backend not built in\n");
+	if (!out) {
+		fprintf(stderr, "aisp worker: no result pipe\n");
 		return 1;
 	}
 	if (measure_switches_parse(getenv("AISP_MEASURE"), &probe.switches, &e)) {
@@ -384,8 +386,10 @@ int worker_main(int argc, char **argv)
 	}
 	worker_probe(kind, dev, &gpu, &probe);
 	t0 = clock_now_s();
-	if (be->open(dev, &ctx, &e)) {
-		fprintf(out, "status error\nmessage %s backend open failed: %s\nend\n", be->name, e.msg);
+	if (backend_load(kind, &be, &e) || be->open(dev, &ctx, &e) ||
+	    services_open(&ctx, be, &e)) {
+		fprintf(out, "status error\nmessage %s backend open failed: %s\nend\n",
+			kind == AISP_BACKEND_CUDA ? "cuda" : "host", e.msg);
 		fclose(out);
 		gpuinfo_close(gpu.gi);
 		return 1;
@@ -406,6 +410,7 @@ int worker_main(int argc, char **argv)
 		if (restart)
 			break;
 	}
+	services_close(&ctx);
 	be->close(&ctx);
 	gpuinfo_close(gpu.gi);
 	fclose(out);

@@ -4,11 +4,12 @@
 # Where nothing can be installed (a GPU node without network, with libyaml
 # and jansson unpacked under DEPS_PREFIX) the build goes on as long as what it
 # needs is there. AISP_NO_INSTALL=1 only checks. Slurm and munge are for the
-# Slurm test, clang's runtime for the fuzzers.
+# Slurm test, clang's runtime for the fuzzers, chromium for rendering the HTML
+# report in tests/e2e/report_render.sh.
 set -u
 pkgs="openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libyaml-dev libjansson-dev
 libcmocka-dev python3-h5py python3-numpy slurm-wlm munge libpmix-dev gnuplot-nox pkg-config
-clang libclang-rt-14-dev shellcheck"
+clang libclang-rt-14-dev shellcheck chromium"
 
 # 0 when the build itself can go on: MPI, HDF5, libyaml and jansson headers.
 can_build() {

@@ -4,8 +4,9 @@
 BUILD=$1
 shift
 AISP=${AISP:-$(pwd)/aisp}
+AISP_TEST=${AISP_TEST:-$(pwd)/$BUILD/aisp-test}
 PY=${PY:-/usr/bin/python3}
-export AISP PY
+export AISP AISP_TEST PY
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 upass=0 ufail=0

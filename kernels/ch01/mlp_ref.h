@@ -11,7 +11,7 @@
  * W1 [hidden][input], b1 [hidden], W2 [hidden][hidden], b2 [hidden],
  * W3 [classes][hidden], b3 [classes]; W row-major [out][in].
  *
- * Random streams (runner/rng.h, seed from ctx->seed): parameters from salt
+ * Random streams (aisp_rng_* of aisp.h, seed from ctx->seed): parameters from salt
  * 101 in flat order; inputs x [n][input] uniform(-1, 1) from salt 102;
  * labels y = argmax_c (T x)_c for a teacher T [classes][input] uniform(-1, 1)
  * from salt 103, so that the labels are learnable and the loss falls.

@@ -7,8 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
-
 /* Offsets and lengths of the six parameter segments of shape s. */
 void mlp_layout_of(const struct mlp_shape *s, struct mlp_layout *l)
 {

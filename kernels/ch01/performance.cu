@@ -29,20 +29,11 @@
 
 extern "C" {
 #include "mlp_ref.h"
+#include "performance.h"
 }
 
 #define PERF_WORKSPACE (32u << 20)
 #define PERF_SEG_ALIGN 64 /* floats: every parameter tensor starts 256-byte aligned */
-
-static const struct aisp_param perf_params[] = {
-	{"input", AISP_PARAM_INT, 8192, 1, 65536, "input features"},
-	{"hidden", AISP_PARAM_INT, 8192, 1, 65536, "hidden size of both hidden layers"},
-	{"classes", AISP_PARAM_INT, 10, 2, 1024, "output classes"},
-	{"microbatch", AISP_PARAM_INT, 32, 1, 4096, "samples per microbatch"},
-	{"microbatches", AISP_PARAM_INT, 64, 1, 4096, "microbatches per iteration"},
-	{"accum", AISP_PARAM_INT, 8, 1, 4096, "microbatches per SGD step (fused group)"},
-	{"lr", AISP_PARAM_REAL, 0.01, 1e-6, 1.0, "SGD learning rate"},
-};
 
 /*
  * Lazy weights (v4, notes/performance.md): the SGD steps of one iteration
@@ -1628,60 +1619,21 @@ static aisp_err opt_verify(void *state, struct aisp_check *out)
 /* ------------------------------------------------------------------ */
 /* target                                                              */
 
-/* Samples per iteration. */
-static double perf_work(const struct aisp_params *p)
-{
-	return p->v[3] * p->v[4];
-}
-
-/* FLOPs per iteration: forward, weight gradients, and input gradients of layers 2-3. */
-static double perf_flops(const struct aisp_params *p)
-{
-	double I = p->v[0], H = p->v[1], C = p->v[2], S = p->v[3] * p->v[4];
-
-	return 2.0 * S * (2.0 * (I * H + H * H + H * C) + H * H + H * C);
-}
-
-/* Weight bytes per iteration of the default fused graph (lazy weights, W2
- * period PERF_PERIOD_DEFAULT): W1 read once (x W1^T for all samples) and read
- * and written once (its update); W2 read by fc2 and dx2 every step and read
- * and written once per period. Activations, Grams and corrections are small
- * next to them. (The v3 graph, every weight every step: steps * 2 * (3 I H +
- * 4 H H), 7.52 GB at the book's shape; this one 3.09 GB.) */
-static double perf_bytes(const struct aisp_params *p)
-{
-	double I = p->v[0], H = p->v[1], steps = floor(p->v[4] / p->v[5]);
-	double updates = ceil(steps / PERF_PERIOD_DEFAULT);
-
-	return 2.0 * (I * H * 3.0 + H * H * (2.0 * steps + 2.0 * updates));
-}
+static const struct aisp_ops perf_base_ops = {base_setup, base_run, base_verify, base_teardown};
+static const struct aisp_ops perf_opt_ops = {opt_setup, opt_run, opt_verify, opt_teardown};
 
 static const struct aisp_variant perf_variants[] = {
 	{"baseline_performance", AISP_ROLE_BASELINE,
-	 "FP32 eager (TF32 GEMMs): cuBLAS per microbatch, gradient accumulation",
-	 base_setup, base_run, base_verify, base_teardown},
+	 "FP32 eager (TF32 GEMMs): cuBLAS per microbatch, gradient accumulation", &perf_base_ops},
 	{"optimized_performance", AISP_ROLE_OPTIMIZED,
 	 "FP16 fused microbatches, lazy weights (W1 once per iteration, W2 every 4 steps, "
 	 "Gram corrections), cuBLASLt epilogues, SGD folded into update GEMMs, CUDA graph",
-	 opt_setup, opt_run, opt_verify, opt_teardown},
+	 &perf_opt_ops},
 };
 
-extern "C" const struct aisp_target ch01_performance_cuda = {
-	AISP_ABI_VERSION,
-	"ch01:performance",
-	AISP_BACKEND_CUDA,
-	"training-loop goodput: FP32 eager with gradient accumulation vs reduced precision with fused microbatches",
-	"throughput",
-	perf_params,
-	sizeof(perf_params) / sizeof(perf_params[0]),
-	perf_variants,
-	sizeof(perf_variants) / sizeof(perf_variants[0]),
-	perf_work,
-	"samples",
-	perf_bytes,
-	perf_flops,
-	0,
-};
+extern "C" const struct aisp_target ch01_performance_cuda = {AISP_ABI_VERSION, &perf_card,
+							      AISP_BACKEND_CUDA,
+							      AISP_LIST(perf_variants)};
 
 /* ------------------------------------------------------------------ */
 /* test hooks (tests/gpu): not used by the runner                      */

@@ -21,8 +21,6 @@
  * Both variants use the same blocked GEMM (hblas.h), so the difference is
  * only batch fusion, fused element-wise passes and the storage precision.
  */
-#include "aisp.h"
-
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,16 +29,7 @@
 #include "ch01_host.h"
 #include "hblas.h"
 #include "mlp_ref.h"
-
-static const struct aisp_param perf_params[] = {
-	{"input", AISP_PARAM_INT, 128, 1, 65536, "input features"},
-	{"hidden", AISP_PARAM_INT, 128, 1, 65536, "hidden size of both hidden layers"},
-	{"classes", AISP_PARAM_INT, 10, 2, 1024, "output classes"},
-	{"microbatch", AISP_PARAM_INT, 32, 1, 4096, "samples per microbatch"},
-	{"microbatches", AISP_PARAM_INT, 16, 1, 4096, "microbatches per iteration"},
-	{"accum", AISP_PARAM_INT, 8, 1, 4096, "microbatches per SGD step (fused group)"},
-	{"lr", AISP_PARAM_REAL, 0.01, 1e-6, 1.0, "SGD learning rate"},
-};
+#include "performance.h"
 
 /* Everything one variant owns. Matrices are row-major [rows][width]. */
 struct perf {
@@ -603,44 +592,17 @@ void perf_host_perturb_ref(void *state, double rel)
 		p->ref_loss[t] *= 1.0 + rel;
 }
 
-/* Samples per iteration. */
-static double perf_samples(const struct aisp_params *prm)
-{
-	return prm->v[3] * prm->v[4];
-}
-
-/* GEMM FLOPs per iteration: forward 2 MACs, weight gradients 2 MACs, input
- * gradients 2 MACs of layers 2 and 3 (none for the data), per sample.
- * Bias, ReLU, softmax and SGD (O(params + samples * width)) are left out. */
-static double perf_flops(const struct aisp_params *prm)
-{
-	struct mlp_shape s = {(size_t)prm->v[0], (size_t)prm->v[1],
-			      (size_t)prm->v[2]};
-	double back = (double)s.hidden * s.hidden + (double)s.hidden * s.classes;
-
-	return perf_samples(prm) * (4.0 * mlp_macs(&s) + 2.0 * back);
-}
+static const struct aisp_ops perf_f32_ops = {perf_setup_f32, perf_run, perf_verify,
+					     perf_teardown};
+static const struct aisp_ops perf_bf16_ops = {perf_setup_bf16, perf_run, perf_verify,
+					      perf_teardown};
 
 static const struct aisp_variant perf_variants[] = {
 	{"baseline_performance", AISP_ROLE_BASELINE,
-	 "FP32 eager, gradient accumulation over microbatches",
-	 perf_setup_f32, perf_run, perf_verify, perf_teardown},
+	 "FP32 eager, gradient accumulation over microbatches", &perf_f32_ops},
 	{"optimized_performance", AISP_ROLE_OPTIMIZED,
-	 "bf16 storage with fp32 accumulation, fused microbatches and epilogues",
-	 perf_setup_bf16, perf_run, perf_verify, perf_teardown},
+	 "bf16 storage with fp32 accumulation, fused microbatches and epilogues", &perf_bf16_ops},
 };
 
-const struct aisp_target ch01_performance_host = {
-	.abi_version = AISP_ABI_VERSION,
-	.name = "ch01:performance",
-	.backend = AISP_BACKEND_HOST,
-	.description = "training-loop goodput: FP32 eager with gradient accumulation vs reduced precision with fused microbatches",
-	.goal = "throughput",
-	.params = perf_params,
-	.n_params = sizeof(perf_params) / sizeof(perf_params[0]),
-	.variants = perf_variants,
-	.n_variants = sizeof(perf_variants) / sizeof(perf_variants[0]),
-	.work = perf_samples,
-	.work_unit = "samples",
-	.flops = perf_flops,
-};
+const struct aisp_target ch01_performance_host = {AISP_ABI_VERSION, &perf_card, AISP_BACKEND_HOST,
+						  AISP_LIST(perf_variants)};

@@ -2,6 +2,7 @@
 # SIGKILL a rank at random instants (KILL_TRIALS, default 50): completed items
 # survive every kill and --resume finishes the run; plus SIGTERM handling.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 job="$(dirname "$0")/jobs/kill.yaml"
 check "SIGKILL at random instants, then --resume" \
 	"$PY" "$(dirname "$0")/../tools/kill_resume.py" "$AISP" "$job" "$T" --trials "${KILL_TRIALS:-50}"

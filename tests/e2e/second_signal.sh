@@ -3,6 +3,7 @@
 # (rank 0's file closed as interrupted); the launcher's duplicate of the
 # first signal (sent within milliseconds) does not.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 $MPIRUN -np 2 "$AISP" bench run --job "$(dirname "$0")/jobs/second_signal.yaml" \
 	--out "$T/run" >"$T/out" 2>&1 &
 mp=$!

@@ -123,14 +123,14 @@ static int time_variant(const struct aisp_variant *v, void *st, cudaStream_t s,
 	if (!ms || cudaEventCreate(&a) || cudaEventCreate(&b))
 		return -1;
 	for (int i = 0; i < o->warmup; i++)
-		if (v->run(st) != AISP_OK)
+		if (v->ops->run(st) != AISP_OK)
 			return -1;
 	if (cudaStreamSynchronize(s))
 		return -1;
 	for (int i = 0; i < o->iters; i++) {
 		float f;
 		cudaEventRecord(a, s);
-		if (v->run(st) != AISP_OK)
+		if (v->ops->run(st) != AISP_OK)
 			return -1;
 		cudaEventRecord(b, s);
 		if (cudaEventSynchronize(b) || cudaEventElapsedTime(&f, a, b))
@@ -160,7 +160,7 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 	int bad = 0;
 
 	*med = NAN;
-	if ((rc = v->setup(ctx, p, &st)) != AISP_OK) {
+	if ((rc = v->ops->setup(ctx, p, &st)) != AISP_OK) {
 		printf("%-24s setup failed: %s (%s)\n", v->name, aisp_err_name(rc),
 		       cudaGetErrorString(cudaGetLastError()));
 		return 1;
@@ -192,7 +192,7 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 	}
 	if (o->verify) {
 		memset(&chk, 0, sizeof(chk));
-		rc = v->verify(st, &chk);
+		rc = v->ops->verify(st, &chk);
 		printf("%-24s verify %s: %s\n", v->name,
 		       rc != AISP_OK ? aisp_err_name(rc) : chk.passed ? "PASS" : "FAIL",
 		       chk.message);
@@ -205,7 +205,7 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 	}
 	if (o->iters > 0 && !bad)
 		printf("%-24s median %9.3f ms  min %9.3f  max %9.3f  %12.0f samples/s%s\n",
-		       v->name, *med, lo, hi, t->work(p) / (*med * 1e-3),
+		       v->name, *med, lo, hi, t->card->work(p) / (*med * 1e-3),
 		       perf_cuda_fallback(st) ? "  (ReLU-mask fallback)" : "");
 	if (o->ab && strstr(v->name, "optimized") && !bad) {
 		double loss0[4096], loss[4096];
@@ -219,12 +219,12 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 			       v->name, m2, lo, hi, br);
 			if (o->verify && !bad) {
 				memset(&chk, 0, sizeof(chk));
-				bad |= v->verify(st, &chk) != AISP_OK || !chk.passed;
+				bad |= v->ops->verify(st, &chk) != AISP_OK || !chk.passed;
 				printf("%-24s verify (graph branches %d) %s: %s\n", v->name, br,
 				       chk.passed ? "PASS" : "FAIL", chk.message);
 				/* verify leaves the initial parameters: one iteration's
 				 * losses must not depend on the branch level, bit for bit */
-				bad |= v->run(st) != AISP_OK ||
+				bad |= v->ops->run(st) != AISP_OK ||
 				       perf_cuda_step_losses(st, br ? loss : loss0) != AISP_OK;
 				if (br && !bad && memcmp(loss, loss0, sizeof(loss))) {
 					printf("%-24s graph branches %d: losses differ from level 0 (a race)\n",
@@ -246,7 +246,7 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 			       v->name, m2, lo, hi, per[i], per[i] ? "" : ": v3 graph");
 			if (o->verify && !bad) {
 				memset(&chk, 0, sizeof(chk));
-				bad |= v->verify(st, &chk) != AISP_OK || !chk.passed;
+				bad |= v->ops->verify(st, &chk) != AISP_OK || !chk.passed;
 				printf("%-24s verify (W2 period %d) %s: %s\n", v->name, per[i],
 				       chk.passed ? "PASS" : "FAIL", chk.message);
 			}
@@ -272,7 +272,7 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 			       v->name, m2, lo, hi, sp[i][0], sp[i][1]);
 			if (o->verify && !bad) {
 				memset(&chk, 0, sizeof(chk));
-				bad |= v->verify(st, &chk) != AISP_OK || !chk.passed;
+				bad |= v->ops->verify(st, &chk) != AISP_OK || !chk.passed;
 				printf("%-24s verify (W1 split %d, %d SMs) %s: %s\n", v->name, sp[i][0],
 				       sp[i][1], chk.passed ? "PASS" : "FAIL", chk.message);
 			}
@@ -300,7 +300,7 @@ static int bench_variant(const struct aisp_variant *v, const struct aisp_ctx *ct
 		printf("profile of one fused step (%s):\n%s", aisp_err_name(rc), rep);
 		bad |= rc != AISP_OK;
 	}
-	v->teardown(st);
+	v->ops->teardown(st);
 	return bad;
 }
 
@@ -320,15 +320,15 @@ static int loss_curve(const struct aisp_ctx *ctx, const struct aisp_params *p,
 	for (int k = 0; k < 2 && !bad; k++) {
 		const struct aisp_variant *v = &t->variants[k];
 		void *st = NULL;
-		bad |= v->setup(ctx, p, &st) != AISP_OK;
+		bad |= v->ops->setup(ctx, p, &st) != AISP_OK;
 		if (!bad && k == 1 && o->period >= 0)
 			bad |= perf_cuda_set_period(st, o->period) != AISP_OK;
 		if (!bad && k == 1 && o->w1split >= 0)
 			bad |= perf_cuda_set_w1split(st, o->w1split, o->w1sm) != AISP_OK;
 		for (int it = 0; it < o->curve && !bad; it++)
-			bad |= v->run(st) != AISP_OK ||
+			bad |= v->ops->run(st) != AISP_OK ||
 			       perf_cuda_step_losses(st, l[k] + (size_t)it * steps) != AISP_OK;
-		v->teardown(st);
+		v->ops->teardown(st);
 	}
 	if (bad) {
 		printf("loss curve: device failure: %s\n", cudaGetErrorString(cudaGetLastError()));
@@ -378,10 +378,10 @@ int main(int argc, char **argv)
 	ctx.blas = h;
 	ctx.seed = o.seed;
 	printf("ch01:performance cuda:");
-	for (size_t i = 0; i < t->n_params; i++)
-		printf(" %s=%g", t->params[i].name, p.v[i]);
-	printf("  (floor: %.3f GB, %.3f TFLOP per iteration)\n", t->bytes(&p) / 1e9,
-	       t->flops(&p) / 1e12);
+	for (size_t i = 0; i < t->card->n_params; i++)
+		printf(" %s=%g", t->card->params[i].name, p.v[i]);
+	printf("  (floor: %.3f GB, %.3f TFLOP per iteration)\n",
+	       t->card->bytes ? t->card->bytes(&p) / 1e9 : NAN, t->card->flops(&p) / 1e12);
 	if (o.curve > 0) {
 		bad |= loss_curve(&ctx, &p, &o);
 	} else {

@@ -1,5 +1,6 @@
 /*
- * test_backend_cuda.c - runner/backend_cuda.c where it is built (CUDA=1).
+ * test_backend_cuda.c - runner/backend_cuda.c where it is built (CUDA=1),
+ * linked in (the plug-in's objects); test_plugin.c loads the plug-in.
  * Without a GPU (this machine, CI): open fails with the CUDA error's own
  * text and close is safe on the half-made context. With a GPU
  * (AISP_TEST_HAVE_GPU=1, on the device): open, an event-timed empty region,
@@ -31,12 +32,15 @@ static void test_ops_table(void **st)
 {
 	(void)st;
 #ifdef AISP_HAVE_CUDA
-	assert_ptr_equal(backend_get(AISP_BACKEND_CUDA), &backend_cuda);
+	assert_ptr_equal(aisp_cuda_plugin()->ops, &backend_cuda);
+	assert_int_equal(aisp_cuda_plugin()->abi_version, AISP_ABI_VERSION);
 	assert_string_equal(backend_cuda.name, "cuda");
 	assert_non_null(backend_cuda.count_begin);
 	assert_non_null(backend_cuda.count_end);
 	assert_non_null(backend_cuda.range_push);
 	assert_non_null(backend_cuda.range_pop);
+	assert_non_null(backend_cuda.mem_alloc);
+	assert_non_null(backend_cuda.mem_free);
 #else
 	skip();
 #endif

@@ -165,13 +165,18 @@ static void tg_teardown(void *state)
 	free(state);
 }
 
+static const struct aisp_ops tg_ops = {tg_setup, tg_run, tg_verify, tg_teardown};
+
 static const struct aisp_variant tg_variants[] = {
-	{"baseline_fake", AISP_ROLE_BASELINE, "fake", tg_setup, tg_run, tg_verify, tg_teardown},
+	{"baseline_fake", AISP_ROLE_BASELINE, "fake", &tg_ops, NULL},
+};
+
+static const struct aisp_card tg_card = {
+	"test:measure", "fake", "speed", NULL, 0, NULL, "", NULL, NULL, 1,
 };
 
 static const struct aisp_target tg = {
-	AISP_ABI_VERSION, "test:measure", AISP_BACKEND_HOST, "fake", "speed", NULL, 0,
-	tg_variants, 1, NULL, "", NULL, NULL, 1,
+	AISP_ABI_VERSION, &tg_card, AISP_BACKEND_HOST, AISP_LIST(tg_variants),
 };
 
 /* Clocks the fake probe reports, one per call, the last repeated. */
