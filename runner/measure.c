@@ -295,11 +295,11 @@ static aisp_err timer_pass(const struct aisp_backend_ops *be, struct aisp_ctx *c
 		return AISP_OK;
 	if ((rc = be->trace_begin(ctx, err)))
 		return rc;
-	rc = v->run(state);
+	rc = v->ops->run(state);
 	if (!rc)
 		rc = be->trace_begin(ctx, err); /* wait, forget the untimed iteration */
 	if (!rc)
-		rc = time_batch(be, ctx, v, state, n, &ms, NULL, err);
+		rc = time_batch(be, ctx, v, state, n, 0, &ms, NULL, err);
 	rc2 = be->count_end(ctx, &c, rc ? NULL : err); /* stop tracing either way */
 	if (rc || rc2)
 		return rc ? rc : rc2;
