@@ -74,7 +74,7 @@ ATTRS = ("median_ms", "mad_ms", "n_samples", "device_ms", "device_span_ms", "cou
          "launches_per_iteration", "kernels_per_iteration", "iterations_per_sample",
          "profile_kernel_ms", "profile_kernels", "profile_mem_pct", "profile_sm_pct",
          "count_iterations", "timer_events_ms", "timer_span_ms", "timer_kernels_ms",
-         "warmup_clock_start_mhz", "warmup_clock_end_mhz")
+         "warmup_clock_start_mhz", "warmup_clock_end_mhz", "worker_start_ms")
 STRS = ("status", "kernel_names", "profile_status", "profile_message", "measure_switches")
 
 
@@ -402,17 +402,21 @@ def mhz_range(xs):
 
 
 def warmup_md(data, label):
-    """Per variant: how the warm-up ended (clock-checked: two SM clock reads
-    100 ms apart within 1%), the clocks at its start and end and during the
-    samples, and whether the software power cap was reported."""
-    lines = ["| target | variant | runs | warm-up ms (median, max) | steady | SM MHz at warm-up "
-             "start | at its end | during samples | power cap |", "|" + "---|" * 9]
+    """Per variant: in how many runs a worker was started for it (after an
+    item with CUPTI on, each item gets a new one), how the warm-up ended
+    (clock-checked: two SM clock reads 100 ms apart within 1%), the clocks at
+    its start and end and during the samples, and whether the software power
+    cap was reported."""
+    lines = ["| target | variant | runs | fresh worker | warm-up ms (median, max) | steady | "
+             "SM MHz at warm-up start | at its end | during samples | power cap |",
+             "|" + "---|" * 10]
     for k in order(data[label]):
         recs = data[label][k]
         spent = finite([r["warmup_spent_ms"] for r in recs])
         steady = [r["warmup_clock_steady"] for r in recs]
         lines.append("| " + " | ".join([
             k[1], k[2], str(len(recs)),
+            f"{sum(1 for r in recs if (r['worker_start_ms'] or 0) > 0)}/{len(recs)}",
             f"{statistics.median(spent):.0f}, {max(spent):.0f}" if spent else "-",
             f"{sum(1 for x in steady if x == 1)}/{len(steady)}" +
             (f" ({sum(1 for x in steady if x == -1)} unchecked)" if -1 in steady else ""),

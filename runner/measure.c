@@ -37,6 +37,7 @@ static const struct {
 	{"nocount", MEASURE_NO_COUNT},
 	{"noclockwarm", MEASURE_NO_CLOCK_WARMUP},
 	{"nopin", MEASURE_NO_PIN},
+	{"keepworker", MEASURE_KEEP_WORKER},
 };
 
 #define N_SWITCH_WORDS (sizeof(switch_words) / sizeof(switch_words[0]))
@@ -54,7 +55,8 @@ aisp_err measure_switches_parse(const char *text, unsigned *out, aisp_error *err
 				break;
 		if (len && i == N_SWITCH_WORDS)
 			return aisp_fail(err, AISP_EINPUT, "AISP_MEASURE: unknown switch '%.*s' "
-					 "(known: count-first, nocount, noclockwarm, nopin)",
+					 "(known: count-first, nocount, noclockwarm, nopin, "
+					 "keepworker)",
 					 (int)(len > 40 ? 40 : len), p);
 		if (len)
 			*out |= switch_words[i].bit;

@@ -44,6 +44,8 @@ enum measure_switch {
 	MEASURE_NO_COUNT = 1u << 1,        /* "nocount": no counted or timer pass, no CUPTI */
 	MEASURE_NO_CLOCK_WARMUP = 1u << 2, /* "noclockwarm": warm-up by count and time only */
 	MEASURE_NO_PIN = 1u << 3,          /* "nopin": worker not pinned to a CPU (worker.c) */
+	MEASURE_KEEP_WORKER = 1u << 4,     /* "keepworker": the next item in the same worker
+					    * after CUPTI was on (worker.c) */
 };
 
 /* What the worker offers the loop beside the backend; may be NULL. */

@@ -304,6 +304,26 @@ static void worker_pin_thread(enum aisp_backend_kind kind, const struct worker_g
 		probe->cpu_pinned = pin_worker(g->bus_id, g->dev, why, sizeof(why)) >= 0;
 }
 
+/*
+ * 1 when the next item needs a new worker: after a device error (the
+ * context can be unusable), and after CUPTI was on for r (the timer or
+ * counted pass) unless AISP_MEASURE=keepworker: CUPTI stays in the launch
+ * path of the process once used. On an H200 (issue 16, notes/measure.md),
+ * ch01:gemm optimized_gemm_graph after earlier items' counted passes took
+ * the host 10-21 us per graph launch and 0.270-0.277 ms per iteration, in
+ * processes that never started CUPTI 3-4 us and 0.265 ms.
+ */
+static int worker_restart(enum aisp_backend_kind kind, const struct measure_probe *probe,
+			  const struct variant_result *r)
+{
+	if (kind != AISP_BACKEND_CUDA)
+		return 0;
+	if (!strcmp(r->status, "error"))
+		return 1;
+	return !(probe->switches & MEASURE_KEEP_WORKER) &&
+	       (r->count_iterations > 0 || !isnan(r->timer_events_ms));
+}
+
 /* Measure one item on an open context into r. */
 static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		       const struct measure_probe *probe, const struct work_item *it,
@@ -402,8 +422,7 @@ int worker_main(int argc, char **argv)
 		int restart;
 
 		serve_item(be, &ctx, &probe, &it, &r);
-		/* A device error can leave the context unusable: ask for a new worker. */
-		restart = kind == AISP_BACKEND_CUDA && !strcmp(r.status, "error");
+		restart = worker_restart(kind, &probe, &r);
 		result_write(out, &r, restart);
 		fflush(out);
 		variant_result_free(&r);

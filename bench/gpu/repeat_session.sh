@@ -27,9 +27,10 @@
 #            included), and in the first LONG_N (3) rounds the qual job's
 #            qual:gemm_peak and qual:health once more with --warmup-ms
 #            LONG_WARMUP_MS (3000): does the power-capped clock settle?
-#   profile  time permitting, --profile minimal over two single-kernel
-#            variants, ch01:gemm optimized_gemm_tiled (10 us) and qual:mem_bw
-#            baseline_copy (0.76 ms): ncu beside the timer pass
+#   profile  time permitting, --profile minimal over qual:mem_bw
+#            baseline_copy (one 0.76 ms kernel): ncu beside the timer pass
+#            (the first call profiled ch01:gemm); left out first when the
+#            rounds took longer than estimated
 # Both modes then:
 #   gather   aisp gather over the "after" (final) runs of each job
 #   analysis bench/noise.py: spread, likeliest causes, noise and detection
@@ -38,10 +39,11 @@
 # part); the time budgets are QUAL_BUDGET_S and CH01_BUDGET_S (the jobs' own:
 # 3 s and 5 s). Sizes from the first call (session.log of
 # bench/gpu/repeat-2026-12-04): build 8 s, qual job 10-11 s, ch01 job 14-17 s,
-# profile of 5 variants 44 s (~9 s a variant), gather and analysis 2 s. So
-# MODE=final takes about 10 (build) + 5 x 12 (qual) + 5 x 16 (ch01) + 3 x 20
-# (long warm-up) + 20 (profile) + 5 = 235 s; a power-capped clock that never
-# holds adds up to 2 s a variant, and then the last runs are left out.
+# profile of 5 variants 44 s (~9 s a variant), gather and analysis 2 s; a
+# new worker for every item (CUPTI residue, worker.c) adds ~0.35 s an item.
+# So MODE=final takes about 10 (build) + 5 x 14 (qual) + 5 x 18 (ch01) +
+# 3 x 21 (long warm-up) + 12 (profile) + 5 = 250 s; a power-capped clock that
+# never holds adds up to 2 s a variant, and then the last steps are left out.
 # $OUT gets session.log, summary.md (printed last) and results.tgz (every run
 # directory, the tables, gather's output, ncu logs and reports). Back here:
 #   sh bench/gpu/record_repeat.sh FETCHED_OUT   writes the RESULTS.md sections
@@ -71,11 +73,9 @@ B=build-dev
 AISP=$PWD/$B/aisp
 BEFORE="count-first,noclockwarm,nopin"
 EXTRA=()
-PROFILED_GEMM=optimized_gemm_tiled
 if [ "${DRY_HOST:-0}" = 1 ]; then
 	AISP=$PWD/aisp
 	EXTRA=(--backend host)
-	PROFILED_GEMM=optimized_gemm_strided # the tiled kernel has no host twin
 	export AISP_NCU=$PWD/tests/tools/fake_ncu.sh
 	W=/tmp/repeat-work-dry
 fi
@@ -198,10 +198,10 @@ compare_rounds() {
 	done
 }
 
-# The final call's profile job: two single-kernel variants (ncu beside the
+# The final call's profile job: one single-kernel variant (ncu beside the
 # timer pass; ~9 s a variant, most of it ncu starting).
 final_profile_job() {
-	cat <<YAML
+	cat <<'YAML'
 name: profile
 iterations: 5
 warmup: 1
@@ -212,9 +212,6 @@ ci_target: 0.01
 min_sample_ms: 0.5
 timeout_s: 120
 targets:
-  - target: ch01:gemm
-    params: {m: 32, n: 256, k: 256, batch: 40}
-    variants: [$PROFILED_GEMM]
   - target: qual:mem_bw
     variants: [baseline_copy]
 YAML
@@ -225,7 +222,7 @@ YAML
 # the first rounds, then the profile pass when it fits. Each estimate is
 # what the last run of its kind took, plus 2 s.
 final_rounds() {
-	local i QUAL_S=13 CH01_S=19 LONG_S=24
+	local i QUAL_S=15 CH01_S=19 LONG_S=23
 	step "rounds: qual and ch01 jobs $N times, qual:gemm_peak and qual:health with --warmup-ms $LONG_WARMUP_MS $LONG_N times"
 	for i in $(seq 1 "$N"); do
 		run "qual-final-$i" "$QUAL_S" "" --job "$W/qual.yaml" --time-budget "$QUAL_BUDGET_S" &&
@@ -238,9 +235,9 @@ final_rounds() {
 				--time-budget "$QUAL_BUDGET_S" && LONG_S=$((LAST_S + 2))
 		fi
 	done
-	step "profile pass: single-kernel variants under ncu"
+	step "profile pass: qual:mem_bw baseline_copy under ncu"
 	final_profile_job >"$W/profile.yaml"
-	run profile-final 22 "" --job "$W/profile.yaml" --profile minimal && PROFILE_S=$LAST_S &&
+	run profile-final 13 "" --job "$W/profile.yaml" --profile minimal && PROFILE_S=$LAST_S &&
 		grep -E "^profile rank" "$W/logs/profile-final.log"
 }
 

@@ -281,6 +281,8 @@ static void test_switches(void **st)
 	variant_result_free(&r);
 	assert_int_equal(measure_switches_parse("", &probe.switches, &e), AISP_OK);
 	assert_int_equal(probe.switches, 0);
+	assert_int_equal(measure_switches_parse("keepworker", &probe.switches, &e), AISP_OK);
+	assert_int_equal(probe.switches, MEASURE_KEEP_WORKER);
 	assert_int_equal(measure_switches_parse("nopin,bogus", &probe.switches, &e), AISP_EINPUT);
 	assert_non_null(strstr(e.msg, "'bogus'"));
 }
