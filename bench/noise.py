@@ -224,9 +224,9 @@ def kernels_differ(recs):
 
 
 def power_capped(recs):
-    """True when NVML reported the software power cap around every run."""
-    return bool(recs) and all((int(r.get("gpu_before_throttle", 0) or 0) |
-                               int(r.get("gpu_after_throttle", 0) or 0)) & SW_POWER_CAP
+    """True when NVML reported the software power cap right after the item
+    in every run (gpu_after; gpu_before still shows the item before)."""
+    return bool(recs) and all(int(r.get("gpu_after_throttle", 0) or 0) & SW_POWER_CAP
                               for r in recs)
 
 
