@@ -12,6 +12,7 @@
 # say why).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../tools/fleet_fixture.sh"
+AISP=$AISP_TEST # the host runs use test:fault, which lives in the test binary
 CHECK="$PY $TOOLS/check_report_html.py"
 $CHECK --help >/dev/null || { no "check_report_html.py runs"; finish; }
 command -v chromium >/dev/null 2>&1 || { echo "skip: no chromium (tests/deps.sh installs it)"; exit 77; }
