@@ -8,7 +8,8 @@
 # Steps, each logged with its time; no run starts that would not end inside
 # LIMIT_S with RESERVE_S to spare, so gather and the analysis always run (the
 # summary says how many runs each variant got):
-#   build    make DEPS_PREFIX=.deps CUDA=1 BUILD=build-dev build-dev/aisp
+#   build    make DEPS_PREFIX=.deps CUDA=1 BUILD=build-dev (sm_90 only) build-dev/aisp
+#            and its CUDA plug-in build-dev/lib/aisp-cuda.so
 # MODE=compare (the first call, 2026-12-04; LIMIT_S 295, RESERVE_S 20):
 #   rounds   N rounds (5): the qual job and the ch01 job, each once "before"
 #            (AISP_MEASURE=count-first,noclockwarm,nopin: the measuring loop as
@@ -130,7 +131,8 @@ step build
 if [ "${DRY_HOST:-0}" = 1 ]; then
 	echo "rehearsal: using $AISP"
 elif ! make -j16 DEPS_PREFIX=.deps CUDA=1 BUILD=$B GIT_COMMIT="${AISP_GIT_COMMIT:-unknown}" \
-	$B/aisp >"$W/logs/make.log" 2>&1; then
+	CUDA_ARCH="-gencode arch=compute_90,code=sm_90" $B/aisp $B/lib/aisp-cuda.so \
+	>"$W/logs/make.log" 2>&1; then
 	echo "build FAILED:"
 	tail -30 "$W/logs/make.log"
 	cp "$W/logs/make.log" "$OUT/"
