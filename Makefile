@@ -92,13 +92,16 @@ PLUGIN_OBJ := $(patsubst %.cu,$(BUILD)/pic/%.cu.o,$(CUDA_CU)) \
 	      $(patsubst %.c,$(BUILD)/pic/%.o,$(CUDA_C))
 LIB_CUDA := $(BUILD)/libaisp_cuda.a
 CATALOG_OBJ := $(BUILD)/gen/catalog_cuda.o
+# The GPU test programs (tests/gpu), built with every CUDA build so that a
+# broken link shows here and in CI, not first on a GPU node.
+GPU_TEST_BIN := $(addprefix $(BUILD)/tests/gpu/,perf_driver gemm_bench gemm_sweep)
 endif
 
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
 .PHONY: all deps run test unit e2e slurm-test asan bench clean fuzz
-all: deps aisp
+all: deps aisp $(GPU_TEST_BIN)
 
 # The binary is built in $(BUILD) and copied to ./aisp (its plug-in to
 # ./lib/) for the default build.
@@ -206,6 +209,25 @@ endif
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
+# tests/gpu (CUDA=1): linked as test_backend_cuda is, with the CUDA twins'
+# objects (the plug-in's) and the libraries below them.
+GPU_TEST_CFLAGS := $(BASE_CFLAGS) -Iinclude -iquote core -iquote runner -I$(CUDA_HOME)/include
+GPU_TEST_LINK := $(LIB_CUDA) $(LIBS) $(LDLIBS) $(CUDA_LDLIBS)
+
+$(BUILD)/tests/gpu/perf_driver: tests/gpu/perf_driver.c $(BUILD)/pic/tests/gpu/perf_hooks.cu.o \
+		$(LIB_CUDA) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(GPU_TEST_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/pic/tests/gpu/perf_hooks.cu.o \
+		$(GPU_TEST_LINK)
+
+$(BUILD)/tests/gpu/gemm_bench: tests/gpu/gemm_bench.c $(LIB_CUDA) $(LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(GPU_TEST_CFLAGS) $(CUDA_DEFS) $(LDFLAGS) -o $@ $< $(GPU_TEST_LINK)
+
+$(BUILD)/tests/gpu/gemm_sweep: tests/gpu/gemm_sweep.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCCFLAGS) -Xcompiler -iquote,runner -o $@ $< -lcublas
+
 # Install what is missing (Debian/Ubuntu as root), else say the command to run.
 deps:
 	@DEPS_PREFIX="$(DEPS_PREFIX)" sh tests/deps.sh
@@ -219,7 +241,7 @@ unit: deps aisp $(TEST_BIN)
 e2e: deps aisp
 	@sh tests/run-e2e.sh
 
-test: deps aisp $(TEST_BIN)
+test: deps aisp $(TEST_BIN) $(GPU_TEST_BIN)
 	@sh tests/run-all.sh $(BUILD) $(TEST_BIN)
 
 asan:

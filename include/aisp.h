@@ -135,6 +135,18 @@ struct aisp_ctx {
 	void *harness;     /* the harness's own state; targets leave it alone */
 };
 
+#define AISP_CHECK_VALUES 16
+
+/* A named number that a verification measured (a loss, one tensor's error),
+ * written to the rank file as the variant's attribute check.<name>. The run
+ * table shows two kinds compactly: "loss_first" and "loss_last" as
+ * "loss A->B", and of the names "err:<what>" the largest as
+ * "err max E (<what>)". */
+struct aisp_check_value {
+	char name[32];
+	double value;
+};
+
 /* Result of one verification run. */
 struct aisp_check {
 	double rel_error;  /* ||out - ref|| / ||ref||, or NAN if not computed */
@@ -143,7 +155,25 @@ struct aisp_check {
 	int skipped;       /* 1: nothing to measure here (e.g. one GPU for an
 			    * all-reduce): status "skipped", message says why */
 	char message[256]; /* what was compared, or why it failed */
+	size_t n_values;   /* named values measured, in values[0..n_values) */
+	struct aisp_check_value values[AISP_CHECK_VALUES];
 };
+
+/* Append the value name = v to c; names are cut to 31 characters, values
+ * past AISP_CHECK_VALUES are dropped. */
+static inline void aisp_check_put(struct aisp_check *c, const char *name, double v)
+{
+	struct aisp_check_value *cv;
+	size_t i = 0;
+
+	if (c->n_values >= AISP_CHECK_VALUES)
+		return;
+	cv = &c->values[c->n_values++];
+	for (; name[i] && i < sizeof(cv->name) - 1; i++)
+		cv->name[i] = name[i];
+	cv->name[i] = '\0';
+	cv->value = v;
+}
 
 /* How a twin runs its variants (usually one set for all of them: setup
  * tells the variants apart by ctx->variant->arg). */

@@ -437,6 +437,12 @@ static int write_variant_attrs(hid_t g, const struct variant_result *r)
 	bad |= attr_f64(g, "flops_per_iteration", r->flops) < 0;
 	bad |= attr_f64(g, "rel_error", r->rel_error) < 0;
 	bad |= attr_f64(g, "tolerance", r->tolerance) < 0;
+	for (size_t i = 0; i < r->n_checks && i < AISP_CHECK_VALUES; i++) {
+		char name[sizeof(r->checks[i].name) + 8];
+
+		snprintf(name, sizeof(name), "check.%s", r->checks[i].name);
+		bad |= attr_f64(g, name, r->checks[i].value) < 0;
+	}
 	bad |= attr_f64(g, "elapsed_s", r->elapsed_s) < 0;
 	bad |= attr_f64(g, "worker_start_ms", r->worker_start_ms) < 0;
 	bad |= attr_f64(g, "worker_open_ms", r->worker_open_ms) < 0;

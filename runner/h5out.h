@@ -23,7 +23,10 @@
  *      counted), work_per_iteration, work_unit, throughput,
  *      throughput_unit ("<work_unit>/s"), bytes_per_iteration,
  *      flops_per_iteration, rel_error, tolerance, elapsed_s, signal, seed,
- *      worker_start_ms, worker_open_ms (0 unless a worker was started for it)
+ *      worker_start_ms, worker_open_ms (0 unless a worker was started for it),
+ *      check.<name> (float64) for each named value its verification
+ *      measured (struct aisp_check_value: e.g. check.loss_first,
+ *      check.err:W1)
  *      How it was measured (runner/measure.c; NAN, -1 or "" when unknown, e.g.
  *      on the host backend or for a variant that did not run):
  *        host_ms (median host time to enqueue one iteration during the timed
@@ -99,6 +102,8 @@ struct variant_result {
 	char work_unit[32];
 	double throughput;         /* work per second at the median, NAN if none */
 	double rel_error, tolerance;
+	size_t n_checks;           /* named values of the verification */
+	struct aisp_check_value checks[AISP_CHECK_VALUES];
 	double elapsed_s;          /* wall time the worker spent on this variant */
 	double worker_start_ms;    /* spawn to "ready" of a worker started for this item, else 0 */
 	double worker_open_ms;     /* of which its backend open (device context) took, else 0 */

@@ -489,6 +489,8 @@ void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		rc = be->sync(ctx, &e);
 	r->rel_error = check.rel_error;
 	r->tolerance = check.tolerance;
+	r->n_checks = check.n_values < AISP_CHECK_VALUES ? check.n_values : AISP_CHECK_VALUES;
+	memcpy(r->checks, check.values, r->n_checks * sizeof(r->checks[0]));
 	if (rc) {
 		set_status(r, "error", "verify", rc, &e);
 		goto out;
@@ -512,4 +514,39 @@ out:
 	services_release(ctx);
 	if (ranged)
 		be->range_pop(ctx);
+}
+
+/* Index of the largest "err:" value of r, or -1. */
+static int worst_err(const struct variant_result *r)
+{
+	int w = -1;
+
+	for (size_t i = 0; i < r->n_checks; i++)
+		if (!strncmp(r->checks[i].name, "err:", 4) &&
+		    (w < 0 || !(r->checks[i].value <= r->checks[w].value))) /* NaN wins */
+			w = (int)i;
+	return w;
+}
+
+void measure_check_text(const struct variant_result *r, char *buf, size_t n)
+{
+	double first = NAN, last = NAN;
+	int have = 0, w = worst_err(r);
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < r->n_checks; i++) {
+		if (!strcmp(r->checks[i].name, "loss_first")) {
+			first = r->checks[i].value;
+			have |= 1;
+		} else if (!strcmp(r->checks[i].name, "loss_last")) {
+			last = r->checks[i].value;
+			have |= 2;
+		}
+	}
+	if (have == 3)
+		used = (size_t)snprintf(buf, n, "loss %.4f->%.4f", first, last);
+	if (w >= 0 && used < n)
+		snprintf(buf + used, n - used, "%serr max %.1e (%s)", used ? ", " : "",
+			 r->checks[w].value, r->checks[w].name + 4);
 }

@@ -73,4 +73,8 @@ void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		     const struct measure_opts *o, const struct measure_probe *probe,
 		     struct variant_result *r);
 
+/* The compact check column of the run table from r's named check values
+ * (aisp.h: "loss A->B, err max E (what)"); "" when it has none of them. */
+void measure_check_text(const struct variant_result *r, char *buf, size_t n);
+
 #endif /* AISP_MEASURE_H */

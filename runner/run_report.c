@@ -43,6 +43,15 @@ static int baseline_of(const struct sched *s, size_t item)
 	return -1;
 }
 
+/* The check text of item's first report that has one, or "". */
+static const char *check_text(const struct sched *s, int item)
+{
+	for (size_t i = 0; i < s->n_reports; i++)
+		if (s->reports[i].item == item && s->reports[i].check[0])
+			return s->reports[i].check;
+	return "";
+}
+
 /* Throughput of item at median med, as text. */
 static void throughput_text(const struct sched *s, int item, double med, char *buf, size_t n)
 {
@@ -57,8 +66,8 @@ static void throughput_text(const struct sched *s, int item, double med, char *b
 
 void run_print_summary(const struct sched *s)
 {
-	printf("\n%-28s %-32s %7s %12s %9s %12s  %s\n", "target", "variant", "ranks",
-	       "median ms", "speedup", "throughput", "verification");
+	printf("\n%-28s %-32s %7s %12s %9s %12s  %-13s %s\n", "target", "variant", "ranks",
+	       "median ms", "speedup", "throughput", "verification", "check");
 	for (size_t i = 0; i < s->n_items; i++) {
 		int ok, all, bok, ball, b = baseline_of(s, i);
 		const char *bad, *bbad;
@@ -72,8 +81,9 @@ void run_print_summary(const struct sched *s)
 		if (isfinite(base) && isfinite(med) && med > 0)
 			snprintf(speed, sizeof(speed), "%.2fx", base / med);
 		throughput_text(s, (int)i, med, thr, sizeof(thr));
-		printf("%-28s %-32s %7s %12.5g %9s %12s  %s\n", s->items[i].instance,
-		       s->items[i].variant, ranks, med, speed, thr, bad ? bad : "passed");
+		printf("%-28s %-32s %7s %12.5g %9s %12s  %-13s %s\n", s->items[i].instance,
+		       s->items[i].variant, ranks, med, speed, thr, bad ? bad : "passed",
+		       check_text(s, (int)i));
 	}
 	fflush(stdout);
 }

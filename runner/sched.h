@@ -32,6 +32,7 @@ struct sched_report {
 	int item, rank;
 	double median_ms, throughput;
 	char status[16];
+	char check[96];  /* compact check values (measure_check_text) */
 };
 
 struct sched {

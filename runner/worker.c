@@ -141,6 +141,15 @@ static void result_write(FILE *f, const struct variant_result *r, int restart)
 		r->launches_kernels, r->work, r->bytes, r->flops);
 	fprintf(f, "rel_error %.17g\ntolerance %.17g\nelapsed_s %.17g\nper_sample %d\n",
 		r->rel_error, r->tolerance, r->elapsed_s, r->per_sample);
+	for (size_t i = 0; i < r->n_checks && i < AISP_CHECK_VALUES; i++) {
+		char name[sizeof(r->checks[i].name)];
+
+		text_copy(name, sizeof(name), r->checks[i].name);
+		for (char *c = name; *c; c++)
+			if (*c == ' ' || *c == '\n' || *c == '\r')
+				*c = '_';
+		fprintf(f, "check %s %.17g\n", name[0] ? name : "_", r->checks[i].value);
+	}
 	fprintf(f, "restart %d\nsamples %zu", restart, r->n_samples);
 	for (size_t i = 0; i < r->n_samples; i++)
 		fprintf(f, " %.17g", r->samples[i]);
@@ -213,7 +222,20 @@ static aisp_err result_line(struct variant_result *r, char *line, int *restart)
 		r->elapsed_s = strtod(v, NULL);
 	else if (KEY("per_sample") && v)
 		r->per_sample = atoi(v);
-	else if (KEY("restart") && v)
+	else if (KEY("check") && v && r->n_checks < AISP_CHECK_VALUES) {
+		struct aisp_check_value *c = &r->checks[r->n_checks];
+		char *sp = strchr(v + 1, ' ');
+
+		if (sp) {
+			size_t len = (size_t)(sp - (v + 1));
+
+			len = len < sizeof(c->name) - 1 ? len : sizeof(c->name) - 1;
+			memcpy(c->name, v + 1, len);
+			c->name[len] = '\0';
+			c->value = strtod(sp + 1, NULL);
+			r->n_checks++;
+		}
+	} else if (KEY("restart") && v)
 		*restart = atoi(v);
 	else if (KEY("samples") && v) {
 		char *end;

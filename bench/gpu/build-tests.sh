@@ -24,5 +24,5 @@ nvcc $nvflags $arch -c kernels/ch01/gemm.cu -o "$out/obj/gemm.cu.o"
 $cc $cflags -o "$out/gemm_bench" tests/gpu/gemm_bench.c $objs "$out/obj/gemm.cu.o" \
 	-L"$cuda/lib64" -L"$cupti" -Wl,-rpath,"$cuda/lib64" -Wl,-rpath,"$cupti" \
 	-lcublas -lcupti -lcudart -lstdc++ -ldl -lm
-nvcc $nvflags -gencode arch=compute_90,code=sm_90 -o "$out/gemm_sweep" tests/gpu/gemm_sweep.cu -lcublas
+nvcc $nvflags -Xcompiler -iquote,runner -gencode arch=compute_90,code=sm_90 -o "$out/gemm_sweep" tests/gpu/gemm_sweep.cu -lcublas
 rm -rf "$out/obj"

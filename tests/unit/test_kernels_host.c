@@ -3,6 +3,7 @@
  * test:fault (tests/targets/). Every variant verifies at the default and at odd small
  * shapes, fails against a perturbed reference, is deterministic for a seed;
  * the gemm variants agree; training lowers the loss and bf16 follows fp32;
+ * planted mutants of a training iteration fail its check on the tensor hit;
  * the float64 MLP reference matches finite differences; the faults fault.
  */
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -303,6 +305,115 @@ static void test_perf_variants_agree(void **unused)
 	teardown(t, 1, b);
 }
 
+/* Value name of a check, asserted present. */
+static double check_value(const struct aisp_check *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_values; i++)
+		if (!strcmp(c->values[i].name, name))
+			return c->values[i].value;
+	fail_msg("no check value %s", name);
+	return NAN;
+}
+
+/* Judge the state's parameters (set to w) and expect a failure on the
+ * tensor named seg; then restore good and expect a pass again. */
+static void expect_caught(void *s, const float *w, const float *good, size_t n,
+			  const char *seg, const char *what)
+{
+	char err[16], tol[16];
+	struct aisp_check chk;
+	size_t m;
+	float *p = perf_host_params(s, &m);
+
+	assert_int_equal(m, n);
+	memcpy(p, w, n * sizeof(float));
+	perf_host_judge(s, &chk);
+	snprintf(err, sizeof(err), "err:%s", seg);
+	snprintf(tol, sizeof(tol), "tol:%s", seg);
+	if (chk.passed || !(check_value(&chk, err) > check_value(&chk, tol)))
+		fail_msg("mutant %s not caught on %s: %s", what, seg, chk.message);
+	memcpy(p, good, n * sizeof(float));
+	perf_host_judge(s, &chk);
+	if (!chk.passed)
+		fail_msg("after mutant %s: %s", what, chk.message);
+}
+
+/* Float64 training of the default shape from the initial parameters,
+ * rounded to float: lr scaled by lr_mul, the first `skip` steps left out. */
+static void ref_trained(uint64_t seed, double lr_mul, size_t skip, float *out)
+{
+	struct mlp_shape sh = {128, 128, 10};
+	struct mlp_layout l;
+	size_t n = 512, group = 256, steps = 2;
+	float *x = malloc(n * sh.input * sizeof(float)), *w0;
+	int32_t *y = malloc(n * sizeof(int32_t));
+	double loss[2], *p;
+
+	mlp_layout_of(&sh, &l);
+	w0 = malloc(l.total * sizeof(float));
+	p = malloc(l.total * sizeof(double));
+	assert_true(x && y && w0 && p);
+	mlp_make_data(&sh, seed, n, x, y);
+	mlp_init_params(&sh, seed, w0);
+	assert_int_equal(mlp_ref_train(&sh, w0, x + skip * group * sh.input, y + skip * group,
+				       n - skip * group, group, steps - skip, 0.01 * lr_mul,
+				       loss, p),
+			 AISP_OK);
+	for (size_t i = 0; i < l.total; i++)
+		out[i] = (float)p[i];
+	free(x);
+	free(y);
+	free(w0);
+	free(p);
+}
+
+/* Planted mutants of an iteration's outcome, each caught on the tensor it
+ * breaks: any weight or bias not updated; and on every tensor: the lr
+ * doubled, one SGD step of the two skipped. Both variants. */
+static void test_perf_mutants(void **unused)
+{
+	const struct aisp_target *t = target("ch01:performance");
+	struct aisp_params p = params(t, NULL);
+	struct mlp_shape sh = {128, 128, 10};
+	struct mlp_layout l;
+
+	(void)unused;
+	mlp_layout_of(&sh, &l);
+	for (size_t v = 0; v < t->n_variants; v++) {
+		struct aisp_check chk;
+		void *s = setup_verify(t, v, &p, 5, &chk);
+		size_t n;
+		float *good = malloc(l.total * sizeof(float));
+		float *w0 = malloc(l.total * sizeof(float)), *m = malloc(l.total * sizeof(float));
+
+		const double *loss = perf_host_losses(s, &n);
+
+		assert_true(good && w0 && m);
+		assert_true(chk.passed);
+		/* the losses before and after are named values of the check */
+		assert_true(check_value(&chk, "loss_first") == loss[0]);
+		assert_true(check_value(&chk, "loss_last") == loss[n - 1]);
+		memcpy(good, perf_host_params(s, &n), l.total * sizeof(float));
+		assert_int_equal(n, l.total);
+		mlp_init_params(&sh, 5, w0);
+		for (int k = 0; k < MLP_NSEG; k++) { /* tensor k not updated */
+			memcpy(m, good, l.total * sizeof(float));
+			memcpy(m + l.off[k], w0 + l.off[k], l.len[k] * sizeof(float));
+			expect_caught(s, m, good, l.total, mlp_seg_name[k], "not updated");
+		}
+		ref_trained(5, 2.0, 0, m);
+		for (int k = 0; k < MLP_NSEG; k++)
+			expect_caught(s, m, good, l.total, mlp_seg_name[k], "lr doubled");
+		ref_trained(5, 1.0, 1, m);
+		for (int k = 0; k < MLP_NSEG; k++)
+			expect_caught(s, m, good, l.total, mlp_seg_name[k], "step skipped");
+		free(good);
+		free(w0);
+		free(m);
+		teardown(t, v, s);
+	}
+}
+
 /* Mean loss of each of `iters` iterations (mean over its steps). */
 static void train(const struct aisp_target *t, size_t v,
 		  const struct aisp_params *p, int iters, double *curve)
@@ -516,6 +627,7 @@ int main(void)
 		cmocka_unit_test(test_perf_default_and_odd),
 		cmocka_unit_test(test_perf_corrupt),
 		cmocka_unit_test(test_perf_variants_agree),
+		cmocka_unit_test(test_perf_mutants),
 		cmocka_unit_test(test_perf_training),
 		cmocka_unit_test(test_perf_deterministic),
 		cmocka_unit_test(test_mlp_ref_gradient),
