@@ -12,9 +12,10 @@
 
 #define BACKEND_NAMES_MAX 1024
 
-/* What one counted pass saw: launch calls, and on the device (CUPTI activity
- * records of kernels, memcpys and memsets) how long the work ran. Device
- * times are NAN when the backend cannot see them. */
+/* What one counted or traced pass saw: launch calls (counted passes only),
+ * and on the device (CUPTI activity records of kernels, memcpys and
+ * memsets) how long the work ran. Device times are NAN when the backend
+ * cannot see them. */
 struct backend_count {
 	long api, kernels;    /* launch calls made, kernels run; -1 unknown */
 	long ops;             /* device operations seen: kernels + memcpys + memsets */
@@ -38,8 +39,13 @@ struct aisp_backend_ops {
 	aisp_err (*sync)(struct aisp_ctx *ctx, aisp_error *err);
 	/* Start counting kernel launches (NULL: not supported). */
 	aisp_err (*count_begin)(struct aisp_ctx *ctx, aisp_error *err);
-	/* Stop counting and fill *out (api/kernels -1 and times NAN when the
-	 * counts are unknown, e.g. under a profiler). */
+	/* Start recording the device work only, without the API callbacks of
+	 * count_begin (they slow every launch): the timer pass. Called again
+	 * while recording, it waits for the work so far and forgets it. Ended
+	 * by count_end (api -1). NULL: not supported. */
+	aisp_err (*trace_begin)(struct aisp_ctx *ctx, aisp_error *err);
+	/* Stop counting (or tracing) and fill *out (api/kernels -1 and times
+	 * NAN when the counts are unknown, e.g. under a profiler). */
 	aisp_err (*count_end)(struct aisp_ctx *ctx, struct backend_count *out,
 			      aisp_error *err);
 	/* Labelled trace range (NVTX on CUDA); may be NULL. */

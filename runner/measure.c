@@ -1,14 +1,18 @@
 /*
- * measure.c - set-up, verification, warm-up, timed samples, counted pass.
+ * measure.c - set-up, verification, warm-up, timed samples, timer pass,
+ * counted pass.
  *
  * Order per variant: setup, verify, warm-up (count, time, then until the SM
- * clock has stopped rising), calibrate the batch of a sample, timed samples
- * (CUDA events; the host's enqueue time, CPU and preemptions recorded
- * beside them), then the counted pass: one untimed batch with CUPTI on
- * (launch calls, kernels, device durations, names). Counting after the
- * samples keeps CUPTI out of the item's timed region; AISP_MEASURE
- * switches put it back in front (the old order) or leave it out, to
- * measure what it costs.
+ * clock holds still), calibrate the batch of a sample, timed samples (CUDA
+ * events; the host's enqueue time, CPU and preemptions recorded beside
+ * them), then two passes with CUPTI on. The timer pass: one sample's batch
+ * between the same events while CUPTI records only the device work (no
+ * API callbacks, which slow launches), so that our events and CUPTI's
+ * timestamps time the same region under the same launch cadence. The
+ * counted pass: one untimed batch with the callbacks too (launch calls,
+ * kernels, device durations, names). Both after the samples keep CUPTI out
+ * of the item's timed region; AISP_MEASURE switches put the counted pass
+ * back in front (the old order) or leave CUPTI out, to measure its cost.
  */
 #include "measure.h"
 
@@ -33,6 +37,7 @@ static const struct {
 	{"nocount", MEASURE_NO_COUNT},
 	{"noclockwarm", MEASURE_NO_CLOCK_WARMUP},
 	{"nopin", MEASURE_NO_PIN},
+	{"keepworker", MEASURE_KEEP_WORKER},
 };
 
 #define N_SWITCH_WORDS (sizeof(switch_words) / sizeof(switch_words[0]))
@@ -50,7 +55,8 @@ aisp_err measure_switches_parse(const char *text, unsigned *out, aisp_error *err
 				break;
 		if (len && i == N_SWITCH_WORDS)
 			return aisp_fail(err, AISP_EINPUT, "AISP_MEASURE: unknown switch '%.*s' "
-					 "(known: count-first, nocount, noclockwarm, nopin)",
+					 "(known: count-first, nocount, noclockwarm, nopin, "
+					 "keepworker)",
 					 (int)(len > 40 ? 40 : len), p);
 		if (len)
 			*out |= switch_words[i].bit;
@@ -246,7 +252,7 @@ static long per_iteration(long x, int n)
 }
 
 /* Untimed: n iterations with CUPTI on (launch calls, kernels, device
- * durations and names), also bracketed by events for the timer check. */
+ * durations and names), also bracketed by events. */
 static aisp_err count_pass(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			   const struct aisp_variant *v, void *state, int n,
 			   struct variant_result *r, aisp_error *err)
@@ -274,6 +280,37 @@ static aisp_err count_pass(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	return AISP_OK;
 }
 
+/* The timer pass: with CUPTI recording the device work only, one untimed
+ * iteration (the first launches under a newly enabled trace pay CUPTI's
+ * set-up; its records are dropped), then one batch of n iterations timed
+ * by the events exactly as a sample is: events, span and summed durations
+ * of the same region, per iteration. */
+static aisp_err timer_pass(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
+			   const struct aisp_variant *v, void *state, int n,
+			   struct variant_result *r, aisp_error *err)
+{
+	struct backend_count c;
+	double ms = NAN;
+	aisp_err rc, rc2;
+
+	if (!be->trace_begin || !be->count_end || n < 1)
+		return AISP_OK;
+	if ((rc = be->trace_begin(ctx, err)))
+		return rc;
+	rc = v->ops->run(state);
+	if (!rc)
+		rc = be->trace_begin(ctx, err); /* wait, forget the untimed iteration */
+	if (!rc)
+		rc = time_batch(be, ctx, v, state, n, 0, &ms, NULL, err);
+	rc2 = be->count_end(ctx, &c, rc ? NULL : err); /* stop tracing either way */
+	if (rc || rc2)
+		return rc ? rc : rc2;
+	r->timer_events_ms = ms / n;
+	r->timer_span_ms = c.span_ms / n;
+	r->timer_kernels_ms = c.device_ms / n;
+	return AISP_OK;
+}
+
 /* One warm-up round of n iterations, then wait for them. */
 static aisp_err warm_round(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			   const struct aisp_variant *v, void *state, int n, aisp_error *err)
@@ -285,9 +322,20 @@ static aisp_err warm_round(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	return rc ? rc : be->sync(ctx, err);
 }
 
+/* 1 when clock c is within MEASURE_CLOCK_STEADY of the read before, prev. */
+static int clock_steady(unsigned prev, unsigned c)
+{
+	double d = (double)c - (double)prev;
+
+	return prev && fabs(d) <= MEASURE_CLOCK_STEADY * prev;
+}
+
 /* Untimed warm-up: o->warmup iterations, then rounds of them until
- * o->warmup_ms has passed and (with a clock probe) the SM clock has
- * stopped rising: an idle GPU's clocks take a while to ramp up. */
+ * o->warmup_ms has passed and (with a clock probe) the SM clock holds
+ * still, reads MEASURE_CLOCK_READ_MS apart within MEASURE_CLOCK_STEADY,
+ * rising or falling (an idle GPU ramps up; a power-capped one comes down),
+ * for at most MEASURE_CLOCK_MAX_MS more. r gets the clock at the start and
+ * end, whether it held, and the time spent. */
 static aisp_err warm_up(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			const struct aisp_variant *v, void *state, const struct measure_opts *o,
 			const struct measure_probe *probe, struct variant_result *r,
@@ -296,10 +344,12 @@ static aisp_err warm_up(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	int round = o->warmup > 0 ? o->warmup : 1, check;
 	double t0 = clock_now_ms(), last = -INFINITY, now;
 	unsigned prev = 0, c;
-	aisp_err rc = warm_round(be, ctx, v, state, o->warmup, err);
+	aisp_err rc;
 
 	check = probe && probe->sm_clock_mhz && !(probe->switches & MEASURE_NO_CLOCK_WARMUP);
 	r->warmup_clock_steady = check ? 0 : -1;
+	r->warmup_clock_start_mhz = r->warmup_clock_end_mhz = check ? probe_clock(probe) : 0;
+	rc = warm_round(be, ctx, v, state, o->warmup, err);
 	while (!rc) {
 		now = clock_now_ms() - t0;
 		if (now >= o->warmup_ms && !check)
@@ -309,7 +359,8 @@ static aisp_err warm_up(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 				r->warmup_clock_steady = -1; /* NVML gave no clock */
 				break;
 			}
-			if (prev && c <= prev * (1.0 + MEASURE_CLOCK_RISE)) {
+			r->warmup_clock_end_mhz = c;
+			if (clock_steady(prev, c)) {
 				r->warmup_clock_steady = 1;
 				break;
 			}
@@ -324,7 +375,8 @@ static aisp_err warm_up(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	return rc;
 }
 
-/* Warm-up, samples and the counted pass, in the order the switches say. */
+/* Warm-up, samples, timer pass and counted pass, in the order the switches
+ * say. */
 static aisp_err measure_timed(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			      const struct aisp_variant *v, void *state,
 			      const struct measure_opts *o, const struct measure_probe *probe,
@@ -339,6 +391,8 @@ static aisp_err measure_timed(const struct aisp_backend_ops *be, struct aisp_ctx
 		rc = calibrate(be, ctx, v, state, o, &r->per_sample, err);
 	if (!rc)
 		rc = timed_loop(be, ctx, v, state, o, probe, r, err);
+	if (!rc && !(sw & MEASURE_NO_COUNT))
+		rc = timer_pass(be, ctx, v, state, r->per_sample, r, err);
 	if (!rc && !(sw & (MEASURE_COUNT_FIRST | MEASURE_NO_COUNT)))
 		rc = count_pass(be, ctx, v, state,
 				r->per_sample < MEASURE_COUNT_MAX_ITER ? r->per_sample
