@@ -89,7 +89,7 @@ struct variant_result {
 	char target[AISP_NAME_MAX];
 	char variant[AISP_NAME_MAX];
 	enum aisp_role role;
-	char technique[AISP_NAME_MAX];
+	char technique[AISP_TEXT_MAX];
 	char status[16];           /* ok | verify_failed | crashed | timeout | error | skipped */
 	char message[512];
 	int iterations, warmup;
