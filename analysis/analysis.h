@@ -1,7 +1,7 @@
 /*
  * analysis.h - entry points of the analysis commands, called by the
- * dispatcher in runner/main.c with argv starting at the subcommand name
- * ("gather", "compare", "report"). Each parses its own options, supports
+ * dispatcher in cli/cli.c with argv starting at the subcommand name
+ * ("gather", "compare", "report", "history"). Each parses its own options, supports
  * --help and returns the process exit status: 0 ok, 1 regression, outlier or
  * failed check, 2 bad usage or input, 3 incomplete (a rank, target or file
  * missing or skipped). See analysis/README.md.
@@ -19,6 +19,9 @@ int compare_main(int argc, char **argv);
 
 /* aisp report RUN_DIR... [--expectations FILE] -o report.md|report.html */
 int report_main(int argc, char **argv);
+
+/* aisp history BASELINE_DIR [--target T] [--k K] */
+int history_main(int argc, char **argv);
 
 /* Write the book-schema expectations of one run (same code as gather) to
  * out_json_path; an existing valid file there is updated, keeping examples

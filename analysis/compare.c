@@ -15,6 +15,7 @@
 #include "compare.h"
 #include "expect.h"
 #include "gather.h"
+#include "history.h"
 #include "job.h"
 #include "text.h"
 
@@ -297,6 +298,8 @@ static int compare_run(char *const *dirs, int n, const struct compare_args *a)
 	if ((rc = compare_fleet(&f, exp, a->expect, &o, &r, &err)))
 		goto out;
 	compare_print(&f, &r, a->verbose);
+	/* the baseline's own drift: a creep no single refresh showed (history.h) */
+	history_print_creep(a->expect, expect_str(exp, "hardware_key"), "compare", stdout);
 	if (a->drain)
 		rc = compare_write_drain(&f, &r, a->drain, "compare", &err);
 out:

@@ -15,15 +15,6 @@
 #include "job.h"
 #include "stats.h"
 
-const char *compare_verdict_name(enum verdict v)
-{
-	static const char *const names[VERDICT_COUNT] = {
-		"pass", "improved", "skipped", "missing", "outlier", "regressed", "failed",
-	};
-
-	return (unsigned)v < VERDICT_COUNT ? names[v] : "?";
-}
-
 /* Append an item; NULL when out of memory. */
 static struct compare_item *compare_add(struct compare_result *r, const struct fleet *f,
 					uint32_t inst, uint32_t var, const char *var_name,

@@ -11,6 +11,15 @@
 
 #include "stats.h"
 
+const char *compare_verdict_name(enum verdict v)
+{
+	static const char *const names[VERDICT_COUNT] = {
+		"pass", "improved", "skipped", "missing", "outlier", "regressed", "failed",
+	};
+
+	return (unsigned)v < VERDICT_COUNT ? names[v] : "?";
+}
+
 /* NVML clock-event (throttle) reasons that slow a GPU down, by name; idle,
  * applications-clocks and display-clock reasons are not faults. */
 static const struct {

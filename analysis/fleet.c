@@ -320,9 +320,30 @@ int fleet_has_test_knobs(const struct fleet *f)
 	return 0;
 }
 
-double fleet_detectable(double noise)
+double fleet_normal_upper(double p)
 {
-	return FLEET_Z_FALSE_DRAIN * sqrt(2.0) * noise;
+	double z = 0.0;
+
+	if (!(p > 0.0 && p < 0.5))
+		return NAN;
+	/* Newton on Q(z) = erfc(z / sqrt 2) / 2 = p with Q'(z) = -phi(z). Q
+	 * falls and is convex for z >= 0, so from z = 0 (Q = 1/2 > p) every
+	 * step stays short of the root: the steps only shrink, no overshoot. */
+	for (int i = 0; i < 100; i++) {
+		double step = (0.5 * erfc(z / M_SQRT2) - p) / (exp(-0.5 * z * z) / sqrt(2.0 * M_PI));
+
+		z += step;
+		if (step <= 1e-15 * z)
+			break;
+	}
+	return z;
+}
+
+double fleet_detectable(double noise, size_t n_variants)
+{
+	double v = n_variants > 1 ? (double)n_variants : 1.0;
+
+	return fleet_normal_upper(0.001 / v) * M_SQRT2 * noise;
 }
 
 double fleet_noise_tolerance(double detectable, double floor)

@@ -10,7 +10,7 @@
  * Per-GPU median: the median over that GPU's runs of each run's sample
  * median (a GPU measured once: its sample median). Fleet median, p10, p90
  * and MAD are taken over the per-GPU medians of GPUs with status ok (numpy
- * "linear" quantiles, runner/stats.h). z = (gpu - fleet median) /
+ * "linear" quantiles, core/stats.h). z = (gpu - fleet median) /
  * (1.4826 MAD); a GPU is an outlier when z > z_threshold and it is slower
  * than the fleet median by more than min_delta (a fraction), so that 1%
  * noise on a very quiet fleet does not drain nodes.
@@ -25,9 +25,12 @@
  *   noise         max(noise_run, 1.2533 noise_within / sqrt(n), 0.001), n the
  *                 median number of samples: the spread of one GPU's median
  *                 from run to run, never zero;
- *   detectable    z(0.999) sqrt(2) noise = 4.37 noise: the slowdown that
- *                 passes a one-sided 0.1% false-alarm threshold on the
- *                 difference of two medians as noisy as that.
+ *   detectable    z(1 - 0.001/V) sqrt(2) noise, V the instance's variants
+ *                 with a result (each is judged, and any one over drains):
+ *                 the slowdown that passes a one-sided false-alarm
+ *                 threshold of 0.1%/V on the difference of two medians as
+ *                 noisy as that, so a healthy GPU is drained by a target at
+ *                 most once in 1000 (V = 1: 4.37 noise; V = 4: 4.93 noise).
  */
 #ifndef AISP_FLEET_H
 #define AISP_FLEET_H
@@ -182,9 +185,14 @@ int fleet_incomplete(const struct fleet *f);
 /* String of id. */
 const char *fleet_str(const struct fleet *f, uint32_t id);
 
-/* Smallest relative slowdown detectable at <= 0.1% false drains with a
- * relative noise: FLEET_Z_FALSE_DRAIN sqrt(2) noise. */
-double fleet_detectable(double noise);
+/* The one-sided upper normal point z with P(Z > z) = p, 0 < p < 0.5
+ * (p = 0.001: FLEET_Z_FALSE_DRAIN); NAN outside. */
+double fleet_normal_upper(double p);
+
+/* Smallest relative slowdown of one of n_variants variants detectable at
+ * <= 0.1% false drains per target with a relative noise:
+ * z(1 - 0.001 / n_variants) sqrt(2) noise (n_variants < 1 counts as 1). */
+double fleet_detectable(double noise, size_t n_variants);
 
 /* Tolerance that follows from a detectable slowdown: max(detectable, floor)
  * rounded up to a multiple of 0.001. */

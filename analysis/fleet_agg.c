@@ -215,10 +215,22 @@ static void fleet_make_noise(struct fleet_var *v, const struct fleet_row *r, siz
 		v->noise = v->noise_run;
 	if (v->noise < se)
 		v->noise = se;
-	v->detectable = fleet_detectable(v->noise);
 }
 
-/* Baseline, best optimized variant, speedups and counts of instance in. */
+/* Detectable slowdown of each variant of instance in, per target: V is
+ * the number of its variants with a result (those a verdict judges). */
+static void fleet_make_detectable(struct fleet *f, const struct fleet_inst *in)
+{
+	size_t judged = 0;
+
+	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++)
+		judged += f->vars[i].n_ok > 0;
+	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++)
+		f->vars[i].detectable = fleet_detectable(f->vars[i].noise, judged);
+}
+
+/* Baseline, best optimized variant, speedups, counts and detectable
+ * slowdowns of instance in. */
 static void fleet_make_inst(struct fleet *f, struct fleet_inst *in, uint32_t base_id,
 			    uint32_t opt_id, const uint32_t *ord, uint32_t *ids)
 {
@@ -249,6 +261,7 @@ static void fleet_make_inst(struct fleet *f, struct fleet_inst *in, uint32_t bas
 		for (size_t j = f->vars[i].gpu0; j < f->vars[i].gpu0 + f->vars[i].n_gpus; j++)
 			ids[m++] = ord[f->gpus[j].node];
 	in->n_nodes = fleet_distinct(ids, m);
+	fleet_make_detectable(f, in);
 }
 
 /* Group sorted rows into gpus and vars. */

@@ -13,6 +13,7 @@
 
 #include "expect.h"
 #include "gather.h"
+#include "history.h"
 #include "rankfile.h"
 #include "text.h"
 
@@ -108,6 +109,22 @@ static void gather_print_summary(const struct fleet *f)
 	}
 }
 
+/* The history.h5 in out, when there is one, must load (gather appends to it). */
+static aisp_err gather_check_history(const char *out, aisp_error *err)
+{
+	struct history h;
+	char path[4200], why[sizeof(err->msg)];
+	aisp_err rc;
+
+	snprintf(path, sizeof(path), "%s/%s", out, HISTORY_FILE);
+	if ((rc = history_load(path, &h, err))) {
+		snprintf(why, sizeof(why), "%s", err->msg);
+		return aisp_fail(err, rc, "%.900s (it exists: fix or remove it)", why);
+	}
+	history_free(&h);
+	return AISP_OK;
+}
+
 /* Before anything is written: every existing expectations file that gather
  * will update must load (else fleet.h5 would be new beside a stale one). */
 static aisp_err gather_check_existing(const struct fleet *f, const char *out, aisp_error *err)
@@ -130,7 +147,7 @@ static aisp_err gather_check_existing(const struct fleet *f, const char *out, ai
 		}
 		json_decref(root);
 	}
-	return AISP_OK;
+	return gather_check_history(out, err);
 }
 
 /* Refuse rank files written under test knobs unless allowed: name up to
@@ -187,6 +204,9 @@ static aisp_err gather_write(const struct fleet *f, const char *out, aisp_error 
 		if ((rc = gather_write_json(f, f->insts[i].hk, path, stderr, err)))
 			return rc;
 		printf("gather: wrote %s\n", path);
+		/* history.h5 beside it: one record per variant of this refresh */
+		if ((rc = history_append(f, f->insts[i].hk, path, out, stdout, err)))
+			return rc;
 	}
 	return AISP_OK;
 }
@@ -292,7 +312,7 @@ int gather_main(int argc, char **argv)
 aisp_err expect_update_from_run(const char *run_dir, const char *out_json_path,
 				aisp_error *err)
 {
-	char *dirs[1] = {(char *)run_dir};
+	char *dirs[1] = {(char *)run_dir}, dir[4096];
 	struct fleet f;
 	aisp_err rc;
 
@@ -312,6 +332,10 @@ aisp_err expect_update_from_run(const char *run_dir, const char *out_json_path,
 		rc = aisp_fail(err, AISP_EINPUT, "%s/job.yaml: not readable", run_dir);
 	if (rc == AISP_OK)
 		rc = gather_write_json(&f, f.insts[0].hk, out_json_path, NULL, err);
+	if (rc == AISP_OK) { /* history.h5 beside it, as gather */
+		history_dir_of(out_json_path, dir, sizeof(dir));
+		rc = history_append(&f, f.insts[0].hk, out_json_path, dir, NULL, err);
+	}
 	if (rc == AISP_OK && fleet_incomplete(&f))
 		rc = aisp_fail(err, AISP_EINCOMPLETE, "%s: incomplete: %s", run_dir,
 			       f.n_skips ? f.skips[0].why : "a rank file is missing or unfinished");

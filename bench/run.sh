@@ -13,13 +13,17 @@
 # diagnosis, bench/gpu/repeat_session.sh.
 #   sh bench/run.sh                       everything
 #   BENCH_ONLY=dispatch,startup sh bench/run.sh
-# Knobs: BUILD (build), AISP (BUILD/aisp), BENCH_ROUNDS (5), BENCH_RANKS
-# (1,2,4,8), BENCH_RUNS (5, at least 5 for the noise section), BENCH_KEEP=1
-# keeps the work directory (runs and raw JSON logs).
+# Knobs: BUILD (build), AISP (BUILD/aisp), AISP_TEST (BUILD/aisp-test, which
+# has the test targets the overhead and dispatch jobs use), HOST_BUILD
+# (build-host: the CUDA=0 build whose start-up is measured beside BUILD's),
+# BENCH_ROUNDS (5), BENCH_RANKS (1,2,4,8), BENCH_RUNS (5, at least 5 for the
+# noise section), BENCH_KEEP=1 keeps the work directory (runs and raw JSON logs).
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
+HOST_BUILD=${HOST_BUILD:-build-host}
 AISP=${AISP:-$BUILD/aisp}
+AISP_TEST=${AISP_TEST:-$BUILD/aisp-test}
 ONLY=${BENCH_ONLY:-overhead,dispatch,startup,gather,noise}
 RUNS=${BENCH_RUNS:-5}
 ROUNDS=${BENCH_ROUNDS:-5}
@@ -57,17 +61,20 @@ section() {
 	echo "bench: wrote '$1' to $RESULTS"
 }
 
-# aisp and the bench tools from one libaisp.a (the target code they compare).
-make --no-print-directory -s -f Makefile -f bench/host/bench.mk BUILD="$BUILD" "$BUILD/aisp" \
+# aisp and the bench tools from the same archives (the target code they compare);
+# the CUDA=0 build beside it for the start-up comparison.
+make --no-print-directory -s -f Makefile -f bench/host/bench.mk BUILD="$BUILD" aisp \
 	bench-tools
+make --no-print-directory -s BUILD="$HOST_BUILD" CUDA=0 "$HOST_BUILD/aisp"
 [ -x "$AISP" ] || { echo "bench: $AISP not built" >&2; exit 1; }
 AISP=$(cd "$(dirname "$AISP")" && pwd)/$(basename "$AISP")
+AISP_TEST=$(cd "$(dirname "$AISP_TEST")" && pwd)/$(basename "$AISP_TEST")
 SHIM=$(pwd)/$BUILD/bench/mpi_idle.so
 echo "bench: work directory $WORK"
 
 if want overhead; then
 	load_before
-	$PY bench/host/overhead.py --aisp "$AISP" --bare "$BUILD/bench/bare_loop" --shim "$SHIM" \
+	$PY bench/host/overhead.py --aisp "$AISP_TEST" --bare "$BUILD/bench/bare_loop" --shim "$SHIM" \
 		--work "$WORK/overhead" --rounds "$ROUNDS" --log "$WORK/overhead.json" >"$WORK/overhead.md"
 	{ echo; cat bench/host/overhead_notes.md; } >>"$WORK/overhead.md"
 	section "## Tool overhead (host)" "$WORK/overhead.md" \
@@ -83,8 +90,12 @@ if want dispatch; then
 fi
 if want startup; then
 	load_before
-	sh bench/host/startup.sh "$AISP" "$WORK/startup" >"$WORK/startup.md"
-	section "## Start-up" "$WORK/startup.md" "bench/host/startup.sh $AISP"
+	label=$BUILD
+	"$AISP" bench list-targets | grep -q '^ch01:gemm  *cuda ' && label="cuda ($BUILD)"
+	sh bench/host/startup.sh "$WORK/startup" "$label=$AISP" "host=$HOST_BUILD/aisp" \
+		>"$WORK/startup.md"
+	section "## Start-up" "$WORK/startup.md" \
+		"bench/host/startup.sh WORK $label=$AISP host=$HOST_BUILD/aisp"
 fi
 if want gather; then
 	if [ -f bench/gather_scale.sh ]; then

@@ -7,7 +7,8 @@
  * tensor cores); a target that wants TF32 sets it on its own handle copy.
  *
  * Counting (count_begin/count_end, one untimed pass: measure.c) uses two
- * CUPTI APIs:
+ * CUPTI APIs; tracing (trace_begin/count_end, the timer pass) only the
+ * second, since the callbacks are what costs the most per launch call:
  *  - the callback API (with our state as userdata) counts launch *calls*:
  *    runtime launches and graph launches, plus driver launches not made from
  *    inside a runtime launch (cuBLAS and friends call the driver directly);
@@ -19,7 +20,8 @@
  *    that a library choosing another kernel in another process shows).
  * CUPTI's activity buffer callbacks take no user pointer, so the counter
  * in use is found through cupti_owner: the one file-level variable here,
- * set by count_begin and cleared by count_end (one counter per process).
+ * set by count_begin or trace_begin and cleared by count_end (one counter
+ * per process).
  */
 #include "backend.h"
 
@@ -55,6 +57,7 @@ struct cuda_priv {
 	CUpti_SubscriberHandle sub;
 	int subscribed, activity_on;
 	int busy;              /* another CUPTI client (ncu, nsys): no counts */
+	int calls;             /* launch calls counted (count_begin), not only traced */
 	int rt_depth;          /* inside a counted runtime launch call */
 	long api, kernels, ops;
 	uint64_t busy_ns, first_ns, last_ns; /* device activity of the pass */
@@ -398,9 +401,11 @@ static void cupti_reset(struct cuda_priv *p)
 	p->rt_depth = 0;
 }
 
-/* Start counting: launch-call callbacks and device activity records. Under
- * another CUPTI client (a profiler) counting is skipped: count_end says so. */
-static aisp_err cuda_count_begin(struct aisp_ctx *ctx, aisp_error *err)
+/* Start CUPTI for a pass: subscribe (which also tells whether another
+ * CUPTI client, a profiler, is there: then nothing is recorded and the pass
+ * ends without counts), with calls the launch-call callbacks, and the
+ * device activity records. */
+static aisp_err cupti_start(struct aisp_ctx *ctx, int calls, aisp_error *err)
 {
 	struct cuda_priv *p = ctx->priv;
 	CUptiResult r;
@@ -412,6 +417,7 @@ static aisp_err cuda_count_begin(struct aisp_ctx *ctx, aisp_error *err)
 		return rc;
 	cupti_reset(p);
 	p->busy = 0;
+	p->calls = calls;
 	r = cuptiSubscribe(&p->sub, cupti_on_api, p);
 	if (r == CUPTI_ERROR_MULTIPLE_SUBSCRIBERS_NOT_SUPPORTED) {
 		p->busy = 1; /* under a profiler: counts are unknown (-1), not an error */
@@ -421,8 +427,8 @@ static aisp_err cuda_count_begin(struct aisp_ctx *ctx, aisp_error *err)
 		return rc;
 	p->subscribed = 1;
 	cupti_owner = p;
-	if ((rc = cupti_enable_domain(p, CUPTI_CB_DOMAIN_RUNTIME_API, err)) ||
-	    (rc = cupti_enable_domain(p, CUPTI_CB_DOMAIN_DRIVER_API, err)) ||
+	if ((calls && ((rc = cupti_enable_domain(p, CUPTI_CB_DOMAIN_RUNTIME_API, err)) ||
+		       (rc = cupti_enable_domain(p, CUPTI_CB_DOMAIN_DRIVER_API, err)))) ||
 	    (rc = cupti_ok(cuptiActivityRegisterCallbacks(cupti_buf_request,
 							   cupti_buf_complete),
 			   "cuptiActivityRegisterCallbacks", err)) ||
@@ -435,6 +441,29 @@ out:
 	p->subscribed = 0;
 	cupti_owner = NULL;
 	return rc;
+}
+
+/* Start counting: launch-call callbacks and device activity records. */
+static aisp_err cuda_count_begin(struct aisp_ctx *ctx, aisp_error *err)
+{
+	return cupti_start(ctx, 1, err);
+}
+
+/* Start tracing (device activity records only); while tracing already,
+ * wait for the work so far, take in its records and forget them. */
+static aisp_err cuda_trace_begin(struct aisp_ctx *ctx, aisp_error *err)
+{
+	struct cuda_priv *p = ctx->priv;
+	aisp_err rc;
+
+	if (cupti_owner != p || p->calls) /* not tracing yet (or under a profiler) */
+		return cupti_start(ctx, 0, err);
+	if ((rc = cuda_sync(ctx, err)) ||
+	    (rc = cupti_ok(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED),
+			   "cuptiActivityFlushAll", err)))
+		return rc;
+	cupti_reset(p);
+	return AISP_OK;
 }
 
 /* "name xN; ..." of the pass, in order of first start, into out. */
@@ -492,7 +521,7 @@ static aisp_err cuda_count_end(struct aisp_ctx *ctx, struct backend_count *out,
 	cupti_owner = NULL;
 	if (rc || rc2)
 		return rc ? rc : rc2;
-	out->api = p->api;
+	out->api = p->calls ? p->api : -1;
 	out->kernels = p->kernels;
 	out->ops = p->ops;
 	if (p->ops > 0) {
@@ -517,6 +546,22 @@ static void cuda_range_pop(struct aisp_ctx *ctx)
 	nvtxRangePop();
 }
 
+/* Device memory for aisp_device_alloc; NULL when cudaMalloc fails. */
+static void *cuda_mem_alloc(struct aisp_ctx *ctx, size_t bytes)
+{
+	void *p = NULL;
+
+	(void)ctx;
+	return cudaMalloc(&p, bytes ? bytes : 1) == cudaSuccess ? p : NULL;
+}
+
+/* Free what cuda_mem_alloc gave (the harness synced the stream first). */
+static void cuda_mem_free(struct aisp_ctx *ctx, void *p)
+{
+	(void)ctx;
+	cudaFree(p);
+}
+
 const struct aisp_backend_ops backend_cuda = {
 	.name = "cuda",
 	.kind = AISP_BACKEND_CUDA,
@@ -526,7 +571,10 @@ const struct aisp_backend_ops backend_cuda = {
 	.time_end = cuda_time_end,
 	.sync = cuda_sync,
 	.count_begin = cuda_count_begin,
+	.trace_begin = cuda_trace_begin,
 	.count_end = cuda_count_end,
 	.range_push = cuda_range_push,
 	.range_pop = cuda_range_pop,
+	.mem_alloc = cuda_mem_alloc,
+	.mem_free = cuda_mem_free,
 };

@@ -105,14 +105,3 @@ const struct aisp_backend_ops backend_host = {
 	.time_end = host_time_end,
 	.sync = host_sync,
 };
-
-const struct aisp_backend_ops *backend_get(enum aisp_backend_kind kind)
-{
-	if (kind == AISP_BACKEND_HOST)
-		return &backend_host;
-#ifdef AISP_HAVE_CUDA
-	if (kind == AISP_BACKEND_CUDA)
-		return &backend_cuda;
-#endif
-	return NULL;
-}

@@ -2,6 +2,7 @@
 #ifndef AISP_CLOCK_H
 #define AISP_CLOCK_H
 
+#include <errno.h>
 #include <time.h>
 
 /* Milliseconds on CLOCK_MONOTONIC (an arbitrary origin, never set back). */
@@ -17,6 +18,19 @@ static inline double clock_now_ms(void)
 static inline double clock_now_s(void)
 {
 	return clock_now_ms() * 1e-3;
+}
+
+/* Sleep until CLOCK_MONOTONIC reads t (s), through signals; at once if past. */
+static inline void clock_sleep_until_s(double t)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)t;
+	ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+	if (ts.tv_nsec > 999999999L)
+		ts.tv_nsec = 999999999L;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
 }
 
 #endif /* AISP_CLOCK_H */

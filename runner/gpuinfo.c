@@ -330,8 +330,10 @@ static void gpuinfo_read_identity(const struct nvml_api *a, nvml_dev d, struct g
 		out->pcie_gen = (int)v;
 	if (a->pcie_width && !a->pcie_width(d, &v))
 		out->pcie_width = (int)v;
-	if (a->memory && !a->memory(d, &mem))
+	if (a->memory && !a->memory(d, &mem)) {
 		out->mem_total_bytes = mem.total;
+		out->mem_free_bytes = mem.free;
+	}
 }
 
 aisp_err gpuinfo_read(const struct gpuinfo *gi, int index, struct gpu_facts *out,

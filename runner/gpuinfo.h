@@ -25,7 +25,7 @@ struct gpu_facts {
 	unsigned long long ecc_corrected, ecc_uncorrected; /* volatile totals */
 	unsigned long long retired_pages;      /* retired or remapped rows */
 	int pcie_gen, pcie_width;
-	unsigned long long mem_total_bytes;
+	unsigned long long mem_total_bytes, mem_free_bytes;
 };
 
 struct gpuinfo; /* opaque: the NVML library handle and its symbols */

@@ -365,6 +365,8 @@ static int write_measure_attrs(hid_t g, const struct variant_result *r)
 	bad |= attr_f64(g, "host_ms", r->host_ms) < 0;
 	bad |= attr_f64(g, "warmup_spent_ms", r->warmup_spent_ms) < 0;
 	bad |= attr_i64(g, "warmup_clock_steady", r->warmup_clock_steady) < 0;
+	bad |= attr_i64(g, "warmup_clock_start_mhz", r->warmup_clock_start_mhz) < 0;
+	bad |= attr_i64(g, "warmup_clock_end_mhz", r->warmup_clock_end_mhz) < 0;
 	bad |= attr_i64(g, "sm_clock_start_mhz", r->sm_clock_start_mhz) < 0;
 	bad |= attr_i64(g, "sm_clock_end_mhz", r->sm_clock_end_mhz) < 0;
 	bad |= attr_i64(g, "worker_cpu", r->worker_cpu) < 0;
@@ -377,6 +379,10 @@ static int write_measure_attrs(hid_t g, const struct variant_result *r)
 	bad |= attr_f64(g, "device_ms", r->device_ms) < 0;
 	bad |= attr_f64(g, "device_span_ms", r->device_span_ms) < 0;
 	bad |= attr_f64(g, "count_event_ms", r->count_event_ms) < 0;
+	bad |= attr_f64(g, "timer_events_ms", r->timer_events_ms) < 0;
+	bad |= attr_f64(g, "timer_span_ms", r->timer_span_ms) < 0;
+	bad |= attr_f64(g, "timer_kernels_ms", r->timer_kernels_ms) < 0;
+	bad |= attr_i64(g, "timer_iterations", r->timer_iterations) < 0;
 	bad |= attr_str(g, "kernel_names", r->kernel_names) < 0;
 	return bad;
 }
@@ -432,6 +438,12 @@ static int write_variant_attrs(hid_t g, const struct variant_result *r)
 	bad |= attr_f64(g, "flops_per_iteration", r->flops) < 0;
 	bad |= attr_f64(g, "rel_error", r->rel_error) < 0;
 	bad |= attr_f64(g, "tolerance", r->tolerance) < 0;
+	for (size_t i = 0; i < r->n_checks && i < AISP_CHECK_VALUES; i++) {
+		char name[sizeof(r->checks[i].name) + 8];
+
+		snprintf(name, sizeof(name), "check.%s", r->checks[i].name);
+		bad |= attr_f64(g, name, r->checks[i].value) < 0;
+	}
 	bad |= attr_f64(g, "elapsed_s", r->elapsed_s) < 0;
 	bad |= attr_f64(g, "worker_start_ms", r->worker_start_ms) < 0;
 	bad |= attr_f64(g, "worker_open_ms", r->worker_open_ms) < 0;
@@ -546,6 +558,7 @@ void variant_result_unknown(struct variant_result *r)
 {
 	r->host_ms = r->warmup_spent_ms = NAN;
 	r->warmup_clock_steady = -1;
+	r->warmup_clock_start_mhz = r->warmup_clock_end_mhz = 0;
 	r->sm_clock_start_mhz = r->sm_clock_end_mhz = 0;
 	r->worker_cpu = -1;
 	r->worker_cpu_pinned = r->cpu_migrated = 0;
@@ -554,6 +567,8 @@ void variant_result_unknown(struct variant_result *r)
 	r->count_iterations = 0;
 	r->device_ops = -1;
 	r->device_ms = r->device_span_ms = r->count_event_ms = NAN;
+	r->timer_events_ms = r->timer_span_ms = r->timer_kernels_ms = NAN;
+	r->timer_iterations = 0;
 	r->kernel_names[0] = '\0';
 	text_copy(r->profile_status, sizeof(r->profile_status), "none");
 	r->profile_message[0] = '\0';

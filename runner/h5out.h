@@ -23,19 +23,30 @@
  *      counted), work_per_iteration, work_unit, throughput,
  *      throughput_unit ("<work_unit>/s"), bytes_per_iteration,
  *      flops_per_iteration, rel_error, tolerance, elapsed_s, signal, seed,
- *      worker_start_ms, worker_open_ms (0 unless a worker was started for it)
+ *      worker_start_ms, worker_open_ms (0 unless a worker was started for it),
+ *      check.<name> (float64) for each named value its verification
+ *      measured (struct aisp_check_value: e.g. check.loss_first,
+ *      check.err:W1)
  *      How it was measured (runner/measure.c; NAN, -1 or "" when unknown, e.g.
  *      on the host backend or for a variant that did not run):
  *        host_ms (median host time to enqueue one iteration during the timed
  *        samples: near median_ms means the host's launch path sets the pace),
- *        warmup_spent_ms, warmup_clock_steady (1: the SM clock had stopped
- *        rising when the samples began, 0: still rising at the cap, -1: not
- *        checked), sm_clock_start_mhz, sm_clock_end_mhz (NVML, read by the
+ *        warmup_spent_ms, warmup_clock_steady (1: the SM clock held still,
+ *        two reads 100 ms apart within 1%, when the samples began; 0: still
+ *        moving at the cap; -1: not checked), warmup_clock_start_mhz,
+ *        warmup_clock_end_mhz (NVML, as the warm-up began and at its last
+ *        read; 0 unknown), sm_clock_start_mhz, sm_clock_end_mhz (NVML, read by the
  *        worker right before and after the timed samples, 0 unknown),
  *        worker_cpu, worker_cpu_pinned, cpu_migrated (the worker was on
  *        another CPU at the end of the samples), involuntary_switches (times
  *        the worker was preempted during the samples), measure_switches
  *        (AISP_MEASURE diagnostic switches in effect; "" in a normal run)
+ *      The timer pass (after the samples: one batch of timer_iterations
+ *      iterations, a sample's or more so that it lasts >= 20 ms, between the
+ *      same CUDA events as a sample, CUPTI recording the device work only;
+ *      never a timing source for median_ms), per iteration: timer_events_ms (our events), timer_span_ms (CUPTI: first
+ *      start to last end of the batch's device work), timer_kernels_ms
+ *        (CUPTI: summed durations of its kernels, memcpys and memsets)
  *      The counted pass (CUPTI, one untimed batch after the samples; never a
  *      timing source for median_ms): count_iterations, device_ops_per_iteration
  *        (kernels, memcpys and memsets that ran), device_ms (their summed
@@ -78,7 +89,7 @@ struct variant_result {
 	char target[AISP_NAME_MAX];
 	char variant[AISP_NAME_MAX];
 	enum aisp_role role;
-	char technique[AISP_NAME_MAX];
+	char technique[AISP_TEXT_MAX];
 	char status[16];           /* ok | verify_failed | crashed | timeout | error | skipped */
 	char message[512];
 	int iterations, warmup;
@@ -91,6 +102,8 @@ struct variant_result {
 	char work_unit[32];
 	double throughput;         /* work per second at the median, NAN if none */
 	double rel_error, tolerance;
+	size_t n_checks;           /* named values of the verification */
+	struct aisp_check_value checks[AISP_CHECK_VALUES];
 	double elapsed_s;          /* wall time the worker spent on this variant */
 	double worker_start_ms;    /* spawn to "ready" of a worker started for this item, else 0 */
 	double worker_open_ms;     /* of which its backend open (device context) took, else 0 */
@@ -103,6 +116,7 @@ struct variant_result {
 	 * sets all of these to "not known". */
 	double host_ms, warmup_spent_ms;
 	int warmup_clock_steady;
+	unsigned warmup_clock_start_mhz, warmup_clock_end_mhz;
 	unsigned sm_clock_start_mhz, sm_clock_end_mhz;
 	int worker_cpu, worker_cpu_pinned, cpu_migrated;
 	long involuntary_switches;
@@ -110,6 +124,8 @@ struct variant_result {
 	int count_iterations;
 	long device_ops;           /* per iteration */
 	double device_ms, device_span_ms, count_event_ms; /* per iteration */
+	double timer_events_ms, timer_span_ms, timer_kernels_ms; /* per iteration */
+	int timer_iterations;      /* the timer pass's batch, 0 when none ran */
 	char kernel_names[VARIANT_NAMES_MAX];
 	/* --profile minimal, filled by the profile pass (runner/profile_pass.c). */
 	char profile_status[16];

@@ -552,10 +552,10 @@ struct jentry {
 /* Names of t's parameters, for suggestions (at most AISP_MAX_PARAMS). */
 static size_t job_param_names(const struct aisp_target *t, const char **names)
 {
-	size_t n = t->n_params < AISP_MAX_PARAMS ? t->n_params : AISP_MAX_PARAMS;
+	size_t n = t->card->n_params < AISP_MAX_PARAMS ? t->card->n_params : AISP_MAX_PARAMS;
 
 	for (size_t i = 0; i < n; i++)
-		names[i] = t->params[i].name;
+		names[i] = t->card->params[i].name;
 	return n;
 }
 
@@ -568,7 +568,7 @@ static aisp_err job_param_key(const struct jload *ld, const struct jentry *e,
 	*idx = aisp_param_index(e->t, k->text);
 	if (*idx >= 0 && *idx < AISP_MAX_PARAMS)
 		return AISP_OK;
-	return job_unknown(ld, k, path, "parameter", e->t->name, names,
+	return job_unknown(ld, k, path, "parameter", e->t->card->name, names,
 			   job_param_names(e->t, names));
 }
 
@@ -577,7 +577,7 @@ static aisp_err job_param_value(const struct jload *ld, const struct jentry *e,
 				int idx, const struct ynode *y, const char *path,
 				double *v)
 {
-	const struct aisp_param *d = &e->t->params[idx];
+	const struct aisp_param *d = &e->t->card->params[idx];
 
 	return job_get_number(ld, y, path, d->type == AISP_PARAM_INT, d->min,
 			      d->max, v);
@@ -616,7 +616,7 @@ static aisp_err job_unknown_variant(const struct jload *ld, const struct ynode *
 
 	for (size_t i = 0; i < n; i++)
 		names[i] = t->variants[i].name;
-	return job_unknown(ld, y, path, "variant", t->name, names, n);
+	return job_unknown(ld, y, path, "variant", t->card->name, names, n);
 }
 
 /* "variants: [name, ...]" of an entry: known, distinct, at most 16. */
@@ -807,7 +807,7 @@ static aisp_err job_entry_target(const struct jload *ld, struct jentry *e)
 		return jfail(ld, y, path, "unknown target '%s' (see aisp bench "
 			     "list-targets)", name);
 	}
-	if (e->t->n_params > AISP_MAX_PARAMS)
+	if (e->t->card->n_params > AISP_MAX_PARAMS)
 		return jfail(ld, y, path, "target %s has too many parameters", name);
 	text_copy(e->proto.target, sizeof(e->proto.target), name);
 	aisp_params_defaults(e->t, &e->p);
@@ -858,12 +858,12 @@ static aisp_err job_entry_parse(const struct jload *ld, const struct job *job,
 	for (size_t k = 0; k < y->n; k += 2)
 		if ((rc = job_entry_key(ld, e, y->kid[k], y->kid[k + 1])))
 			return rc;
-	for (size_t p = 0; p < e->t->n_params; p++) {
+	for (size_t p = 0; p < e->t->card->n_params; p++) {
 		if (!e->set[p] || !e->sweep[p])
 			continue;
 		char path[JOB_PATH_MAX];
 
-		jpath(path, "%s.sweep.%s", e->path, e->t->params[p].name);
+		jpath(path, "%s.sweep.%s", e->path, e->t->card->params[p].name);
 		return jfail(ld, e->sweep_key[p], path, "also set in params (line %d)",
 			     e->set[p]->line);
 	}
@@ -875,7 +875,7 @@ static double job_entry_count(const struct jentry *e)
 {
 	double n = 1.0;
 
-	for (size_t p = 0; p < e->t->n_params; p++)
+	for (size_t p = 0; p < e->t->card->n_params; p++)
 		if (e->sweep[p])
 			n *= (double)e->sweep[p]->n;
 	return n;
@@ -893,22 +893,22 @@ static aisp_err job_entry_instance(const struct jload *ld, const struct jentry *
 	*jt = e->proto;
 	jt->params = e->p;
 	jt->set_mask = 0;
-	for (size_t p = 0; p < e->t->n_params; p++)
+	for (size_t p = 0; p < e->t->card->n_params; p++)
 		if (e->set[p] || e->sweep[p])
 			jt->set_mask |= 1ull << p;
-	for (size_t p = e->t->n_params; p-- > 0;) {
+	for (size_t p = e->t->card->n_params; p-- > 0;) {
 		if (!e->sweep[p])
 			continue;
 		jt->params.v[p] = strtod(e->sweep[p]->kid[left % e->sweep[p]->n]->text, NULL);
 		left /= e->sweep[p]->n;
 	}
-	o = (size_t)snprintf(name, sizeof(name), "%s", e->t->name);
-	for (size_t p = 0; p < e->t->n_params && o < sizeof(name); p++) {
+	o = (size_t)snprintf(name, sizeof(name), "%s", e->t->card->name);
+	for (size_t p = 0; p < e->t->card->n_params && o < sizeof(name); p++) {
 		if (!e->sweep[p])
 			continue;
 		job_fmt_num(jt->params.v[p], num);
 		o += (size_t)snprintf(name + o, sizeof(name) - o, "%c%s=%s", sep,
-				      e->t->params[p].name, num);
+				      e->t->card->params[p].name, num);
 		sep = ',';
 	}
 	if (e->sweep_node && o < sizeof(name))
@@ -1280,18 +1280,18 @@ aisp_err job_add_target(struct job *job, const struct aisp_target *t,
 
 	if (job->n_targets >= JOB_MAX_INSTANCES)
 		return aisp_fail(err, AISP_EINPUT, "%s: more than %d target instances",
-				 t->name, JOB_MAX_INSTANCES);
-	if (!text_is_safe_name(t->name) || t->n_params > AISP_MAX_PARAMS)
-		return aisp_fail(err, AISP_EINTERNAL, "%s: bad target descriptor", t->name);
+				 t->card->name, JOB_MAX_INSTANCES);
+	if (!text_is_safe_name(t->card->name) || t->card->n_params > AISP_MAX_PARAMS)
+		return aisp_fail(err, AISP_EINTERNAL, "%s: bad target descriptor", t->card->name);
 	for (size_t i = 0; i < job->n_targets; i++)
-		if (!strcmp(job->targets[i].instance, t->name))
-			return aisp_fail(err, AISP_EINPUT, "%s: target listed twice", t->name);
+		if (!strcmp(job->targets[i].instance, t->card->name))
+			return aisp_fail(err, AISP_EINPUT, "%s: target listed twice", t->card->name);
 	if (job_reserve(job, job->n_targets + 1, err))
 		return AISP_ENOMEM;
 	jt = &job->targets[job->n_targets++];
 	memset(jt, 0, sizeof(*jt));
-	text_copy(jt->target, sizeof(jt->target), t->name);
-	text_copy(jt->instance, sizeof(jt->instance), t->name);
+	text_copy(jt->target, sizeof(jt->target), t->card->name);
+	text_copy(jt->instance, sizeof(jt->instance), t->card->name);
 	aisp_params_defaults(t, &jt->params);
 	jt->timeout_s = job->timeout_s;
 	jt->tol_lower = jt->tol_upper = NAN;
@@ -1356,11 +1356,11 @@ static void job_put_params(FILE *f, const struct aisp_target *t,
 	char num[JOB_NUM_MAX];
 	int first = 1;
 
-	for (size_t i = 0; i < t->n_params; i++) {
+	for (size_t i = 0; i < t->card->n_params; i++) {
 		if (swept[i] != want)
 			continue;
 		job_fmt_num(p->v[i], num);
-		fprintf(f, "%s%s: %s%s", first ? "{" : ", ", t->params[i].name,
+		fprintf(f, "%s%s: %s%s", first ? "{" : ", ", t->card->params[i].name,
 			want ? "[" : "", num);
 		fputs(want ? "]" : "", f);
 		first = 0;
@@ -1377,16 +1377,16 @@ static aisp_err job_put_target(FILE *f, const struct job_target *jt,
 	int swept[AISP_MAX_PARAMS], n_swept = 0;
 	aisp_err rc;
 
-	if (!t || t->n_params > AISP_MAX_PARAMS || jt->params.n != t->n_params)
+	if (!t || t->card->n_params > AISP_MAX_PARAMS || jt->params.n != t->card->n_params)
 		return aisp_fail(err, AISP_EINTERNAL, "job: bad target instance '%s'",
 				 jt->instance);
 	if ((rc = job_swept_params(jt, t, swept, err)))
 		return rc;
-	for (size_t i = 0; i < t->n_params; i++)
+	for (size_t i = 0; i < t->card->n_params; i++)
 		n_swept += swept[i];
 	fputs("  - target: ", f);
 	job_put_str(f, jt->target);
-	if ((size_t)n_swept < t->n_params) {
+	if ((size_t)n_swept < t->card->n_params) {
 		fputs("\n    params: ", f);
 		job_put_params(f, t, &jt->params, swept, 0);
 	}

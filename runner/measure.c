@@ -1,14 +1,18 @@
 /*
- * measure.c - set-up, verification, warm-up, timed samples, counted pass.
+ * measure.c - set-up, verification, warm-up, timed samples, timer pass,
+ * counted pass.
  *
  * Order per variant: setup, verify, warm-up (count, time, then until the SM
- * clock has stopped rising), calibrate the batch of a sample, timed samples
- * (CUDA events; the host's enqueue time, CPU and preemptions recorded
- * beside them), then the counted pass: one untimed batch with CUPTI on
- * (launch calls, kernels, device durations, names). Counting after the
- * samples keeps CUPTI out of the item's timed region; AISP_MEASURE
- * switches put it back in front (the old order) or leave it out, to
- * measure what it costs.
+ * clock holds still), calibrate the batch of a sample, timed samples (CUDA
+ * events; the host's enqueue time, CPU and preemptions recorded beside
+ * them), then two passes with CUPTI on. The timer pass: one sample's batch
+ * between the same events while CUPTI records only the device work (no
+ * API callbacks, which slow launches), so that our events and CUPTI's
+ * timestamps time the same region under the same launch cadence. The
+ * counted pass: one untimed batch with the callbacks too (launch calls,
+ * kernels, device durations, names). Both after the samples keep CUPTI out
+ * of the item's timed region; AISP_MEASURE switches put the counted pass
+ * back in front (the old order) or leave CUPTI out, to measure its cost.
  */
 #include "measure.h"
 
@@ -23,6 +27,7 @@
 #include "clock.h"
 #include "stats.h"
 #include "text.h"
+#include "services.h"
 
 static const struct {
 	const char *word;
@@ -32,6 +37,7 @@ static const struct {
 	{"nocount", MEASURE_NO_COUNT},
 	{"noclockwarm", MEASURE_NO_CLOCK_WARMUP},
 	{"nopin", MEASURE_NO_PIN},
+	{"keepworker", MEASURE_KEEP_WORKER},
 };
 
 #define N_SWITCH_WORDS (sizeof(switch_words) / sizeof(switch_words[0]))
@@ -49,7 +55,8 @@ aisp_err measure_switches_parse(const char *text, unsigned *out, aisp_error *err
 				break;
 		if (len && i == N_SWITCH_WORDS)
 			return aisp_fail(err, AISP_EINPUT, "AISP_MEASURE: unknown switch '%.*s' "
-					 "(known: count-first, nocount, noclockwarm, nopin)",
+					 "(known: count-first, nocount, noclockwarm, nopin, "
+					 "keepworker)",
 					 (int)(len > 40 ? 40 : len), p);
 		if (len)
 			*out |= switch_words[i].bit;
@@ -102,19 +109,42 @@ static aisp_err set_status(struct variant_result *r, const char *status,
 	return AISP_OK;
 }
 
+/*
+ * Test knob (AISP_TEST_SLOW_PCT, tests only): a timed region that began at
+ * t0 (s) and has just enqueued its work waits for it, then sleeps inside
+ * the region until it has lasted (1 + pct/100) times as long, so a
+ * "degraded GPU" of a simulated fleet is slower in proportion to its real
+ * work, and really takes that long (time limits see it). Targets never
+ * time themselves; pct 0 (every real run) returns at once.
+ */
+static aisp_err stretch(const struct aisp_backend_ops *be, struct aisp_ctx *ctx, double t0,
+			int pct, aisp_error *err)
+{
+	aisp_err rc;
+
+	if (pct <= 0)
+		return AISP_OK;
+	if ((rc = be->sync(ctx, err)))
+		return rc;
+	clock_sleep_until_s(t0 + (clock_now_s() - t0) * (1.0 + pct / 100.0));
+	return AISP_OK;
+}
+
 /* Time n back-to-back iterations as one region of *ms; *host_ms (may be
  * NULL) gets the host time spent enqueuing them. */
 static aisp_err time_batch(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
-			   const struct aisp_variant *v, void *state, int n, double *ms,
-			   double *host_ms, aisp_error *err)
+			   const struct aisp_variant *v, void *state, int n, int slow_pct,
+			   double *ms, double *host_ms, aisp_error *err)
 {
 	aisp_err rc = be->time_begin(ctx, err);
-	double h0 = clock_now_ms();
+	double h0 = clock_now_ms(), t0 = clock_now_s();
 
 	for (int i = 0; i < n && !rc; i++)
-		rc = v->run(state);
+		rc = v->ops->run(state);
 	if (host_ms)
 		*host_ms = clock_now_ms() - h0;
+	if (!rc)
+		rc = stretch(be, ctx, t0, slow_pct, err);
 	if (!rc)
 		rc = be->time_end(ctx, ms, err);
 	return rc;
@@ -132,7 +162,7 @@ static aisp_err calibrate(const struct aisp_backend_ops *be, struct aisp_ctx *ct
 	if (o->min_sample_ms <= 0)
 		return AISP_OK;
 	for (int i = 0; i < 3; i++) {
-		aisp_err rc = time_batch(be, ctx, v, state, 1, &ms, NULL, err);
+		aisp_err rc = time_batch(be, ctx, v, state, 1, o->slow_pct, &ms, NULL, err);
 
 		if (rc)
 			return rc;
@@ -201,7 +231,7 @@ static aisp_err timed_loop(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	while (!should_stop(r->samples, r->n_samples, scratch, o, clock_now_s() - t0)) {
 		double ms, hms;
 
-		rc = time_batch(be, ctx, v, state, r->per_sample, &ms, &hms, err);
+		rc = time_batch(be, ctx, v, state, r->per_sample, o->slow_pct, &ms, &hms, err);
 		if (rc)
 			goto out;
 		host[r->n_samples] = hms / r->per_sample;
@@ -222,7 +252,7 @@ static long per_iteration(long x, int n)
 }
 
 /* Untimed: n iterations with CUPTI on (launch calls, kernels, device
- * durations and names), also bracketed by events for the timer check. */
+ * durations and names), also bracketed by events. */
 static aisp_err count_pass(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			   const struct aisp_variant *v, void *state, int n,
 			   struct variant_result *r, aisp_error *err)
@@ -235,7 +265,7 @@ static aisp_err count_pass(const struct aisp_backend_ops *be, struct aisp_ctx *c
 		return AISP_OK;
 	if ((rc = be->count_begin(ctx, err)))
 		return rc;
-	rc = time_batch(be, ctx, v, state, n, &ms, NULL, err);
+	rc = time_batch(be, ctx, v, state, n, 0, &ms, NULL, err);
 	rc2 = be->count_end(ctx, &c, rc ? NULL : err); /* stop counting either way */
 	if (rc || rc2)
 		return rc ? rc : rc2;
@@ -250,6 +280,51 @@ static aisp_err count_pass(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	return AISP_OK;
 }
 
+/* The timer pass: with CUPTI recording the device work only, one untimed
+ * iteration (the first launches under a newly enabled trace pay CUPTI's
+ * set-up; its records are dropped), then one batch of n iterations timed
+ * by the events exactly as a sample is: events, span and summed durations
+ * of the same region, per iteration. */
+/* Iterations of the timer pass: a sample's batch, or more, so that the batch
+ * lasts about MEASURE_TIMER_MIN_MS (the first launches under CUPTI cost the
+ * host extra; a 1 ms kernel timed alone would carry that inside its events),
+ * at most MEASURE_COUNT_MAX_ITER. */
+static int timer_batch(const struct variant_result *r)
+{
+	double last = r->n_samples ? r->samples[r->n_samples - 1] : NAN;
+	double want = last > 0 ? ceil(MEASURE_TIMER_MIN_MS / last) : 1.0;
+	int n = r->per_sample > want ? r->per_sample : (int)fmin(want, 1e9);
+
+	return n < MEASURE_COUNT_MAX_ITER ? n : MEASURE_COUNT_MAX_ITER;
+}
+
+static aisp_err timer_pass(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
+			   const struct aisp_variant *v, void *state, int n,
+			   struct variant_result *r, aisp_error *err)
+{
+	struct backend_count c;
+	double ms = NAN;
+	aisp_err rc, rc2;
+
+	if (!be->trace_begin || !be->count_end || n < 1)
+		return AISP_OK;
+	if ((rc = be->trace_begin(ctx, err)))
+		return rc;
+	rc = v->ops->run(state);
+	if (!rc)
+		rc = be->trace_begin(ctx, err); /* wait, forget the untimed iteration */
+	if (!rc)
+		rc = time_batch(be, ctx, v, state, n, 0, &ms, NULL, err);
+	rc2 = be->count_end(ctx, &c, rc ? NULL : err); /* stop tracing either way */
+	if (rc || rc2)
+		return rc ? rc : rc2;
+	r->timer_iterations = n;
+	r->timer_events_ms = ms / n;
+	r->timer_span_ms = c.span_ms / n;
+	r->timer_kernels_ms = c.device_ms / n;
+	return AISP_OK;
+}
+
 /* One warm-up round of n iterations, then wait for them. */
 static aisp_err warm_round(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			   const struct aisp_variant *v, void *state, int n, aisp_error *err)
@@ -257,13 +332,24 @@ static aisp_err warm_round(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	aisp_err rc = AISP_OK;
 
 	for (int i = 0; i < n && !rc; i++)
-		rc = v->run(state);
+		rc = v->ops->run(state);
 	return rc ? rc : be->sync(ctx, err);
 }
 
+/* 1 when clock c is within MEASURE_CLOCK_STEADY of the read before, prev. */
+static int clock_steady(unsigned prev, unsigned c)
+{
+	double d = (double)c - (double)prev;
+
+	return prev && fabs(d) <= MEASURE_CLOCK_STEADY * prev;
+}
+
 /* Untimed warm-up: o->warmup iterations, then rounds of them until
- * o->warmup_ms has passed and (with a clock probe) the SM clock has
- * stopped rising: an idle GPU's clocks take a while to ramp up. */
+ * o->warmup_ms has passed and (with a clock probe) the SM clock holds
+ * still, reads MEASURE_CLOCK_READ_MS apart within MEASURE_CLOCK_STEADY,
+ * rising or falling (an idle GPU ramps up; a power-capped one comes down),
+ * for at most MEASURE_CLOCK_MAX_MS more. r gets the clock at the start and
+ * end, whether it held, and the time spent. */
 static aisp_err warm_up(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			const struct aisp_variant *v, void *state, const struct measure_opts *o,
 			const struct measure_probe *probe, struct variant_result *r,
@@ -272,10 +358,12 @@ static aisp_err warm_up(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	int round = o->warmup > 0 ? o->warmup : 1, check;
 	double t0 = clock_now_ms(), last = -INFINITY, now;
 	unsigned prev = 0, c;
-	aisp_err rc = warm_round(be, ctx, v, state, o->warmup, err);
+	aisp_err rc;
 
 	check = probe && probe->sm_clock_mhz && !(probe->switches & MEASURE_NO_CLOCK_WARMUP);
 	r->warmup_clock_steady = check ? 0 : -1;
+	r->warmup_clock_start_mhz = r->warmup_clock_end_mhz = check ? probe_clock(probe) : 0;
+	rc = warm_round(be, ctx, v, state, o->warmup, err);
 	while (!rc) {
 		now = clock_now_ms() - t0;
 		if (now >= o->warmup_ms && !check)
@@ -285,7 +373,8 @@ static aisp_err warm_up(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 				r->warmup_clock_steady = -1; /* NVML gave no clock */
 				break;
 			}
-			if (prev && c <= prev * (1.0 + MEASURE_CLOCK_RISE)) {
+			r->warmup_clock_end_mhz = c;
+			if (clock_steady(prev, c)) {
 				r->warmup_clock_steady = 1;
 				break;
 			}
@@ -300,7 +389,8 @@ static aisp_err warm_up(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	return rc;
 }
 
-/* Warm-up, samples and the counted pass, in the order the switches say. */
+/* Warm-up, samples, timer pass and counted pass, in the order the switches
+ * say. */
 static aisp_err measure_timed(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			      const struct aisp_variant *v, void *state,
 			      const struct measure_opts *o, const struct measure_probe *probe,
@@ -315,6 +405,8 @@ static aisp_err measure_timed(const struct aisp_backend_ops *be, struct aisp_ctx
 		rc = calibrate(be, ctx, v, state, o, &r->per_sample, err);
 	if (!rc)
 		rc = timed_loop(be, ctx, v, state, o, probe, r, err);
+	if (!rc && !(sw & MEASURE_NO_COUNT))
+		rc = timer_pass(be, ctx, v, state, timer_batch(r), r, err);
 	if (!rc && !(sw & (MEASURE_COUNT_FIRST | MEASURE_NO_COUNT)))
 		rc = count_pass(be, ctx, v, state,
 				r->per_sample < MEASURE_COUNT_MAX_ITER ? r->per_sample
@@ -349,10 +441,10 @@ static void result_start(const struct aisp_target *t, const struct aisp_variant 
 	r->role = v->role;
 	text_copy(r->technique, sizeof(r->technique), v->technique ? v->technique : v->name);
 	r->launches_api = r->launches_kernels = -1;
-	r->work = t->work ? t->work(p) : NAN;
-	r->bytes = t->bytes ? t->bytes(p) : NAN;
-	r->flops = t->flops ? t->flops(p) : NAN;
-	text_copy(r->work_unit, sizeof(r->work_unit), t->work_unit ? t->work_unit : "");
+	r->work = t->card->work ? t->card->work(p) : NAN;
+	r->bytes = t->card->bytes ? t->card->bytes(p) : NAN;
+	r->flops = t->card->flops ? t->card->flops(p) : NAN;
+	text_copy(r->work_unit, sizeof(r->work_unit), t->card->work_unit ? t->card->work_unit : "");
 	r->rel_error = r->tolerance = NAN;
 	variant_result_unknown(r);
 	measure_switches_text(probe ? probe->switches : 0, r->measure_switches,
@@ -401,16 +493,18 @@ void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		be->range_push(ctx, r->instance);
 	ctx->err = &e; /* targets put their error text here */
 	ctx->variant = v;
-	rc = v->setup(ctx, p, &state);
+	rc = v->ops->setup(ctx, p, &state);
 	if (rc) {
 		set_status(r, "error", "setup", rc, &e);
 		goto out;
 	}
-	rc = v->verify(state, &check);
+	rc = v->ops->verify(state, &check);
 	if (!rc)
 		rc = be->sync(ctx, &e);
 	r->rel_error = check.rel_error;
 	r->tolerance = check.tolerance;
+	r->n_checks = check.n_values < AISP_CHECK_VALUES ? check.n_values : AISP_CHECK_VALUES;
+	memcpy(r->checks, check.values, r->n_checks * sizeof(r->checks[0]));
 	if (rc) {
 		set_status(r, "error", "verify", rc, &e);
 		goto out;
@@ -429,8 +523,44 @@ void measure_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 out:
 	ctx->err = NULL;
 	ctx->variant = NULL;
-	if (state)
-		v->teardown(state);
+	if (state && v->ops->teardown)
+		v->ops->teardown(state);
+	services_release(ctx);
 	if (ranged)
 		be->range_pop(ctx);
+}
+
+/* Index of the largest "err:" value of r, or -1. */
+static int worst_err(const struct variant_result *r)
+{
+	int w = -1;
+
+	for (size_t i = 0; i < r->n_checks; i++)
+		if (!strncmp(r->checks[i].name, "err:", 4) &&
+		    (w < 0 || !(r->checks[i].value <= r->checks[w].value))) /* NaN wins */
+			w = (int)i;
+	return w;
+}
+
+void measure_check_text(const struct variant_result *r, char *buf, size_t n)
+{
+	double first = NAN, last = NAN;
+	int have = 0, w = worst_err(r);
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < r->n_checks; i++) {
+		if (!strcmp(r->checks[i].name, "loss_first")) {
+			first = r->checks[i].value;
+			have |= 1;
+		} else if (!strcmp(r->checks[i].name, "loss_last")) {
+			last = r->checks[i].value;
+			have |= 2;
+		}
+	}
+	if (have == 3)
+		used = (size_t)snprintf(buf, n, "loss %.4f->%.4f", first, last);
+	if (w >= 0 && used < n)
+		snprintf(buf + used, n - used, "%serr max %.1e (%s)", used ? ", " : "",
+			 r->checks[w].value, r->checks[w].name + 4);
 }

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analysis.h"
+#include "backend.h"
 #include "gpuinfo.h"
 #include "profile_ncu.h"
 #include "profile_pass.h"
@@ -41,6 +41,7 @@ struct run {
 	size_t n_items;
 	struct worker worker;
 	struct sched sched;
+	run_expect_fn update_fn;   /* --update-expectations writer (the dispatcher's) */
 };
 
 /* 1 when this process is rank 0 by the launcher's environment (before MPI_Init). */
@@ -124,20 +125,27 @@ static aisp_err write_text(const char *dir, const char *name, const char *text, 
 static aisp_err pick_backend(struct run *r, aisp_error *err)
 {
 	int gpus = gpuinfo_count(r->gi);
-	int built = backend_get(AISP_BACKEND_CUDA) != NULL;
+	int built = registry_has_backend(AISP_BACKEND_CUDA);
+	char lib[4200];
 
+	backend_cuda_path(lib, sizeof(lib));
 	if (r->opts.backend == RUN_BACKEND_HOST) {
 		r->backend = AISP_BACKEND_HOST;
-	} else if (r->opts.backend == RUN_BACKEND_CUDA) {
-		if (!built)
-			return aisp_fail(err, AISP_EUSAGE, "--backend cuda: aisp was built without CUDA "
-					 "(rebuild on a machine with nvcc)");
-		if (!gpus)
-			return aisp_fail(err, AISP_EUSAGE, "--backend cuda: no GPU found (NVML sees none)");
-		r->backend = AISP_BACKEND_CUDA;
-	} else {
-		r->backend = built && gpus ? AISP_BACKEND_CUDA : AISP_BACKEND_HOST;
+		return AISP_OK;
 	}
+	if (r->opts.backend == RUN_BACKEND_CUDA && !built)
+		return aisp_fail(err, AISP_EUSAGE, "--backend cuda: aisp was built without CUDA "
+				 "(rebuild on a machine with nvcc)");
+	if (r->opts.backend == RUN_BACKEND_CUDA && !gpus)
+		return aisp_fail(err, AISP_EUSAGE, "--backend cuda: no GPU found (NVML sees none)");
+	/* A GPU to use and a CUDA build, but the plug-in is not there: say so
+	 * rather than measure the host where the GPU was meant. */
+	if (built && gpus && !backend_cuda_present())
+		return aisp_fail(err, AISP_EUSAGE, "%s: %d GPU%s found but the CUDA backend %s is "
+				 "missing (install it beside the binary, or --backend host)",
+				 r->opts.backend == RUN_BACKEND_CUDA ? "--backend cuda" : "--backend auto",
+				 gpus, gpus == 1 ? "" : "s", lib);
+	r->backend = built && gpus ? AISP_BACKEND_CUDA : AISP_BACKEND_HOST;
 	return AISP_OK;
 }
 
@@ -456,7 +464,8 @@ static aisp_err update_expectations(const struct run *r, aisp_error *err)
 	if (rc)
 		return rc;
 	snprintf(path, sizeof(path), "%s/expectations_%s.json", dir, r->info.hardware_key);
-	rc = expect_update_from_run(r->dir, path, err);
+	rc = r->update_fn ? r->update_fn(r->dir, path, err)
+			  : aisp_fail(err, AISP_EUSAGE, "not offered by this binary");
 	if (!rc)
 		printf("expectations written: %s\n", path);
 	return rc;
@@ -594,13 +603,14 @@ static void run_usage(FILE *f)
 }
 
 /* `aisp bench run`. */
-static int bench_run(int argc, char **argv)
+static int bench_run(int argc, char **argv, run_expect_fn update_fn)
 {
 	struct run r;
 	aisp_error err = {0};
 	int sigfd, status;
 
 	memset(&r, 0, sizeof(r));
+	r.update_fn = update_fn;
 	if (run_parse_opts(argc, argv, &r.opts, &err)) {
 		if (env_rank0())
 			fprintf(stderr, "aisp bench run: %s\n", err.msg);
@@ -624,7 +634,7 @@ static int in_chapter(const struct aisp_target *t, const char *chapter)
 {
 	size_t cl = strlen(chapter);
 
-	return !strncmp(t->name, chapter, cl) && t->name[cl] == ':';
+	return !strncmp(t->card->name, chapter, cl) && t->card->name[cl] == ':';
 }
 
 /* 1 when word is an entry of list ("a, b, c"). */
@@ -650,11 +660,11 @@ static int check_chapter(const char *chapter)
 		char ch[AISP_NAME_MAX];
 		int d;
 
-		if (all[i]->test_only && !getenv("AISP_TEST_TARGETS"))
+		if (all[i]->card->test_only && !getenv("AISP_TEST_TARGETS"))
 			continue;
 		if (in_chapter(all[i], chapter))
 			return 0;
-		text_copy(ch, sizeof(ch), all[i]->name);
+		text_copy(ch, sizeof(ch), all[i]->card->name);
 		ch[strcspn(ch, ":")] = '\0';
 		if (list_has(list, ch))
 			continue;
@@ -699,24 +709,24 @@ static int list_targets(int argc, char **argv)
 	for (size_t i = 0; all[i]; i++) {
 		const struct aisp_target *t = all[i];
 
-		if (t->test_only && !getenv("AISP_TEST_TARGETS"))
+		if (t->card->test_only && !getenv("AISP_TEST_TARGETS"))
 			continue;
 		if (chapter && !in_chapter(t, chapter))
 			continue;
-		printf("%-20s %-5s %s\n", t->name, t->backend == AISP_BACKEND_CUDA ? "cuda" : "host",
-		       t->description);
+		printf("%-20s %-5s %s\n", t->card->name, t->backend == AISP_BACKEND_CUDA ? "cuda" : "host",
+		       t->card->description);
 		for (size_t v = 0; v < t->n_variants; v++)
 			printf("    %-32s %s\n", t->variants[v].name,
 			       t->variants[v].role == AISP_ROLE_BASELINE ? "baseline" : "optimized");
 		printf("    params:");
-		for (size_t p = 0; p < t->n_params; p++)
-			printf(" %s=%g", t->params[p].name, t->params[p].def);
+		for (size_t p = 0; p < t->card->n_params; p++)
+			printf(" %s=%g", t->card->params[p].name, t->card->params[p].def[t->backend]);
 		printf("\n");
 	}
 	return 0;
 }
 
-int bench_main(int argc, char **argv)
+int bench_main(int argc, char **argv, run_expect_fn expect_fn)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
 
@@ -727,7 +737,7 @@ int bench_main(int argc, char **argv)
 		return sub ? 0 : 2;
 	}
 	if (!strcmp(sub, "run"))
-		return bench_run(argc - 1, argv + 1);
+		return bench_run(argc - 1, argv + 1, expect_fn);
 	if (!strcmp(sub, "list-targets"))
 		return list_targets(argc - 1, argv + 1);
 	fprintf(stderr, "aisp bench: unknown command '%s'%s\n", sub,

@@ -22,8 +22,13 @@ struct run_opts {
 	int quiet;                 /* this rank prints no errors (not rank 0) */
 };
 
+/* What `bench run --update-expectations` calls on rank 0 after a run:
+ * write the expectations of run_dir to out_path (gather's writer, handed
+ * in by the dispatcher: the runner knows nothing of analysis). */
+typedef aisp_err (*run_expect_fn)(const char *run_dir, const char *out_path, aisp_error *err);
+
 /* Entry of `aisp bench ...`; argv[0] is "bench". Returns the exit status. */
-int bench_main(int argc, char **argv);
+int bench_main(int argc, char **argv, run_expect_fn expect_fn);
 
 /* Parse `bench run` options into o. AISP_EUSAGE with a message on bad input. */
 aisp_err run_parse_opts(int argc, char **argv, struct run_opts *o, aisp_error *err);

@@ -175,7 +175,7 @@ static aisp_err check_token(const char *tok, size_t len, aisp_error *err)
 	const char *near;
 
 	for (size_t i = 0; all[i]; i++)
-		if (token_selects(tok, len, all[i]->name))
+		if (token_selects(tok, len, all[i]->card->name))
 			return AISP_OK;
 	snprintf(name, sizeof(name), "%.*s", (int)(len < 120 ? len : 120), tok);
 	near = registry_suggest(name);
@@ -222,14 +222,14 @@ static aisp_err add_selected(struct job *job, const char *spec,
 	for (size_t i = 0; all[i]; i++) {
 		int have = 0;
 
-		if (all[i]->backend != backend || !spec_selects(spec, all[i]->name))
+		if (all[i]->backend != backend || !spec_selects(spec, all[i]->card->name))
 			continue;
-		if (all[i]->test_only && !strstr(spec, all[i]->name))
+		if (all[i]->card->test_only && !strstr(spec, all[i]->card->name))
 			continue;
 		for (size_t j = 0; j < job->n_targets; j++)
-			have |= !strcmp(job->targets[j].target, all[i]->name);
+			have |= !strcmp(job->targets[j].target, all[i]->card->name);
 		/* With a job file a chapter selects only the file's targets. */
-		if (have || (from_file && !strstr(spec, all[i]->name)))
+		if (have || (from_file && !strstr(spec, all[i]->card->name)))
 			continue;
 		if (job_add_target(job, all[i], err))
 			return err->code;
@@ -287,10 +287,10 @@ static aisp_err twin_defaults(struct job *job, enum aisp_backend_kind backend, a
 			return aisp_fail(err, AISP_EUSAGE, "%s has no %s implementation", jt->target,
 					 backend == AISP_BACKEND_CUDA ? "cuda" : "host");
 		aisp_params_defaults(t, &def);
-		for (size_t p = 0; p < t->n_params && p < jt->params.n; p++)
+		for (size_t p = 0; p < t->card->n_params && p < jt->params.n; p++)
 			if (!(jt->set_mask & (1ull << p)))
 				jt->params.v[p] = def.v[p];
-		jt->set_mask = (1ull << t->n_params) - 1;
+		jt->set_mask = (1ull << t->card->n_params) - 1;
 		if (aisp_params_validate(t, &jt->params, err))
 			return err->code;
 	}

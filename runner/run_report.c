@@ -46,6 +46,16 @@ static int baseline_of(const struct sched *s, size_t item)
 	return -1;
 }
 
+/* The check values of item's first report that has them (measure_check_text),
+ * or "". */
+static const char *check_values(const struct sched *s, int item)
+{
+	for (size_t i = 0; i < s->n_reports; i++)
+		if (s->reports[i].item == item && s->reports[i].check[0])
+			return s->reports[i].check;
+	return "";
+}
+
 /* 1 when the job says the variants of instance are alternatives of one
  * workload (job key "alternatives: true"), so a speedup means something. */
 static int alternatives(const struct job *job, const char *instance)
@@ -98,33 +108,34 @@ static void throughput_text(const struct sched *s, int item, double med,
 	snprintf(buf, n, "-");
 }
 
-/* The verification column: "passed", or the first bad status and why. */
-static void check_text(const struct sched_report *bad, char *buf, size_t n)
+/* The check column: the check values, and for an item not ok (bad) why
+ * ("why: host backend has no GPUs to all-reduce across"). */
+static void check_text(const struct sched_report *bad, const char *values, char *buf,
+		       size_t n)
 {
 	char why[sizeof(bad->message)];
 
 	if (!bad) {
-		snprintf(buf, n, "passed");
+		snprintf(buf, n, "%s", values);
 		return;
 	}
 	text_printable(why, sizeof(why), bad->message);
-	if (why[0])
-		snprintf(buf, n, "%s: %s", bad->status, why);
-	else
-		snprintf(buf, n, "%s", bad->status);
+	snprintf(buf, n, "%s%s%s%s", values, values[0] && why[0] ? "; " : "",
+		 why[0] ? "why: " : "", why);
 }
 
 void run_print_summary(const struct sched *s, const struct job *job,
 		       enum aisp_backend_kind backend)
 {
-	printf("\n%-28s %-32s %7s %12s %9s %18s  %s\n", "target", "variant", "ranks",
-	       "median ms", "speedup", "throughput", "verification");
+	printf("\n%-28s %-32s %7s %12s %9s %18s  %-13s %s\n", "target", "variant", "ranks",
+	       "median ms", "speedup", "throughput", "verification", "check");
 	for (size_t i = 0; i < s->n_items; i++) {
 		const struct aisp_target *t = registry_find(s->items[i].target, backend);
 		int ok, all, bok, ball, b = baseline_of(s, i);
 		const struct sched_report *bad, *bbad;
 		double med = item_median(s, (int)i, &ok, &all, &bad), base = NAN;
-		char ranks[16], median[24] = "-", speed[16] = "-", thr[40], check[200];
+		char ranks[16], median[24] = "-", speed[16] = "-", thr[40];
+		char check[sizeof(bad->check) + sizeof("; why: ") + sizeof(bad->message)];
 
 		if (!all)
 			continue;
@@ -135,10 +146,11 @@ void run_print_summary(const struct sched *s, const struct job *job,
 			snprintf(median, sizeof(median), "%.5g", med);
 		if (isfinite(base) && isfinite(med) && med > 0)
 			snprintf(speed, sizeof(speed), "%.2fx", base / med);
-		throughput_text(s, (int)i, med, t ? t->work_unit : NULL, thr, sizeof(thr));
-		check_text(bad, check, sizeof(check));
-		printf("%-28s %-32s %7s %12s %9s %18s  %s\n", s->items[i].instance,
-		       s->items[i].variant, ranks, median, speed, thr, check);
+		throughput_text(s, (int)i, med, t ? t->card->work_unit : NULL, thr, sizeof(thr));
+		check_text(bad, check_values(s, (int)i), check, sizeof(check));
+		printf("%-28s %-32s %7s %12s %9s %18s  %-13s %s\n", s->items[i].instance,
+		       s->items[i].variant, ranks, median, speed, thr, bad ? bad->status : "passed",
+		       check);
 	}
 	fflush(stdout);
 }

@@ -142,6 +142,7 @@ static aisp_err queue_report(struct sched *s, int item, const struct variant_res
 	m->throughput = r->throughput;
 	text_copy(m->status, sizeof(m->status), r->status);
 	text_copy(m->message, sizeof(m->message), r->message);
+	measure_check_text(r, m->check, sizeof(m->check));
 	if (strcmp(r->status, "ok") && strcmp(r->status, "skipped")) /* skipped: not a failure */
 		s->failures++;
 	return AISP_OK;
@@ -203,8 +204,8 @@ static aisp_err run_item(struct sched *s, int item, aisp_error *err)
 	aisp_err rc;
 
 	result_init(it, &r);
-	for (size_t i = 0; t && i < t->n_params && i < AISP_MAX_PARAMS; i++)
-		names[i] = t->params[i].name;
+	for (size_t i = 0; t && i < t->card->n_params && i < AISP_MAX_PARAMS; i++)
+		names[i] = t->card->params[i].name;
 	r.param_names = t ? names : NULL;
 	if (s->facts)
 		s->facts(s->facts_arg, &r.before);

@@ -33,6 +33,7 @@ struct sched_report {
 	double median_ms, throughput;
 	char status[16];
 	char message[160]; /* why, when status is not ok (cut short) */
+	char check[96];  /* compact check values (measure_check_text) */
 };
 
 struct sched {

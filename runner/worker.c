@@ -20,6 +20,7 @@
 #include "gpuinfo.h"
 #include "pin.h"
 #include "registry.h"
+#include "services.h"
 #include "text.h"
 
 #define WORKER_START_TIMEOUT_S 120.0
@@ -116,13 +117,15 @@ static void result_write_context(FILE *f, const struct variant_result *r)
 	char names[sizeof(r->kernel_names)];
 
 	one_line(names, sizeof(names), r->kernel_names);
-	fprintf(f, "host_ms %.17g\nwarmup_spent_ms %.17g\nwarmup_clock_steady %d\n",
-		r->host_ms, r->warmup_spent_ms, r->warmup_clock_steady);
+	fprintf(f, "host_ms %.17g\nwarmup %.17g %d %u %u\n", r->host_ms, r->warmup_spent_ms,
+		r->warmup_clock_steady, r->warmup_clock_start_mhz, r->warmup_clock_end_mhz);
 	fprintf(f, "sm_clocks %u %u\ncpu %d %d %d %ld\nswitches %s\n", r->sm_clock_start_mhz,
 		r->sm_clock_end_mhz, r->worker_cpu, r->worker_cpu_pinned, r->cpu_migrated,
 		r->involuntary_switches, r->measure_switches);
 	fprintf(f, "count %d %ld %.17g %.17g %.17g\nkernel_names %s\n", r->count_iterations,
 		r->device_ops, r->device_ms, r->device_span_ms, r->count_event_ms, names);
+	fprintf(f, "timer %.17g %.17g %.17g %d\n", r->timer_events_ms, r->timer_span_ms,
+		r->timer_kernels_ms, r->timer_iterations);
 }
 
 /* Write the worker's answer for r to f; restart asks the rank for a new worker. */
@@ -138,6 +141,15 @@ static void result_write(FILE *f, const struct variant_result *r, int restart)
 		r->launches_kernels, r->work, r->bytes, r->flops);
 	fprintf(f, "rel_error %.17g\ntolerance %.17g\nelapsed_s %.17g\nper_sample %d\n",
 		r->rel_error, r->tolerance, r->elapsed_s, r->per_sample);
+	for (size_t i = 0; i < r->n_checks && i < AISP_CHECK_VALUES; i++) {
+		char name[sizeof(r->checks[i].name)];
+
+		text_copy(name, sizeof(name), r->checks[i].name);
+		for (char *c = name; *c; c++)
+			if (*c == ' ' || *c == '\n' || *c == '\r')
+				*c = '_';
+		fprintf(f, "check %s %.17g\n", name[0] ? name : "_", r->checks[i].value);
+	}
 	fprintf(f, "restart %d\nsamples %zu", restart, r->n_samples);
 	for (size_t i = 0; i < r->n_samples; i++)
 		fprintf(f, " %.17g", r->samples[i]);
@@ -151,10 +163,9 @@ static int result_line_context(struct variant_result *r, const char *line, size_
 #define KEY(s) (k == sizeof(s) - 1 && !strncmp(line, s, k))
 	if (KEY("host_ms") && v)
 		r->host_ms = strtod(v, NULL);
-	else if (KEY("warmup_spent_ms") && v)
-		r->warmup_spent_ms = strtod(v, NULL);
-	else if (KEY("warmup_clock_steady") && v)
-		r->warmup_clock_steady = atoi(v);
+	else if (KEY("warmup") && v)
+		sscanf(v, "%lf %d %u %u", &r->warmup_spent_ms, &r->warmup_clock_steady,
+		       &r->warmup_clock_start_mhz, &r->warmup_clock_end_mhz);
 	else if (KEY("sm_clocks") && v)
 		sscanf(v, "%u %u", &r->sm_clock_start_mhz, &r->sm_clock_end_mhz);
 	else if (KEY("cpu") && v)
@@ -167,6 +178,9 @@ static int result_line_context(struct variant_result *r, const char *line, size_
 		       &r->device_span_ms, &r->count_event_ms);
 	else if (KEY("kernel_names"))
 		copy_value(r->kernel_names, sizeof(r->kernel_names), line, k);
+	else if (KEY("timer") && v)
+		sscanf(v, "%lf %lf %lf %d", &r->timer_events_ms, &r->timer_span_ms,
+		       &r->timer_kernels_ms, &r->timer_iterations);
 	else
 		return 0;
 #undef KEY
@@ -208,7 +222,20 @@ static aisp_err result_line(struct variant_result *r, char *line, int *restart)
 		r->elapsed_s = strtod(v, NULL);
 	else if (KEY("per_sample") && v)
 		r->per_sample = atoi(v);
-	else if (KEY("restart") && v)
+	else if (KEY("check") && v && r->n_checks < AISP_CHECK_VALUES) {
+		struct aisp_check_value *c = &r->checks[r->n_checks];
+		char *sp = strchr(v + 1, ' ');
+
+		if (sp) {
+			size_t len = (size_t)(sp - (v + 1));
+
+			len = len < sizeof(c->name) - 1 ? len : sizeof(c->name) - 1;
+			memcpy(c->name, v + 1, len);
+			c->name[len] = '\0';
+			c->value = strtod(sp + 1, NULL);
+			r->n_checks++;
+		}
+	} else if (KEY("restart") && v)
 		*restart = atoi(v);
 	else if (KEY("samples") && v) {
 		char *end;
@@ -299,12 +326,33 @@ static void worker_pin_thread(enum aisp_backend_kind kind, const struct worker_g
 		probe->cpu_pinned = pin_worker(g->bus_id, g->dev, why, sizeof(why)) >= 0;
 }
 
+/*
+ * 1 when the next item needs a new worker: after a device error (the
+ * context can be unusable), and after CUPTI was on for r (the timer or
+ * counted pass) unless AISP_MEASURE=keepworker: CUPTI stays in the launch
+ * path of the process once used. On an H200 (issue 16, notes/measure.md),
+ * ch01:gemm optimized_gemm_graph after earlier items' counted passes took
+ * the host 10-21 us per graph launch and 0.270-0.277 ms per iteration, in
+ * processes that never started CUPTI 3-4 us and 0.265 ms.
+ */
+static int worker_restart(enum aisp_backend_kind kind, const struct measure_probe *probe,
+			  const struct variant_result *r)
+{
+	if (kind != AISP_BACKEND_CUDA)
+		return 0;
+	if (!strcmp(r->status, "error"))
+		return 1;
+	return !(probe->switches & MEASURE_KEEP_WORKER) &&
+	       (r->count_iterations > 0 || !isnan(r->timer_events_ms));
+}
+
 /* Measure one item on an open context into r. */
 static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		       const struct measure_probe *probe, const struct work_item *it,
 		       struct variant_result *r)
 {
 	const struct aisp_target *t = registry_find(it->target, be->kind);
+	struct measure_opts opts;
 	aisp_error e = {0};
 	double t0 = clock_now_s();
 	int vi;
@@ -318,13 +366,14 @@ static void serve_item(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			 be->name, it->target, it->variant);
 		return;
 	}
-	if (it->params.n != t->n_params || aisp_params_validate(t, &it->params, &e)) {
+	if (it->params.n != t->card->n_params || aisp_params_validate(t, &it->params, &e)) {
 		snprintf(r->message, sizeof(r->message), "bad parameters: %.400s", e.msg);
 		return;
 	}
 	ctx->seed = it->seed;
-	ctx->test_knob = it->test_knob;
-	measure_variant(be, ctx, t, (size_t)vi, &it->params, &it->opts, probe, r);
+	opts = it->opts;
+	opts.slow_pct = it->test_knob;
+	measure_variant(be, ctx, t, (size_t)vi, &it->params, &opts, probe, r);
 	r->elapsed_s = clock_now_s() - t0;
 }
 
@@ -368,9 +417,8 @@ int worker_main(int argc, char **argv)
 	if (parent && getppid() != parent)
 		return 1;
 	out = fdopen(3, "w");
-	be = backend_get(kind);
-	if (!out || !be) {
-		fprintf(stderr, "aisp worker: no result pipe or backend not built in\n");
+	if (!out) {
+		fprintf(stderr, "aisp worker: no result pipe\n");
 		return 1;
 	}
 	if (measure_switches_parse(getenv("AISP_MEASURE"), &probe.switches, &e)) {
@@ -380,8 +428,10 @@ int worker_main(int argc, char **argv)
 	}
 	worker_probe(kind, dev, &gpu, &probe);
 	t0 = clock_now_s();
-	if (be->open(dev, &ctx, &e)) {
-		fprintf(out, "status error\nmessage %s backend open failed: %s\nend\n", be->name, e.msg);
+	if (backend_load(kind, &be, &e) || be->open(dev, &ctx, &e) ||
+	    services_open(&ctx, be, &e)) {
+		fprintf(out, "status error\nmessage %s backend open failed: %s\nend\n",
+			kind == AISP_BACKEND_CUDA ? "cuda" : "host", e.msg);
 		fclose(out);
 		gpuinfo_close(gpu.gi);
 		return 1;
@@ -394,14 +444,14 @@ int worker_main(int argc, char **argv)
 		int restart;
 
 		serve_item(be, &ctx, &probe, &it, &r);
-		/* A device error can leave the context unusable: ask for a new worker. */
-		restart = kind == AISP_BACKEND_CUDA && !strcmp(r.status, "error");
+		restart = worker_restart(kind, &probe, &r);
 		result_write(out, &r, restart);
 		fflush(out);
 		variant_result_free(&r);
 		if (restart)
 			break;
 	}
+	services_close(&ctx);
 	be->close(&ctx);
 	gpuinfo_close(gpu.gi);
 	fclose(out);

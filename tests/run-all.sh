@@ -1,5 +1,5 @@
 #!/bin/sh
-# run-all.sh TEST_BIN... - everything `make test` runs: cmocka unit
+# run-all.sh BUILD TEST_BIN... - everything `make test` runs: cmocka unit
 # tests, end-to-end scripts (mpirun), the Slurm test. The last line has the
 # totals and names every skipped test: cmocka's SKIPPED tests (GPU tests on a
 # machine without one), scripts that exit 77, the Slurm test under
@@ -8,9 +8,12 @@
 # skip: make asan leaves out the Slurm and README tests (they check scripts
 # and documentation, not memory; the plain suite runs them).
 # E2E="tests/e2e/a.sh ..." runs only those scripts (default: all).
+BUILD=$1
+shift
 AISP=${AISP:-$(pwd)/aisp}
+AISP_TEST=${AISP_TEST:-$(pwd)/$BUILD/aisp-test}
 PY=${PY:-/usr/bin/python3}
-export AISP PY
+export AISP AISP_TEST PY
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 upass=0 ufail=0 uskip=0 skipped=""

@@ -10,18 +10,19 @@ cupti=$cuda/lib64
 [ -d "$cuda/extras/CUPTI/lib64" ] && cupti=$cuda/extras/CUPTI/lib64
 mkdir -p "$out/obj"
 warn="-Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wno-missing-field-initializers"
-cflags="-std=c11 -D_GNU_SOURCE -O2 -g $warn -DAISP_HAVE_CUDA -I$cuda/include -iquote runner"
-nvflags="-O3 -std=c++17 -lineinfo -DAISP_HAVE_CUDA -Xcompiler -iquote,runner -Xcompiler -Wall,-Wextra,-Werror,-Wno-missing-field-initializers"
+cflags="-std=c11 -D_GNU_SOURCE -O2 -g $warn -DAISP_HAVE_CUDA -I$cuda/include -Iinclude -iquote core -iquote runner"
+nvflags="-O3 -std=c++17 -lineinfo -Iinclude -Xcompiler -Wall,-Wextra,-Werror,-Wno-missing-field-initializers"
 arch="-gencode arch=compute_90,code=sm_90 -gencode arch=compute_100,code=sm_100"
 cc=${CC:-cc}
 objs=""
-for f in backend_cuda gpuinfo profile_ncu error text params stats; do
-	$cc $cflags -c runner/$f.c -o "$out/obj/$f.o"
-	objs="$objs $out/obj/$f.o"
+for f in runner/backend_cuda runner/gpuinfo runner/profile_ncu runner/services core/error \
+	 core/text core/params core/stats; do
+	$cc $cflags -c $f.c -o "$out/obj/${f#*/}.o"
+	objs="$objs $out/obj/${f#*/}.o"
 done
 nvcc $nvflags $arch -c kernels/ch01/gemm.cu -o "$out/obj/gemm.cu.o"
 $cc $cflags -o "$out/gemm_bench" tests/gpu/gemm_bench.c $objs "$out/obj/gemm.cu.o" \
 	-L"$cuda/lib64" -L"$cupti" -Wl,-rpath,"$cuda/lib64" -Wl,-rpath,"$cupti" \
 	-lcublas -lcupti -lcudart -lstdc++ -ldl -lm
-nvcc $nvflags -gencode arch=compute_90,code=sm_90 -o "$out/gemm_sweep" tests/gpu/gemm_sweep.cu -lcublas
+nvcc $nvflags -Xcompiler -iquote,runner -gencode arch=compute_90,code=sm_90 -o "$out/gemm_sweep" tests/gpu/gemm_sweep.cu -lcublas
 rm -rf "$out/obj"

@@ -66,7 +66,7 @@ fi
 
 if want build; then
 	step build
-	if $MK $B/aisp >"$OUT/make.log" 2>&1 &&
+	if $MK $B/aisp $B/aisp-test >"$OUT/make.log" 2>&1 &&
 	   $MK -f Makefile -f bench/host/bench.mk bench-tools >>"$OUT/make.log" 2>&1; then
 		echo "built $B/aisp, $B/bench/bare_loop, $B/bench/mpi_idle.so"
 	else
@@ -75,7 +75,7 @@ if want build; then
 fi
 
 # Without the build step (STEPS="aisp peer table"): the bench tools are two
-# small files linked against the existing $B/libaisp.a.
+# small files linked against the existing archives of $B.
 if [ -x $B/aisp ] && [ ! -x $B/bench/bare_loop ] && { want warm || want aisp; }; then
 	step "bench tools ($B)"
 	$MK -f Makefile -f bench/host/bench.mk bench-tools >>"$OUT/make.log" 2>&1 ||
@@ -96,7 +96,7 @@ elif want aisp; then
 	shim=""
 	[ -f $B/bench/mpi_idle.so ] && shim="--shim $PWD/$B/bench/mpi_idle.so"
 	# shellcheck disable=SC2086
-	timeout 900 python3 bench/host/overhead.py --backend cuda --aisp $B/aisp \
+	timeout 900 python3 bench/host/overhead.py --backend cuda --aisp $B/aisp-test \
 		--bare $B/bench/bare_loop $shim --work /tmp/overhead-work --rounds "$ROUNDS" \
 		--log "$OUT/overhead.json" | tee "$OUT/overhead.md"
 	echo "overhead.py exit $?"

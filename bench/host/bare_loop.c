@@ -13,6 +13,7 @@
  *   bare TARGET VARIANT setup_ms=.. verify_ms=.. warmup_ms=.. iters=N
  *        median_ms=.. mean_ms=.. min_ms=.. block_mean_ms=..
  *
+ * Built with the test-only targets (tests/targets/, e.g. test:fault).
  *   bare_loop --target T [--variant V] [--params k=v,...] [--backend host|cuda]
  *             [--iters N] [--warmup N] [--seed S] [--device D]
  * Exit 0 when every variant ran and verified, 1 otherwise, 2 on bad usage.
@@ -29,7 +30,10 @@
 #include "aisp.h"
 #include "backend.h"
 #include "registry.h"
+#include "services.h"
 #include "stats.h"
+
+extern const struct aisp_target *const aisp_test_targets[];
 
 struct bare_opts {
 	const char *target, *variant, *params;
@@ -99,7 +103,7 @@ static int parse_params(const struct aisp_target *t, const char *spec, struct ai
 		int i;
 
 		if (!eq || (*eq = '\0', i = aisp_param_index(t, kv)) < 0) {
-			fprintf(stderr, "bare_loop: %s: no parameter '%s'\n", t->name, kv);
+			fprintf(stderr, "bare_loop: %s: no parameter '%s'\n", t->card->name, kv);
 			return 1;
 		}
 		p->v[i] = strtod(eq + 1, NULL);
@@ -117,13 +121,13 @@ static int time_loop(const struct aisp_variant *v, void *state, struct bare_time
 {
 	for (int i = 0; i < iters; i++) {
 		timer_begin(tm);
-		if (v->run(state))
+		if (v->ops->run(state))
 			return 1;
 		samples[i] = timer_end(tm);
 	}
 	timer_begin(tm);
 	for (int i = 0; i < iters; i++)
-		if (v->run(state))
+		if (v->ops->run(state))
 			return 1;
 	*block_mean = timer_end(tm) / iters;
 	return 0;
@@ -151,16 +155,17 @@ static int bare_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		goto out;
 #endif
 	t0 = now_ms();
-	if (v->setup(ctx, p, &state) || be->sync(ctx, &e))
+	ctx->variant = v;
+	if (v->ops->setup(ctx, p, &state) || be->sync(ctx, &e))
 		goto out;
 	setup_ms = now_ms() - t0;
 	t0 = now_ms();
-	if (v->verify(state, &check) || be->sync(ctx, &e) || !check.passed)
+	if (v->ops->verify(state, &check) || be->sync(ctx, &e) || !check.passed)
 		goto out;
 	verify_ms = now_ms() - t0;
 	t0 = now_ms();
 	for (int i = 0; i < o->warmup; i++)
-		if (v->run(state))
+		if (v->ops->run(state))
 			goto out;
 	if (be->sync(ctx, &e))
 		goto out;
@@ -169,15 +174,16 @@ static int bare_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 		goto out;
 	stats_summarize(samples, (size_t)o->iters, &s);
 	printf("bare %s %s setup_ms=%.6f verify_ms=%.6f warmup_ms=%.6f iters=%d median_ms=%.6f "
-	       "mean_ms=%.6f min_ms=%.6f block_mean_ms=%.6f\n", t->name, v->name, setup_ms,
+	       "mean_ms=%.6f min_ms=%.6f block_mean_ms=%.6f\n", t->card->name, v->name, setup_ms,
 	       verify_ms, warm_ms, o->iters, s.median, s.mean, s.min, block);
 	bad = 0;
 out:
 	if (bad)
-		fprintf(stderr, "bare_loop: %s %s failed (%s%s)\n", t->name, v->name,
+		fprintf(stderr, "bare_loop: %s %s failed (%s%s)\n", t->card->name, v->name,
 			check.message, e.msg);
-	if (state)
-		v->teardown(state);
+	if (state && v->ops->teardown)
+		v->ops->teardown(state);
+	services_release(ctx);
 #ifdef AISP_HAVE_CUDA
 	if (ctx->backend == AISP_BACKEND_CUDA) {
 		cudaEventDestroy(tm.ev0);
@@ -235,14 +241,17 @@ int main(int argc, char **argv)
 		      stderr);
 		return 2;
 	}
-	be = backend_get(o.backend);
+	if (registry_extend(aisp_test_targets, &e) || backend_load(o.backend, &be, &e)) {
+		fprintf(stderr, "bare_loop: %s\n", e.msg);
+		return 2;
+	}
 	t = registry_find(o.target, o.backend);
-	if (!be || !t || parse_params(t, o.params, &p)) {
-		fprintf(stderr, "bare_loop: no %s backend or target %s\n",
+	if (!t || parse_params(t, o.params, &p)) {
+		fprintf(stderr, "bare_loop: no %s target %s\n",
 			o.backend == AISP_BACKEND_CUDA ? "cuda" : "host", o.target);
 		return 2;
 	}
-	if (be->open(o.device, &ctx, &e)) {
+	if (be->open(o.device, &ctx, &e) || services_open(&ctx, be, &e)) {
 		fprintf(stderr, "bare_loop: backend open: %s\n", e.msg);
 		return 1;
 	}
@@ -253,8 +262,9 @@ int main(int argc, char **argv)
 		fails += bare_variant(be, &ctx, t, &t->variants[i], &p, &o);
 		ran++;
 	}
+	services_close(&ctx);
 	be->close(&ctx);
 	if (!ran)
-		fprintf(stderr, "bare_loop: %s has no variant %s\n", t->name, o.variant);
+		fprintf(stderr, "bare_loop: %s has no variant %s\n", t->card->name, o.variant);
 	return fails || !ran;
 }

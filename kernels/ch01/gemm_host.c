@@ -1,35 +1,13 @@
 /*
- * gemm_host.c - ch01:gemm on the host: `batch` independent FP32 GEMMs
- * C[b] = A[b] * B[b] (m x k times k x n), the book's case study of separate
- * calls vs one batched call vs one strided-batched call.
- *
- * Inputs: A then B, uniform(-1, 1), drawn in row-major order over the whole
- * contiguous batch from rng streams (seed, salt 1) and (seed, salt 2), so a
- * CUDA twin drawing the same way gets the same matrices.
- *
- * Test knob: when ctx->test_knob > 0 an iteration busy-waits after its
- * compute until it has taken (1 + knob/100) times the compute time. This is
- * the one place target code reads a clock: a fleet test needs a "slow GPU"
- * whose slowness scales with the real work, and only the target can tell
- * how long its own compute took. Real runs have knob 0 and never get here.
+ * gemm_host.c - ch01:gemm on the host (gemm.h): baseline_gemm makes batch
+ * calls of a naive single-GEMM function; the batched and strided variants
+ * make one call over the batch with the blocked kernel of hblas_host.c.
  */
-#include "aisp.h"
-
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
 
 #include "ch01_host.h"
+#include "gemm.h"
 #include "hblas.h"
-#include "rng.h"
-
-static const struct aisp_param gemm_params[] = {
-	{"m", AISP_PARAM_INT, 32, 1, 8192, "rows of A and C"},
-	{"n", AISP_PARAM_INT, 256, 1, 8192, "columns of B and C"},
-	{"k", AISP_PARAM_INT, 256, 1, 8192, "columns of A, rows of B"},
-	{"batch", AISP_PARAM_INT, 40, 1, 4096, "independent GEMMs per iteration"},
-};
 
 struct gemm;
 typedef void (*gemm_iter_fn)(struct gemm *g);
@@ -37,7 +15,6 @@ typedef void (*gemm_iter_fn)(struct gemm *g);
 /* Everything one variant owns. */
 struct gemm {
 	size_t m, n, k, batch;
-	int knob;                     /* ctx->test_knob (slow-down, tests only) */
 	gemm_iter_fn iter;            /* the variant's compute */
 	float *a, *b, *c;             /* contiguous batches of A, B, C */
 	const float **ap, **bp;       /* per-GEMM pointers (batched variant) */
@@ -101,30 +78,16 @@ static void gemm_iter_strided(struct gemm *g)
 		     g->c, g->m * g->n, g->batch, g->work);
 }
 
-/* Seconds on CLOCK_MONOTONIC (only for the test knob, see the top). */
-static double gemm_now(void)
-{
-	struct timespec ts;
+/* The compute of each kind this twin has, by enum gemm_kind. */
+static const gemm_iter_fn gemm_iters[] = {gemm_iter_separate, gemm_iter_batched,
+					  gemm_iter_strided};
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/* One iteration; with the test knob, stretched to (1 + knob/100) x. */
+/* One iteration. */
 static aisp_err gemm_run(void *state)
 {
 	struct gemm *g = state;
-	double t0, stop;
 
-	if (g->knob <= 0) {
-		g->iter(g);
-		return AISP_OK;
-	}
-	t0 = gemm_now();
 	g->iter(g);
-	stop = t0 + (gemm_now() - t0) * (1.0 + g->knob / 100.0);
-	while (gemm_now() < stop)
-		;
 	return AISP_OK;
 }
 
@@ -147,37 +110,32 @@ static void gemm_reference(struct gemm *g)
 	}
 }
 
-static void gemm_teardown(void *state);
-
-/* Allocate A, B, C, the pointer arrays and the reference; draw inputs. */
+/* A, B, C, the pointer arrays and the reference from the harness; inputs drawn. */
 static aisp_err gemm_setup(const struct aisp_ctx *ctx,
-			   const struct aisp_params *p, void **state,
-			   gemm_iter_fn iter)
+			   const struct aisp_params *p, void **state)
 {
-	struct gemm *g = calloc(1, sizeof(*g));
+	struct gemm *g = aisp_alloc(ctx, sizeof(*g));
+	enum gemm_kind kind = *(const enum gemm_kind *)ctx->variant->arg;
 
-	*state = NULL;
 	if (!g)
 		return AISP_ENOMEM;
+	if ((size_t)kind >= AISP_COUNT(gemm_iters))
+		return aisp_fail(ctx->err, AISP_EINTERNAL, "gemm host: no kind %d", (int)kind);
 	g->m = (size_t)p->v[0];
 	g->n = (size_t)p->v[1];
 	g->k = (size_t)p->v[2];
 	g->batch = (size_t)p->v[3];
-	g->knob = ctx->test_knob;
-	g->iter = iter;
-	g->a = malloc(g->batch * g->m * g->k * sizeof(float));
-	g->b = malloc(g->batch * g->k * g->n * sizeof(float));
-	g->c = malloc(g->batch * g->m * g->n * sizeof(float));
-	g->ref = malloc(g->batch * g->m * g->n * sizeof(double));
-	g->ap = malloc(g->batch * sizeof(*g->ap));
-	g->bp = malloc(g->batch * sizeof(*g->bp));
-	g->cp = malloc(g->batch * sizeof(*g->cp));
-	g->work = malloc(HBLAS_WORK(g->n) * sizeof(float));
-	if (!g->a || !g->b || !g->c || !g->ref || !g->ap || !g->bp || !g->cp ||
-	    !g->work) {
-		gemm_teardown(g);
+	g->iter = gemm_iters[kind];
+	g->a = aisp_alloc(ctx, g->batch * g->m * g->k * sizeof(float));
+	g->b = aisp_alloc(ctx, g->batch * g->k * g->n * sizeof(float));
+	g->c = aisp_alloc(ctx, g->batch * g->m * g->n * sizeof(float));
+	g->ref = aisp_alloc(ctx, g->batch * g->m * g->n * sizeof(double));
+	g->ap = aisp_alloc(ctx, g->batch * sizeof(*g->ap));
+	g->bp = aisp_alloc(ctx, g->batch * sizeof(*g->bp));
+	g->cp = aisp_alloc(ctx, g->batch * sizeof(*g->cp));
+	g->work = aisp_alloc(ctx, HBLAS_WORK(g->n) * sizeof(float));
+	if (!g->a || !g->b || !g->c || !g->ref || !g->ap || !g->bp || !g->cp || !g->work)
 		return AISP_ENOMEM;
-	}
 	aisp_rng_fill_unit(g->a, g->batch * g->m * g->k, ctx->seed, 1);
 	aisp_rng_fill_unit(g->b, g->batch * g->k * g->n, ctx->seed, 2);
 	for (size_t i = 0; i < g->batch; i++) {
@@ -188,39 +146,6 @@ static aisp_err gemm_setup(const struct aisp_ctx *ctx,
 	gemm_reference(g);
 	*state = g;
 	return AISP_OK;
-}
-
-/* Setup of baseline_gemm. */
-static aisp_err gemm_setup_separate(const struct aisp_ctx *ctx,
-				    const struct aisp_params *p, void **state)
-{
-	return gemm_setup(ctx, p, state, gemm_iter_separate);
-}
-
-/* Setup of optimized_gemm_batched. */
-static aisp_err gemm_setup_batched(const struct aisp_ctx *ctx,
-				   const struct aisp_params *p, void **state)
-{
-	return gemm_setup(ctx, p, state, gemm_iter_batched);
-}
-
-/* Setup of optimized_gemm_strided. */
-static aisp_err gemm_setup_strided(const struct aisp_ctx *ctx,
-				   const struct aisp_params *p, void **state)
-{
-	return gemm_setup(ctx, p, state, gemm_iter_strided);
-}
-
-/*
- * Relative tolerance for float32 GEMMs against float64. Each element is a
- * float32 sum of k products: the rounding error grows like sqrt(k) * 2^-24
- * for random signs (k * 2^-24 in the worst case). Measured ||C - ref|| /
- * ||ref|| is about 3e-7 at k = 256 (inputs uniform(-1, 1)); 1e-5 leaves a
- * 30x margin and still catches one wrong element in 10^4 off by 1e-3.
- */
-static double gemm_tolerance(size_t k)
-{
-	return 1e-5 * fmax(1.0, sqrt((double)k / 256.0));
 }
 
 /* Poison C, run once, compare with the float64 reference. */
@@ -243,30 +168,12 @@ static aisp_err gemm_verify(void *state, struct aisp_check *out)
 		den += g->ref[i] * g->ref[i];
 	}
 	out->rel_error = den > 0.0 ? sqrt(num / den) : sqrt(num);
-	out->tolerance = gemm_tolerance(g->k);
+	out->tolerance = gemm_tolerance((double)g->k);
 	out->passed = out->rel_error <= out->tolerance; /* false on NaN */
 	snprintf(out->message, sizeof(out->message),
 		 "%zu GEMMs %zux%zux%zu fp32 vs fp64 reference: rel error %.3g (tol %.3g)",
 		 g->batch, g->m, g->n, g->k, out->rel_error, out->tolerance);
 	return AISP_OK;
-}
-
-/* Free everything gemm_setup made; g may be NULL or half-built. */
-static void gemm_teardown(void *state)
-{
-	struct gemm *g = state;
-
-	if (!g)
-		return;
-	free(g->a);
-	free(g->b);
-	free(g->c);
-	free(g->ref);
-	free(g->ap);
-	free(g->bp);
-	free(g->cp);
-	free(g->work);
-	free(g);
 }
 
 /* Test hook: C of the last run (ch01_host.h). */
@@ -287,43 +194,18 @@ void gemm_host_perturb_ref(void *state, double rel)
 		g->ref[i] *= 1.0 + rel;
 }
 
-/* 2 m n k FLOPs per GEMM. */
-static double gemm_flops(const struct aisp_params *p)
-{
-	return 2.0 * p->v[0] * p->v[1] * p->v[2] * p->v[3];
-}
-
-/* Each of A, B and C read or written once (float32). */
-static double gemm_bytes(const struct aisp_params *p)
-{
-	double m = p->v[0], n = p->v[1], k = p->v[2];
-
-	return 4.0 * p->v[3] * (m * k + k * n + m * n);
-}
+static const struct aisp_ops gemm_ops = {gemm_setup, gemm_run, gemm_verify};
 
 static const struct aisp_variant gemm_variants[] = {
-	{"baseline_gemm", AISP_ROLE_BASELINE, "separate naive GEMM calls",
-	 gemm_setup_separate, gemm_run, gemm_verify, gemm_teardown},
+	{"baseline_gemm", AISP_ROLE_BASELINE, "separate naive GEMM calls", &gemm_ops,
+	 &gemm_kinds[GEMM_SEPARATE]},
 	{"optimized_gemm_batched", AISP_ROLE_OPTIMIZED,
-	 "one batched call over pointer arrays, blocked i-k-j kernel",
-	 gemm_setup_batched, gemm_run, gemm_verify, gemm_teardown},
+	 "one batched call over pointer arrays, blocked i-k-j kernel", &gemm_ops,
+	 &gemm_kinds[GEMM_BATCHED]},
 	{"optimized_gemm_strided", AISP_ROLE_OPTIMIZED,
-	 "one strided-batched call over contiguous buffers, blocked i-k-j kernel",
-	 gemm_setup_strided, gemm_run, gemm_verify, gemm_teardown},
+	 "one strided-batched call over contiguous buffers, blocked i-k-j kernel", &gemm_ops,
+	 &gemm_kinds[GEMM_STRIDED]},
 };
 
-const struct aisp_target ch01_gemm_host = {
-	.abi_version = AISP_ABI_VERSION,
-	.name = "ch01:gemm",
-	.backend = AISP_BACKEND_HOST,
-	.description = "40 independent FP32 GEMMs: separate calls vs batched vs strided batched",
-	.goal = "speed",
-	.params = gemm_params,
-	.n_params = sizeof(gemm_params) / sizeof(gemm_params[0]),
-	.variants = gemm_variants,
-	.n_variants = sizeof(gemm_variants) / sizeof(gemm_variants[0]),
-	.work = gemm_flops,
-	.work_unit = "flop",
-	.bytes = gemm_bytes,
-	.flops = gemm_flops,
-};
+const struct aisp_target ch01_gemm_host = {AISP_ABI_VERSION, &gemm_card, AISP_BACKEND_HOST,
+					   AISP_LIST(gemm_variants)};

@@ -11,7 +11,7 @@
  * W1 [hidden][input], b1 [hidden], W2 [hidden][hidden], b2 [hidden],
  * W3 [classes][hidden], b3 [classes]; W row-major [out][in].
  *
- * Random streams (runner/rng.h, seed from ctx->seed): parameters from salt
+ * Random streams (aisp_rng_* of aisp.h, seed from ctx->seed): parameters from salt
  * 101 in flat order; inputs x [n][input] uniform(-1, 1) from salt 102;
  * labels y = argmax_c (T x)_c for a teacher T [classes][input] uniform(-1, 1)
  * from salt 103, so that the labels are learnable and the loss falls.
@@ -24,8 +24,8 @@
  *	mlp_make_data(&s, seed, n, x, y);
  *	mlp_ref_train(&s, w0, x, y, n, accum * microbatch, steps, lr, loss, w);
  *
- * then compare its losses with loss[] and its change of each segment
- * (final - w0) with w - w0 (performance_host.c's perf_compare does this).
+ * then judge the iteration with mlp_judge: its losses against loss[] and
+ * the change of each segment (final - w0) against w - w0.
  */
 #ifndef AISP_MLP_REF_H
 #define AISP_MLP_REF_H
@@ -76,5 +76,46 @@ aisp_err mlp_ref_train(const struct mlp_shape *s, const float *params0,
 		       const float *x, const int32_t *y, size_t n,
 		       size_t step_samples, size_t steps, double lr,
 		       double *loss, double *params);
+
+/* Names of the segments as the checks print them: W1 b1 W2 b2 W3 b3. */
+extern const char *const mlp_seg_name[MLP_NSEG];
+
+/* One training iteration to judge, in any layout of the parameters that
+ * puts segment k at off[k] with len[k] values. */
+struct mlp_outcome {
+	const size_t *off, *len;        /* MLP_NSEG segments */
+	const float *w0;                /* initial parameters */
+	const float *got32;             /* final parameters as float ... */
+	const double *got64;            /* ... or double: exactly one is set */
+	const double *ref;              /* the reference's final parameters */
+	const double *loss, *ref_loss;  /* mean loss of each step */
+	size_t steps;
+};
+
+/*
+ * Bounds of a check: seg[k] on segment k's relative update error
+ * ||(got - w0) - (ref - w0)|| / ||ref - w0||, loss on the steps' losses
+ * ||loss - ref_loss|| / ||ref_loss||. storage: relative rounding of each
+ * stored update (2^-24 for float32 master weights; twice that when the
+ * reference stores float32 too); each segment's bound grows by
+ * steps * storage * ||ref|| / ||ref - w0||, the most that rounding the
+ * weights once per step can add to its update error.
+ */
+struct mlp_tol {
+	double seg[MLP_NSEG];
+	double loss;
+	double storage;
+};
+
+/*
+ * Judge o against t: passed when every segment and the loss are within
+ * their bounds (NaN fails). rel_error and tolerance are those of the item
+ * nearest its bound. Named values (aisp.h): loss_first and loss_last (the
+ * mean loss of the iteration's first step, before any update, and of its
+ * last), err:loss, tol:loss, err:<segment>, tol:<segment> (segment: W1 b1 W2
+ * b2 W3 b3). The message names what and ref.
+ */
+void mlp_judge(const struct mlp_outcome *o, const struct mlp_tol *t, const char *what,
+	       const char *ref, struct aisp_check *out);
 
 #endif /* AISP_MLP_REF_H */

@@ -4,10 +4,9 @@
 #include "mlp_ref.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include "rng.h"
 
 /* Offsets and lengths of the six parameter segments of shape s. */
 void mlp_layout_of(const struct mlp_shape *s, struct mlp_layout *l)
@@ -232,4 +231,85 @@ aisp_err mlp_ref_train(const struct mlp_shape *s, const float *params0,
 out:
 	mlp_ref_buf_free(&b);
 	return rc;
+}
+
+const char *const mlp_seg_name[MLP_NSEG] = {"W1", "b1", "W2", "b2", "W3", "b3"};
+
+/* Relative update error of segment k of o and the bound that storage adds. */
+static double mlp_seg_error(const struct mlp_outcome *o, int k, double storage,
+			    double *store_bound)
+{
+	double num = 0.0, upd = 0.0, ref = 0.0;
+
+	for (size_t i = o->off[k]; i < o->off[k] + o->len[k]; i++) {
+		double got = o->got32 ? (double)o->got32[i] : o->got64[i];
+		double d = got - o->ref[i], u = o->ref[i] - (double)o->w0[i];
+
+		num += d * d;
+		upd += u * u;
+		ref += o->ref[i] * o->ref[i];
+	}
+	*store_bound = upd > 0.0 ? (double)o->steps * storage * sqrt(ref / upd) : 0.0;
+	/* no update at all in the reference: any change is an error */
+	return upd > 0.0 ? sqrt(num / upd) : (num > 0.0 ? INFINITY : 0.0);
+}
+
+/* Relative error of the loss curve; the first and last losses. */
+static double mlp_loss_error(const struct mlp_outcome *o)
+{
+	double num = 0.0, den = 0.0;
+
+	for (size_t t = 0; t < o->steps; t++) {
+		num += (o->loss[t] - o->ref_loss[t]) * (o->loss[t] - o->ref_loss[t]);
+		den += o->ref_loss[t] * o->ref_loss[t];
+	}
+	return den > 0.0 ? sqrt(num / den) : NAN;
+}
+
+/* Judge one iteration (mlp_ref.h). */
+void mlp_judge(const struct mlp_outcome *o, const struct mlp_tol *t, const char *what,
+	       const char *ref, struct aisp_check *out)
+{
+	double err[MLP_NSEG + 1], tol[MLP_NSEG + 1], worst = -1.0;
+	int n, w = MLP_NSEG;
+
+	err[MLP_NSEG] = mlp_loss_error(o);
+	tol[MLP_NSEG] = t->loss;
+	for (int k = 0; k < MLP_NSEG; k++) {
+		double store;
+
+		err[k] = mlp_seg_error(o, k, t->storage, &store);
+		tol[k] = t->seg[k] + store;
+	}
+	out->passed = 1;
+	for (int k = 0; k <= MLP_NSEG; k++) {
+		double r = err[k] / tol[k];
+
+		out->passed &= err[k] <= tol[k]; /* false on NaN */
+		if (!(r <= worst)) { /* NaN is the worst */
+			worst = isnan(r) ? INFINITY : r;
+			w = k;
+		}
+	}
+	out->rel_error = err[w];
+	out->tolerance = tol[w];
+	aisp_check_put(out, "loss_first", o->loss[0]);
+	aisp_check_put(out, "loss_last", o->loss[o->steps - 1]);
+	aisp_check_put(out, "err:loss", err[MLP_NSEG]);
+	aisp_check_put(out, "tol:loss", tol[MLP_NSEG]);
+	n = snprintf(out->message, sizeof(out->message),
+		     "%s, %zu steps vs %s: loss %.4f->%.4f (ref ->%.4f, err %.1e); "
+		     "update err (bound):", what, o->steps, ref, o->loss[0],
+		     o->loss[o->steps - 1], o->ref_loss[o->steps - 1], err[MLP_NSEG]);
+	for (int k = 0; k < MLP_NSEG; k++) {
+		char name[8];
+
+		snprintf(name, sizeof(name), "err:%s", mlp_seg_name[k]);
+		aisp_check_put(out, name, err[k]);
+		snprintf(name, sizeof(name), "tol:%s", mlp_seg_name[k]);
+		aisp_check_put(out, name, tol[k]);
+		if (n >= 0 && (size_t)n < sizeof(out->message))
+			n += snprintf(out->message + n, sizeof(out->message) - (size_t)n,
+				      " %s %.1e (%.0e)", mlp_seg_name[k], err[k], tol[k]);
+	}
 }

@@ -1,11 +1,14 @@
 /*
  * performance_kernels.cu - the own kernels of ch01:performance on CUDA:
  * bias+ReLU, ReLU backward, softmax cross-entropy, bias gradients folded
- * into SGD, SGD and casts. Every launcher checks its launch.
+ * into SGD, SGD and casts. Every launcher checks its launch. The fused
+ * weight update is in performance_update.cu.
  */
 #include "performance_cuda.h"
 
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 #define PERF_THREADS 256
 #define PERF_BG_COLS 32 /* columns per bias-gradient block */
@@ -225,9 +228,35 @@ __global__ void perf_f16_to_f32_kernel(float *dst, const __half *src, size_t n)
 		dst[i] = __half2float(src[i]);
 }
 
+/* dst[8i..8i+8) = (half)src[8i..8i+8) for i < n8: two 16-byte loads, one
+ * 16-byte store per thread and step. */
+__global__ void perf_f32_to_f16_x8_kernel(uint4 *dst, const float4 *src, size_t n8)
+{
+	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n8;
+	     i += (size_t)gridDim.x * blockDim.x) {
+		float4 a = src[2 * i], b = src[2 * i + 1];
+		__half2 h[4] = {__floats2half2_rn(a.x, a.y), __floats2half2_rn(a.z, a.w),
+				__floats2half2_rn(b.x, b.y), __floats2half2_rn(b.z, b.w)};
+		uint4 v;
+
+		memcpy(&v, h, sizeof(v));
+		dst[i] = v;
+	}
+}
+
 aisp_err perf_k_f32_to_f16(__half *dst, const float *src, size_t n, cudaStream_t s)
 {
-	perf_f32_to_f16_kernel<<<perf_blocks(n), PERF_THREADS, 0, s>>>(dst, src, n);
+	size_t n8 = ((uintptr_t)dst % 16 || (uintptr_t)src % 16) ? 0 : n / 8;
+
+	if (n8) {
+		perf_f32_to_f16_x8_kernel<<<perf_blocks(n8), PERF_THREADS, 0, s>>>(
+			(uint4 *)dst, (const float4 *)src, n8);
+		aisp_err rc = perf_launched();
+		if (rc != AISP_OK || n8 * 8 == n)
+			return rc;
+	}
+	perf_f32_to_f16_kernel<<<perf_blocks(n - n8 * 8), PERF_THREADS, 0, s>>>(
+		dst + n8 * 8, src + n8 * 8, n - n8 * 8);
 	return perf_launched();
 }
 
@@ -237,23 +266,22 @@ aisp_err perf_k_f16_to_f32(float *dst, const __half *src, size_t n, cudaStream_t
 	return perf_launched();
 }
 
-/* out[i] = (half)(scale * sum_s part[s*n + i]), splits added in order. */
-__global__ void perf_split_sum_kernel(const float *part, int splits, size_t n, float scale,
-				      __half *out)
+/* *bad += number of i < n with h[i] != half(m[i]) (bit for bit). */
+__global__ void perf_copy_mismatch_kernel(const float *m, const __half *h, size_t n,
+					  unsigned long long *bad)
 {
+	unsigned long long mine = 0;
+
 	for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
-	     i += (size_t)gridDim.x * blockDim.x) {
-		float acc = 0.0f;
-		for (int s = 0; s < splits; s++)
-			acc += part[(size_t)s * n + i];
-		out[i] = __float2half_rn(scale * acc);
-	}
+	     i += (size_t)gridDim.x * blockDim.x)
+		mine += __half_as_ushort(__float2half_rn(m[i])) != __half_as_ushort(h[i]);
+	if (mine)
+		atomicAdd(bad, mine);
 }
 
-aisp_err perf_k_split_sum(const float *part, int splits, size_t n, float scale, __half *out,
-			  cudaStream_t s)
+aisp_err perf_k_copy_mismatch(const float *m, const __half *h, size_t n,
+			      unsigned long long *bad, cudaStream_t s)
 {
-	perf_split_sum_kernel<<<perf_blocks(n), PERF_THREADS, 0, s>>>(part, splits, n, scale,
-								      out);
+	perf_copy_mismatch_kernel<<<perf_blocks(n), PERF_THREADS, 0, s>>>(m, h, n, bad);
 	return perf_launched();
 }

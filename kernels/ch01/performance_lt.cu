@@ -44,29 +44,8 @@ static aisp_err perf_gemm_epilogue(struct perf_gemm *g, const struct perf_gemm_c
 	return rc;
 }
 
-/* Batch count and stride of one layout (elements); nothing when batch <= 1. */
-static aisp_err perf_layout_batch(cublasLtMatrixLayout_t l, int batch, int64_t stride)
-{
-	aisp_err rc;
-
-	if (batch <= 1)
-		return AISP_OK;
-	rc = perf_blas(cublasLtMatrixLayoutSetAttribute(l, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT,
-							&batch, sizeof(batch)));
-	if (rc == AISP_OK)
-		rc = perf_blas(cublasLtMatrixLayoutSetAttribute(
-			l, CUBLASLT_MATRIX_LAYOUT_STRIDED_BATCH_OFFSET, &stride, sizeof(stride)));
-	return rc;
-}
-
 aisp_err perf_gemm_init(struct perf_gemm *g, cublasLtHandle_t lt,
 			const struct perf_gemm_cfg *c, size_t workspace)
-{
-	return perf_gemm_init_sm(g, lt, c, workspace, 0);
-}
-
-aisp_err perf_gemm_init_sm(struct perf_gemm *g, cublasLtHandle_t lt,
-			   const struct perf_gemm_cfg *c, size_t workspace, int sm_target)
 {
 	cublasLtMatmulPreference_t pref = NULL;
 	cublasLtMatmulHeuristicResult_t res;
@@ -81,21 +60,12 @@ aisp_err perf_gemm_init_sm(struct perf_gemm *g, cublasLtHandle_t lt,
 		rc = perf_desc_set(g->desc, CUBLASLT_MATMUL_DESC_TRANSB, &c->opb, sizeof(c->opb));
 	if (rc == AISP_OK)
 		rc = perf_gemm_epilogue(g, c);
-	if (rc == AISP_OK && sm_target > 0)
-		rc = perf_desc_set(g->desc, CUBLASLT_MATMUL_DESC_SM_COUNT_TARGET, &sm_target,
-				   sizeof(sm_target));
 	if (rc == AISP_OK)
 		rc = perf_layout_make(&g->la, c->ta, c->opa, c->m, c->k, c->lda);
 	if (rc == AISP_OK)
 		rc = perf_layout_make(&g->lb, c->tb, c->opb, c->k, c->n, c->ldb);
 	if (rc == AISP_OK)
 		rc = perf_layout_make(&g->lc, c->tcd, CUBLAS_OP_N, c->m, c->n, c->ldc);
-	if (rc == AISP_OK)
-		rc = perf_layout_batch(g->la, c->batch, c->stride_a);
-	if (rc == AISP_OK)
-		rc = perf_layout_batch(g->lb, c->batch, c->stride_b);
-	if (rc == AISP_OK)
-		rc = perf_layout_batch(g->lc, c->batch, c->stride_c);
 	if (rc == AISP_OK)
 		rc = perf_blas(cublasLtMatmulPreferenceCreate(&pref));
 	if (rc == AISP_OK)

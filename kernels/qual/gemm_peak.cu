@@ -1,20 +1,13 @@
 /*
- * gemm_peak.cu - qual:gemm_peak on CUDA: dense square GEMM throughput
- * through cuBLASLt, D = A^T B (column-major, the "TN" layout FP8 needs,
- * kept for every precision so the variants differ only in types):
- *   baseline_tf32   FP32 inputs, CUBLAS_COMPUTE_32F_FAST_TF32
- *   optimized_fp16  FP16 inputs, FP32 accumulate
- *   optimized_bf16  BF16 inputs, FP32 accumulate
- *   optimized_fp8   FP8 E4M3 inputs, FP32 accumulate (sm_89 and newer)
- * D is FP32 (for FP8, BF16 when cuBLASLt has no FP32-output kernel). The
- * algorithm is cuBLASLt's first heuristic pick with a 64 MiB workspace.
- * A precision the GPU lacks reports the variant skipped, with the reason.
- *
- * Inputs are drawn on the device from qual_hash as in the host twin
- * (gemm_peak_host.c): values exact in every format, so verify compares a
- * sample of D (256 entries) with a float64 sum and only accumulation error
- * remains. The message quotes the datasheet dense peak of the precision
- * (qual.h): throughput / peak is the share of peak.
+ * gemm_peak.cu - qual:gemm_peak on CUDA (gemm_peak.h): the GEMM through
+ * cuBLASLt, D = A^T B (column-major, the "TN" layout FP8 needs, kept for
+ * every precision so the variants differ only in types): TF32 through
+ * CUBLAS_COMPUTE_32F_FAST_TF32, FP16/BF16/FP8 E4M3 (sm_89 and newer) with
+ * FP32 accumulate. D is FP32 (for FP8, BF16 when cuBLASLt has no
+ * FP32-output kernel). The algorithm is cuBLASLt's first heuristic pick
+ * with a 64 MiB workspace. A precision the GPU lacks reports the variant
+ * skipped, with the reason. Inputs are drawn on the device; the message
+ * quotes the datasheet dense peak of the precision (qual.h).
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,14 +16,10 @@
 #include <cublasLt.h>
 #include <cuda_bf16.h>
 
+#include "gemm_peak.h"
 #include "qual_cuda.cuh"
 
-#define GEMM_PEAK_SAMPLES 256
 #define GEMM_PEAK_WS (64u << 20)
-
-static const struct aisp_param gemm_peak_params[] = {
-	{"n", AISP_PARAM_INT, 8192, 16, 32768, "rows = columns = depth of the square GEMM"},
-};
 
 /* Everything one variant owns. */
 struct gemm_peak {
@@ -94,13 +83,12 @@ static aisp_err gemm_peak_run(void *state)
 	return aisp_fail(g->err, AISP_EDEVICE, "cublasLtMatmul: %s", cublasLtGetStatusString(s));
 }
 
-/* Free everything setup made; state may be NULL or half-built. */
+/* Destroy the cuBLASLt handle and descriptors (the memory is the harness's);
+ * state may be half-built. */
 static void gemm_peak_teardown(void *state)
 {
 	struct gemm_peak *g = (struct gemm_peak *)state;
 
-	if (!g)
-		return;
 	if (g->stream)
 		cudaStreamSynchronize(g->stream);
 	if (g->la)
@@ -113,13 +101,6 @@ static void gemm_peak_teardown(void *state)
 		cublasLtMatmulDescDestroy(g->op);
 	if (g->lt)
 		cublasLtDestroy(g->lt);
-	cudaFree(g->a);
-	cudaFree(g->b);
-	cudaFree(g->d);
-	cudaFree(g->ws);
-	cudaFree(g->idx);
-	cudaFree(g->samp);
-	free(g);
 }
 
 /* Why this device cannot run fmt (into why), or 0 when it can. */
@@ -183,9 +164,10 @@ static int gemm_peak_plan(struct gemm_peak *g, cudaDataType_t dt)
 
 /* Buffers, inputs drawn on the device, sample offsets, the cuBLASLt plan. */
 static aisp_err gemm_peak_setup(const struct aisp_ctx *ctx, const struct aisp_params *p,
-				void **state, enum qual_fmt fmt)
+				void **state)
 {
-	struct gemm_peak *g = (struct gemm_peak *)calloc(1, sizeof(*g));
+	struct gemm_peak *g = (struct gemm_peak *)aisp_alloc(ctx, sizeof(*g));
+	enum qual_fmt fmt = *(const enum qual_fmt *)ctx->variant->arg;
 	size_t nn, hidx[GEMM_PEAK_SAMPLES];
 	struct cudaDeviceProp prop;
 	aisp_err rc = AISP_EDEVICE;
@@ -211,13 +193,16 @@ static aisp_err gemm_peak_setup(const struct aisp_ctx *ctx, const struct aisp_pa
 	if (g->n % 16) /* cuBLASLt FP8 and aligned tensor-core tiles */
 		goto fail;
 	rc = AISP_ENOMEM;
-	if (cudaMalloc(&g->a, nn * qual_fmt_size(fmt)) || cudaMalloc(&g->b, nn * qual_fmt_size(fmt)) ||
-	    cudaMalloc(&g->d, nn * sizeof(float)) || cudaMalloc(&g->ws, GEMM_PEAK_WS) ||
-	    cudaMalloc((void **)&g->idx, sizeof(hidx)) ||
-	    cudaMalloc((void **)&g->samp, GEMM_PEAK_SAMPLES * sizeof(float)))
+	g->a = aisp_device_alloc(ctx, nn * qual_fmt_size(fmt));
+	g->b = aisp_device_alloc(ctx, nn * qual_fmt_size(fmt));
+	g->d = aisp_device_alloc(ctx, nn * sizeof(float));
+	g->ws = aisp_device_alloc(ctx, GEMM_PEAK_WS);
+	g->idx = (size_t *)aisp_device_alloc(ctx, sizeof(hidx));
+	g->samp = (float *)aisp_device_alloc(ctx, GEMM_PEAK_SAMPLES * sizeof(float));
+	if (!g->a || !g->b || !g->d || !g->ws || !g->idx || !g->samp)
 		goto fail;
 	for (int s = 0; s < GEMM_PEAK_SAMPLES; s++) { /* logical (i, j) -> column-major i + j n */
-		size_t at = qual_hash(g->seed, 9, s) % nn;
+		size_t at = gemm_peak_sample(g->seed, g->n, s);
 
 		hidx[s] = at / g->n + (at % g->n) * (size_t)g->n;
 	}
@@ -243,54 +228,17 @@ fail:
 			 "layouts)");
 }
 
-static aisp_err gemm_peak_setup_tf32(const struct aisp_ctx *ctx, const struct aisp_params *p,
-				     void **state)
-{
-	return gemm_peak_setup(ctx, p, state, QUAL_TF32);
-}
-
-static aisp_err gemm_peak_setup_fp16(const struct aisp_ctx *ctx, const struct aisp_params *p,
-				     void **state)
-{
-	return gemm_peak_setup(ctx, p, state, QUAL_FP16);
-}
-
-static aisp_err gemm_peak_setup_bf16(const struct aisp_ctx *ctx, const struct aisp_params *p,
-				     void **state)
-{
-	return gemm_peak_setup(ctx, p, state, QUAL_BF16);
-}
-
-static aisp_err gemm_peak_setup_fp8(const struct aisp_ctx *ctx, const struct aisp_params *p,
-				    void **state)
-{
-	return gemm_peak_setup(ctx, p, state, QUAL_FP8);
-}
-
 /* The host twin's tolerance, plus BF16 output rounding when D is BF16. */
 static double gemm_peak_tolerance(const struct gemm_peak *g)
 {
-	double t = 1e-4 * fmax(1.0, sqrt(g->n / 256.0)) * (g->fmt == QUAL_FP8 ? 20.0 : 1.0);
+	double t = gemm_peak_tolerance(g->n, g->fmt);
 
 	return g->bf16_out ? t + 4e-3 : t;
-}
-
-/* Float64 value of D(i, j) from the hash (the logical matrices of the twins). */
-static double gemm_peak_ref(const struct gemm_peak *g, size_t i, size_t j)
-{
-	double ref = 0.0;
-	size_t n = (size_t)g->n;
-
-	for (size_t q = 0; q < n; q++)
-		ref += qual_gemm_value(qual_hash(g->seed, 1, i * n + q)) *
-		       qual_gemm_value(qual_hash(g->seed, 2, j * n + q));
-	return ref;
 }
 
 /* Poison D, run once, compare sampled entries with float64 sums. */
 static aisp_err gemm_peak_verify(void *state, struct aisp_check *out)
 {
-	static const char *const names[] = {"tf32", "fp16", "bf16", "fp8 e4m3"};
 	struct gemm_peak *g = (struct gemm_peak *)state;
 	struct qual_peak pk = qual_peak_of(g->gpu);
 	size_t nn = (size_t)g->n * g->n, bad = 0;
@@ -316,8 +264,8 @@ static aisp_err gemm_peak_verify(void *state, struct aisp_check *out)
 	    cudaStreamSynchronize(g->stream))
 		return qual_fail(g->err, AISP_EDEVICE, "gemm_peak verify: GEMM and sample gather");
 	for (int s = 0; s < GEMM_PEAK_SAMPLES; s++) {
-		size_t at = qual_hash(g->seed, 9, s) % nn;
-		double ref = gemm_peak_ref(g, at / g->n, at % g->n), d = (double)hs[s] - ref;
+		size_t at = gemm_peak_sample(g->seed, g->n, s);
+		double ref = gemm_peak_ref(g->seed, g->n, at / g->n, at % g->n), d = (double)hs[s] - ref;
 
 		bad += !isfinite(hs[s]);
 		num += d * d;
@@ -329,42 +277,26 @@ static aisp_err gemm_peak_verify(void *state, struct aisp_check *out)
 	snprintf(out->message, sizeof(out->message),
 		 "%d^3 %s cuBLASLt, D %s: %d samples vs fp64 rel err %.3g (tol %.3g), %zu non-finite; "
 		 "datasheet dense peak %.1f TFLOP/s (%s)",
-		 g->n, names[g->fmt], g->bf16_out ? "bf16" : "fp32", GEMM_PEAK_SAMPLES,
+		 g->n, gemm_peak_fmt_name[g->fmt], g->bf16_out ? "bf16" : "fp32", GEMM_PEAK_SAMPLES,
 		 out->rel_error, out->tolerance, bad,
 		 g->fmt == QUAL_TF32 ? pk.tf32 : g->fmt == QUAL_FP8 ? pk.fp8 : pk.fp16, pk.model);
 	return AISP_OK;
 }
 
-/* 2 n^3 flop per iteration (as the host twin). */
-static double gemm_peak_flops(const struct aisp_params *p)
-{
-	return 2.0 * p->v[0] * p->v[0] * p->v[0];
-}
+static const struct aisp_ops gemm_peak_ops = {gemm_peak_setup, gemm_peak_run, gemm_peak_verify,
+					      gemm_peak_teardown};
 
 static const struct aisp_variant gemm_peak_variants[] = {
 	{"baseline_tf32", AISP_ROLE_BASELINE, "cuBLASLt TF32 tensor cores, FP32 accumulate",
-	 gemm_peak_setup_tf32, gemm_peak_run, gemm_peak_verify, gemm_peak_teardown},
+	 &gemm_peak_ops, &gemm_peak_fmt[QUAL_TF32]},
 	{"optimized_fp16", AISP_ROLE_OPTIMIZED, "cuBLASLt FP16 inputs, FP32 accumulate",
-	 gemm_peak_setup_fp16, gemm_peak_run, gemm_peak_verify, gemm_peak_teardown},
+	 &gemm_peak_ops, &gemm_peak_fmt[QUAL_FP16]},
 	{"optimized_bf16", AISP_ROLE_OPTIMIZED, "cuBLASLt BF16 inputs, FP32 accumulate",
-	 gemm_peak_setup_bf16, gemm_peak_run, gemm_peak_verify, gemm_peak_teardown},
+	 &gemm_peak_ops, &gemm_peak_fmt[QUAL_BF16]},
 	{"optimized_fp8", AISP_ROLE_OPTIMIZED, "cuBLASLt FP8 E4M3 inputs (TN), FP32 accumulate",
-	 gemm_peak_setup_fp8, gemm_peak_run, gemm_peak_verify, gemm_peak_teardown},
+	 &gemm_peak_ops, &gemm_peak_fmt[QUAL_FP8]},
 };
 
-extern "C" const struct aisp_target qual_gemm_peak_cuda = {
-	AISP_ABI_VERSION,
-	"qual:gemm_peak",
-	AISP_BACKEND_CUDA,
-	"dense square GEMM throughput in TF32, FP16, BF16, FP8 through cuBLASLt (flop/s)",
-	"throughput",
-	gemm_peak_params,
-	sizeof(gemm_peak_params) / sizeof(gemm_peak_params[0]),
-	gemm_peak_variants,
-	sizeof(gemm_peak_variants) / sizeof(gemm_peak_variants[0]),
-	gemm_peak_flops,
-	"flop",
-	NULL,
-	gemm_peak_flops,
-	0,
-};
+extern "C" const struct aisp_target qual_gemm_peak_cuda = {AISP_ABI_VERSION, &gemm_peak_card,
+							    AISP_BACKEND_CUDA,
+							    AISP_LIST(gemm_peak_variants)};

@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "nccl.h"
 #include "qual_cuda.cuh"
 
 #define NCCL_MAX_GPUS 64
@@ -47,10 +48,6 @@ struct nccl_api {
 	nccl_result (*group_start)(void);
 	nccl_result (*group_end)(void);
 	const char *(*error_string)(nccl_result);
-};
-
-static const struct aisp_param nccl_params[] = {
-	{"mib", AISP_PARAM_INT, 256, 1, 16384, "MiB all-reduced per GPU per iteration (float32)"},
 };
 
 /* Everything the variant owns. */
@@ -201,7 +198,7 @@ static aisp_err nccl_setup(const struct aisp_ctx *ctx, const struct aisp_params 
 	c->dev0 = ctx->device;
 	c->seed = ctx->seed;
 	c->err = ctx->err;
-	c->count = (size_t)(p->v[0] * QUAL_MIB / sizeof(float));
+	c->count = (size_t)(nccl_bytes(p) / sizeof(float));
 	*state = c;
 	if (cudaGetDeviceCount(&c->n) || c->n < 2) {
 		snprintf(c->skip, sizeof(c->skip), "%d GPU visible, nothing to all-reduce "
@@ -290,31 +287,12 @@ static aisp_err nccl_verify(void *state, struct aisp_check *out)
 	return AISP_OK;
 }
 
-/* Bytes all-reduced per GPU per iteration (as the host twin). */
-static double nccl_bytes(const struct aisp_params *p)
-{
-	return p->v[0] * QUAL_MIB;
-}
+static const struct aisp_ops nccl_ops = {nccl_setup, nccl_run, nccl_verify, nccl_teardown};
 
 static const struct aisp_variant nccl_variants[] = {
 	{"baseline_allreduce", AISP_ROLE_BASELINE,
-	 "ncclAllReduce sum float32, one process, ncclCommInitAll over all visible GPUs",
-	 nccl_setup, nccl_run, nccl_verify, nccl_teardown},
+	 "ncclAllReduce sum float32, one process, ncclCommInitAll over all visible GPUs", &nccl_ops},
 };
 
-extern "C" const struct aisp_target qual_nccl_cuda = {
-	AISP_ABI_VERSION,
-	"qual:nccl",
-	AISP_BACKEND_CUDA,
-	"all-reduce bus bandwidth over the node's GPUs (skipped with one GPU)",
-	"throughput",
-	nccl_params,
-	sizeof(nccl_params) / sizeof(nccl_params[0]),
-	nccl_variants,
-	sizeof(nccl_variants) / sizeof(nccl_variants[0]),
-	nccl_bytes,
-	"bytes",
-	nccl_bytes,
-	NULL,
-	0,
-};
+extern "C" const struct aisp_target qual_nccl_cuda = {AISP_ABI_VERSION, &nccl_card,
+						       AISP_BACKEND_CUDA, AISP_LIST(nccl_variants)};

@@ -1,8 +1,9 @@
 /*
  * qual.h - helpers shared by the qual targets (CUDA files) and their host
  * twins: a counter-based input hash usable on host and device, exact input
- * values for GEMMs in every precision, the test knob's stretch, and the
- * datasheet peaks that check messages quote.
+ * values for GEMMs in every precision, and the datasheet peaks that check
+ * messages quote. Each target's own header (mem_bw.h, ...) holds what its
+ * twins share: parameters, work per iteration, variant arguments.
  *
  * Inputs are a pure function of (seed, salt, index), so a device kernel and
  * a host reference compute the same value for any element without copying
@@ -17,7 +18,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #ifdef __CUDACC__
 #define QUAL_HD __host__ __device__
@@ -114,83 +114,6 @@ static inline struct qual_peak qual_peak_of(const char *name)
 		if (strstr(name, tab[i].needle))
 			return tab[i].p;
 	return none;
-}
-
-/* Seconds on CLOCK_MONOTONIC (host only: the test knob and health polls). */
-static inline double qual_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-/*
- * Test knob (host twins, tests only): an iteration that began at t0 and
- * has just finished its real work busy-waits until it has taken
- * (1 + knob/100) times as long, so a "degraded GPU" of a simulated fleet is
- * slower in proportion to the real work. Knob 0 (every real run) returns at
- * once. As in ch01's gemm_host.c, this is the one clock a target reads.
- */
-static inline void qual_stretch(int knob, double t0)
-{
-	double stop;
-
-	if (knob <= 0)
-		return;
-	stop = t0 + (qual_now() - t0) * (1.0 + knob / 100.0);
-	while (qual_now() < stop)
-		;
-}
-
-/*
- * qual:health parameters, one table for both twins (defaults of the GEMM
- * size and load time differ). Thresholds judge the facts; a fact the
- * platform does not report is listed as n/a and not judged. NVML throttle
- * reason bits: 0x4 SW power cap (normal under a GEMM), 0x8 HW slowdown,
- * 0x20 SW thermal, 0x40 HW thermal, 0x80 HW power brake: default 0xE8.
- */
-#define QUAL_HEALTH_PARAMS(n_def, load_def) { \
-	{"n", AISP_PARAM_INT, n_def, 16, 32768, "square GEMM size of the load"}, \
-	{"load_ms", AISP_PARAM_INT, load_def, 1, 600000, "ms of GEMM load while facts are sampled"}, \
-	{"max_temp_c", AISP_PARAM_REAL, 87, 0, 200, "highest temperature under load"}, \
-	{"max_ecc_uncorrected", AISP_PARAM_INT, 0, 0, 1e12, "volatile uncorrected ECC errors"}, \
-	{"max_ecc_corrected", AISP_PARAM_INT, 1000, 0, 1e12, "volatile corrected ECC errors"}, \
-	{"max_retired_pages", AISP_PARAM_INT, 8, 0, 1e9, "retired pages or remapped rows"}, \
-	{"min_clock_pct", AISP_PARAM_REAL, 50, 0, 100, "lowest SM clock under load, % of max"}, \
-	{"max_power_pct", AISP_PARAM_REAL, 105, 0, 1000, "highest power under load, % of limit"}, \
-	{"bad_throttle", AISP_PARAM_INT, 0xE8, 0, 4294967295.0, "throttle reasons that fail"}, \
-	{"min_mem_free_pct", AISP_PARAM_REAL, 10, 0, 100, "free memory before the load, % of total"}, \
-}
-
-enum qual_health_param {
-	QH_N, QH_LOAD_MS, QH_MAX_TEMP, QH_MAX_UE, QH_MAX_CE, QH_MAX_RETIRED,
-	QH_MIN_CLOCK_PCT, QH_MAX_POWER_PCT, QH_BAD_THROTTLE, QH_MIN_MEM_FREE_PCT
-};
-
-/* Facts judged so far: what failed, and every fact with its value. */
-struct qual_verdict {
-	int failed;
-	char bad[256], facts[256];
-};
-
-/* Append fact `what` = x to v; with upper, x > lim fails, else x < lim.
- * NAN means the platform does not report it: listed as n/a, not judged. */
-static inline void qual_judge(struct qual_verdict *v, const char *what, double x,
-			      double lim, int upper)
-{
-	size_t n = strlen(v->facts), b = strlen(v->bad);
-
-	if (x != x) {
-		snprintf(v->facts + n, sizeof(v->facts) - n, "%s%s n/a", n ? ", " : "", what);
-		return;
-	}
-	snprintf(v->facts + n, sizeof(v->facts) - n, "%s%s %.4g", n ? ", " : "", what, x);
-	if (upper ? x > lim : x < lim) {
-		v->failed = 1;
-		snprintf(v->bad + b, sizeof(v->bad) - b, "%s%s %.4g %s %.4g", b ? "; " : "",
-			 what, x, upper ? ">" : "<", lim);
-	}
 }
 
 /* Blocked single-precision C = A * B, n x n row-major (qual_sgemm_host.c). */

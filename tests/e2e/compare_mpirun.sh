@@ -8,6 +8,7 @@
 # 50% slow with one 150% (only its node). --update-expectations writes the
 # same schema and refuses a run under test knobs.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 command -v mpirun >/dev/null 2>&1 || { echo "skip: no mpirun"; exit 77; }
 TOOLS=$(cd "$(dirname "$0")/../tools" && pwd)
 cat >"$T/job.yaml" <<'YAML'
@@ -63,7 +64,7 @@ expect_text "regressed test:fault/baseline_fault GPU cpu-n4-2 node n4 rank 2" "c
 expect_text "test knobs in effect on rank 2: AISP_TEST_SLOW_PCT=50 AISP_TEST_TARGETS=1" "compare prints the test knobs of the slowed rank"
 check "drain list holds exactly n4" sh -c "[ \$(wc -l <'$T/drain') = 1 ] && grep -q '^n4 ' '$T/drain'"
 expect_exit 1 "HTML report exits 1" "$AISP" report "$T/runA" "$T/runB" --expectations "$E" -o "$T/r.html"
-check "the HTML report shows n4 regressed" grep -q "<tr><td>n4</td><td>regressed</td>" "$T/r.html"
+check "the HTML report shows n4 regressed" grep -q "<tr><td class=\"node\"><a href=\"#node-n4\">n4</a></td><td><span class=\"badge v-regressed\">REGRESSED</span></td>" "$T/r.html"
 expect_exit 0 "compare of the healthy run A exits 0" "$AISP" compare "$T/runA" --expectations "$E"
 expect_exit 0 "mpirun -np 4 run C: every rank 50% slow" run "$T/runC" 5 -1 50
 expect_exit 1 "compare of run C exits 1 (a fleet-wide regression)" "$AISP" compare "$T/runC" \

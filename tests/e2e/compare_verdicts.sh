@@ -42,15 +42,18 @@ expect_exit 0 "gather the baseline fleet" "$AISP" gather "$T/base" --out "$T/g"
 E=$(ls "$T"/g/expectations_*.json 2>/dev/null | head -1)
 check "numbers and noise match numpy" "$PY" "$TOOLS/check_fleet.py" "$T/g" "$T/base"
 check "gather stored the job's tolerance for qual:mem_bw, the default for ch01:gemm" "$PY" - "$E" <<'PYEOF'
-import sys, json
+import sys, json, math
+from statistics import NormalDist
 ex = json.load(open(sys.argv[1]))["examples"]
 assert ex["mem_bw_host"]["tolerance"] == {"lower": 0.1, "upper": 0.15, "source": "job"}, ex["mem_bw_host"]["tolerance"]
 assert ex["gemm_host"]["tolerance"] == {"lower": 0.25, "upper": 0.25, "source": "default"}
 for e in ex.values():
     assert e["fleet"]["gpus"] == 8 and e["fleet"]["nodes"] == 4
-    for v in e["fleet"]["variants"].values():
+    vs = e["fleet"]["variants"].values()
+    z = -NormalDist().inv_cdf(0.001 / len(vs))   # <= 0.1% false drains per target
+    for v in vs:
         assert v["noise_run"] is None and v["noise_run_pairs"] == 0, v
-        assert v["noise"] >= 0.001 and abs(v["detectable"] - 4.370248438266009 * v["noise"]) < 1e-12
+        assert v["noise"] >= 0.001 and abs(v["detectable"] - z * math.sqrt(2) * v["noise"]) < 1e-12
 PYEOF
 
 # verdict NAME CODE WHAT: compare and report of fleet NAME both exit CODE,
@@ -70,9 +73,9 @@ verdict() {
 	check "report of $1 gives every GPU compare's verdict" "$PY" - "$T/$1.out" "$T/$1.md" <<'PYEOF'
 import re, sys
 gpus = dict(re.findall(r"^gpu (\S+) node \S+ rank \d+: (\w+)", open(sys.argv[1]).read(), re.M))
-rows = [l for l in open(sys.argv[2]) if "| complete |" in l]  # the rank -> GPU map
+rows = [l for l in open(sys.argv[2]) if re.search(r"\| complete *\|", l)]  # the rank -> GPU map
 bad = [(u, v) for u, v in gpus.items()
-       if not any(u in l and re.search(r"\| %s \|" % v, l) for l in rows)]
+       if not any(u in l and re.search(r"\| *%s *\|" % v, l, re.I) for l in rows)]
 if len(gpus) != 8 or bad:
     print("    GPUs %d, differing: %s" % (len(gpus), bad))
 sys.exit(0 if len(gpus) == 8 and not bad else 1)
@@ -200,5 +203,5 @@ expect_text "gathered (--allow-test-knobs)" "and says so"
 expect_exit 0 "compare of a run under test knobs" "$AISP" compare "$T/knobs" --expectations "$E"
 expect_text "compare: run fleet: test knobs in effect on ranks 0, 1, 2, 3, 4, 5, 6, 7: AISP_TEST_SLOW_PCT=30" "compare prints the knobs"
 "$AISP" report "$T/knobs" --expectations "$E" -o "$T/knobs.md" >/dev/null 2>&1
-check "report prints the knobs" grep -q "test knobs in effect: run fleet rank 0: AISP\\\\_TEST\\\\_SLOW\\\\_PCT=30" "$T/knobs.md"
+check "report prints the knobs" grep -q "Test knobs were in effect on 8 of 8 rank files (AISP_TEST_SLOW_PCT=30)" "$T/knobs.md"
 finish

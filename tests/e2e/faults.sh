@@ -2,6 +2,7 @@
 # Fault targets in a real mpirun run: each crash, hang, abort, allocation
 # failure and failed check is recorded and the rank goes on with the next.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 expect_exit 1 "mpirun -np 2 over faulty targets exits 1" \
 	$MPIRUN -np 2 "$AISP" bench run --job "$(dirname "$0")/jobs/faults.yaml" --out "$T/run"
 expect_text "[14/14]" "all 14 items reported (7 per rank)"

@@ -4,6 +4,7 @@
 # with '/', '..' or HTML. Each gets exit 2 and a message naming the option or
 # the path; no run directory is created; an existing run is never written over.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 . "$(dirname "$0")/../tools/fleet_fixture.sh"
 make_fleet "$T" || { no "synthetic rank files"; finish; }
 "$AISP" gather "$T/runA" --out "$T/g" >/dev/null 2>&1 || no "gather of the fixture"

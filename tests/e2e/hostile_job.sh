@@ -5,6 +5,7 @@
 # created, and an existing run given to --out or --resume (every third
 # file) is unchanged.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 D=$(cd "$(dirname "$0")" && pwd)
 tried=0
 "$AISP" bench run --targets test:fault --out "$T/run1" >/dev/null 2>&1 || no "a first run"

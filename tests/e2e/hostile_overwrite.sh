@@ -4,6 +4,7 @@
 # good ones), the good output already there (expectations json, fleet.h5,
 # drain list, report, rank file) is unchanged and no .tmp file is left.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 . "$(dirname "$0")/../tools/fleet_fixture.sh"
 make_fleet "$T" || { no "synthetic rank files"; finish; }
 A=$T/runA B=$T/runB

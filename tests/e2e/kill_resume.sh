@@ -4,6 +4,7 @@
 # completed items survive every kill and --resume finishes the run; plus
 # SIGTERM handling.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 job="$(dirname "$0")/jobs/kill.yaml"
 tools="$(dirname "$0")/../tools"
 check "build the rename-stop shim" \

@@ -1,6 +1,9 @@
 # lib.sh - shared helpers of the end-to-end tests (sourced, not run).
-# Env: AISP (binary), PY (python with h5py), TMPDIR.
+# Env: AISP (binary), AISP_TEST (the test binary: aisp plus the test-only
+# targets of tests/targets/, test:fault and test:axpy), PY (python with
+# h5py), TMPDIR. A script that runs test targets says AISP=$AISP_TEST.
 AISP=${AISP:-$(pwd)/aisp}
+AISP_TEST=${AISP_TEST:-$(pwd)/build/aisp-test}
 PY=${PY:-/usr/bin/python3}
 MPIRUN="mpirun --allow-run-as-root --oversubscribe"
 export OMPI_MCA_btl_vader_single_copy_mechanism=none OMPI_MCA_rmaps_base_oversubscribe=1

@@ -5,6 +5,7 @@
 # state (rank 0 started, rank 0's item reported, the job ended), not a time:
 # which rank is busy is fixed (rank 1 runs 1000x slower), not a race.
 . "$(dirname "$0")/lib.sh"
+AISP=$AISP_TEST # test:fault lives in the test binary
 job="$(dirname "$0")/jobs/second_signal.yaml"
 run="$AISP bench run --job $job --out $T/run"
 # shellcheck disable=SC2086 # run is a command line

@@ -6,8 +6,8 @@
  *
  * Build and run from the repository root: make fuzz (all harnesses), or
  *   mkdir -p build-fuzz && clang -g -O1 -fsanitize=fuzzer,address,undefined \
- *     -Irunner -Ianalysis -o build-fuzz/fuzz_expect tests/fuzz/fuzz_expect.c \
- *     analysis/expect.c runner/error.c -ljansson -lm
+ *     -Iinclude -iquote core -Ianalysis -o build-fuzz/fuzz_expect tests/fuzz/fuzz_expect.c \
+ *     analysis/expect.c core/error.c core/text.c -ljansson -lm
  *   rm -rf build-fuzz/corpus-expect && cp -r tests/fuzz/corpus/expect build-fuzz/corpus-expect
  *   build-fuzz/fuzz_expect -max_total_time=60 -max_len=8192 build-fuzz/corpus-expect
  * Inputs that once crashed go into tests/fuzz/corpus/expect/ as crash-*.json

@@ -3,17 +3,12 @@
  * must return (never crash, leak or hang); a job that loads must write out
  * and load back to the same number of instances with the same names.
  *
- * Build and run from the repository root (needs clang with libFuzzer):
- *   mkdir -p build-fuzz && clang -g -O1 \
- *     -fsanitize=fuzzer,address,undefined -Irunner -I/usr/include/hdf5/serial \
- *     -I/usr/lib/x86_64-linux-gnu/openmpi/include -Ikernels/ch01 \
- *     -o build-fuzz/fuzz_job tests/fuzz/fuzz_job.c runner/job.c runner/text.c \
- *     runner/registry.c runner/params.c runner/error.c \
- *     $(find kernels -name '*_host.c') -lyaml -lm
- *   rm -rf build-fuzz/corpus-job && cp -r tests/fuzz/corpus/job build-fuzz/corpus-job
- *   build-fuzz/fuzz_job -max_total_time=60 -max_len=4096 build-fuzz/corpus-job
+ * Built and run by `make fuzz` (clang with libFuzzer; the sources are
+ * FUZZ_SRC_job in the Makefile), over a copy of tests/fuzz/corpus/job/
  * (fuzzing into a copy keeps the checked-in corpus small). Inputs that once
- * crashed go into tests/fuzz/corpus/job/ as crash-*.yaml once fixed.
+ * crashed go into tests/fuzz/corpus/job/ as crash-*.yaml once fixed. The
+ * test-only targets (tests/targets/) are added to the registry first, as
+ * in the test binary: corpus files name test:fault.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +17,9 @@
 #include <string.h>
 
 #include "job.h"
+#include "registry.h"
+
+extern const struct aisp_target *const aisp_test_targets[];
 
 /* Write job, load it back and abort unless the instances match. */
 static void fuzz_round_trip(const struct job *job)
@@ -54,7 +52,16 @@ static void fuzz_round_trip(const struct job *job)
 	free(text);
 }
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Once, before any input: the test targets join the registry. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	return registry_extend(aisp_test_targets, NULL) ? -1 : 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -28,6 +28,7 @@
 #include "backend.h"
 #include "gpuinfo.h"
 #include "profile_ncu.h"
+#include "services.h"
 #include "stats.h"
 
 extern const struct aisp_target ch01_gemm_cuda;
@@ -92,7 +93,7 @@ static aisp_err time_runs(const struct aisp_backend_ops *be, struct aisp_ctx *ct
 			rc = aisp_fail(e, AISP_EDEVICE, "flush memset");
 		if (!rc)
 			rc = be->time_begin(ctx, e);
-		if (!rc && (rc = v->run(st)))
+		if (!rc && (rc = v->ops->run(st)))
 			aisp_fail(e, rc, "run");
 		if (!rc)
 			rc = be->time_end(ctx, &ms[i], e);
@@ -113,13 +114,13 @@ static aisp_err measure(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	double ms = 0;
 
 	for (int i = 0; i < o->warmup && i < o->iters && !rc; i++)
-		rc = v->run(st);
+		rc = v->ops->run(st);
 	if (rc || (rc = be->sync(ctx, e)))
 		return rc;
 	if (o->count) {
 		struct backend_count c;
 
-		if ((rc = be->count_begin(ctx, e)) || (rc = v->run(st)) ||
+		if ((rc = be->count_begin(ctx, e)) || (rc = v->ops->run(st)) ||
 		    (rc = be->count_end(ctx, &c, e)))
 			return rc;
 		r->api = c.api;
@@ -130,7 +131,7 @@ static aisp_err measure(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	if ((rc = be->time_begin(ctx, e)))
 		return rc;
 	for (int i = 0; i < b2b && !rc; i++)
-		rc = v->run(st);
+		rc = v->ops->run(st);
 	if (rc || (rc = be->time_end(ctx, &ms, e)))
 		return rc;
 	r->b2b_ms = ms / b2b;
@@ -154,11 +155,13 @@ static void run_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	r->warm.median = r->cold.median = r->b2b_ms = NAN;
 	r->check.rel_error = NAN;
 	be->range_push(ctx, v->name);
-	if ((r->rc = v->setup(ctx, &o->p, &st))) {
+	ctx->variant = v;
+	ctx->err = &e;
+	if ((r->rc = v->ops->setup(ctx, &o->p, &st))) {
 		snprintf(r->err, sizeof(r->err), "setup: %s", aisp_err_name(r->rc));
 		goto out;
 	}
-	if ((r->rc = v->verify(st, &r->check)) || (r->rc = be->sync(ctx, &e))) {
+	if ((r->rc = v->ops->verify(st, &r->check)) || (r->rc = be->sync(ctx, &e))) {
 		snprintf(r->err, sizeof(r->err), "verify: %s %s", aisp_err_name(r->rc), e.msg);
 		goto out;
 	}
@@ -167,7 +170,10 @@ static void run_variant(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 	if ((r->rc = measure(be, ctx, v, st, o, flush, r, &e)))
 		snprintf(r->err, sizeof(r->err), "measure: %s %s", aisp_err_name(r->rc), e.msg);
 out:
-	v->teardown(st);
+	if (st && v->ops->teardown)
+		v->ops->teardown(st);
+	services_release(ctx);
+	ctx->err = NULL;
 	be->range_pop(ctx);
 }
 
@@ -249,7 +255,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 /* The table: one line per variant, then the floor it is measured against. */
 static void print_table(const struct row *r, size_t n, const struct opts *o)
 {
-	double bytes = ch01_gemm_cuda.bytes(&o->p), flops = ch01_gemm_cuda.flops(&o->p);
+	double bytes = ch01_gemm_cuda.card->bytes(&o->p), flops = ch01_gemm_cuda.card->flops(&o->p);
 	double floor_ms = bytes / (o->ceiling_tbs * 1e12) * 1e3;
 
 	printf("\n%-24s %9s %5s %7s %10s %10s %10s %10s %10s %7s\n", "variant", "rel_err",
@@ -289,7 +295,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	print_facts("before");
-	if (be->open(0, &ctx, &e)) {
+	if (be->open(0, &ctx, &e) || services_open(&ctx, be, &e)) {
 		printf("open: %s\n", e.msg);
 		return 1;
 	}

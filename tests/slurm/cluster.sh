@@ -8,7 +8,8 @@
 # Everything is the test's own: munge key and socket, ports (free ones picked
 # at start), state, spool, logs and PMIx directories all live under DIR, so it
 # never touches a system Slurm or munge. Nodes are node1..node3, all on
-# 127.0.0.1, 2 CPUs each, partition "test" (default), OverSubscribe=FORCE:4.
+# 127.0.0.1, 2 CPUs each, partition "test" (default), OverSubscribe=FORCE:4;
+# Slurm's defaults for KillWait (30 s) and a short requeue hold (30 s).
 # Needs root (SlurmUser and SlurmdUser are root) and Debian's slurm-wlm,
 # munge and libpmix-dev. Exit 0 when the cluster is up, 1 otherwise.
 set -u
@@ -62,7 +63,11 @@ SlurmctldPort=$cport
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
-AuthInfo=socket=$dir/munge/munge.socket
+# cred_expire: how long Slurm holds a requeued job back (default 120 s) so
+# that the first start's credential, messages and sockets are gone first;
+# 30 s keeps the test short and still leaves step launches time on a
+# loaded machine.
+AuthInfo=socket=$dir/munge/munge.socket,cred_expire=30
 CredType=cred/munge
 StateSaveLocation=$dir/ctld/state
 SlurmctldPidFile=$dir/ctld/slurmctld.pid
@@ -85,7 +90,7 @@ JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 ReturnToService=2
 MinJobAge=3600
-KillWait=10
+KillWait=30
 InactiveLimit=0
 SlurmdTimeout=60
 MessageTimeout=20
@@ -226,12 +231,13 @@ any_alive() {
 	return 1
 }
 
-# Cancel every job of the test cluster and wait (20 s at most) until none is
-# left, completing ones included, so that the steps end while slurmd runs.
+# Cancel every job of the test cluster and wait (40 s at most: KillWait is
+# 30 s) until none is left, completing ones included, so that the steps end
+# while slurmd runs.
 cancel_jobs() {
 	SLURM_CONF="$1/slurm.conf" timeout 10 scancel --quiet --user=root >/dev/null 2>&1
 	i=0
-	while [ "$i" -lt 40 ]; do
+	while [ "$i" -lt 80 ]; do
 		left=$(SLURM_CONF="$1/slurm.conf" timeout 5 squeue -h -o %i 2>/dev/null) || return 0
 		[ -z "$left" ] && return 0
 		sleep 0.5

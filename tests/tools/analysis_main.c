@@ -1,5 +1,5 @@
 /* analysis_main.c - a stand-in dispatcher for testing the analysis commands
- * before runner/main.c wires them: `aisp-analysis gather|compare|report ...`. */
+ * before cli/cli.c wires them: `aisp-analysis gather|compare|report ...`. */
 #include <stdio.h>
 #include <string.h>
 

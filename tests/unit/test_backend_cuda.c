@@ -1,10 +1,11 @@
 /*
- * test_backend_cuda.c - runner/backend_cuda.c where it is built (CUDA=1).
+ * test_backend_cuda.c - runner/backend_cuda.c where it is built (CUDA=1),
+ * linked in (the plug-in's objects); test_plugin.c loads the plug-in.
  * Without a GPU (this machine, CI): open fails with the CUDA error's own
  * text and close is safe on the half-made context. With a GPU
  * (AISP_TEST_HAVE_GPU=1, on the device): open, an event-timed empty region,
- * counting with no launch (0 and 0), NVTX ranges, close. Without CUDA=1
- * the tests are skipped.
+ * counting with no launch (0 and 0), tracing (no call count), NVTX ranges,
+ * close. Without CUDA=1 the tests are skipped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,12 +32,16 @@ static void test_ops_table(void **st)
 {
 	(void)st;
 #ifdef AISP_HAVE_CUDA
-	assert_ptr_equal(backend_get(AISP_BACKEND_CUDA), &backend_cuda);
+	assert_ptr_equal(aisp_cuda_plugin()->ops, &backend_cuda);
+	assert_int_equal(aisp_cuda_plugin()->abi_version, AISP_ABI_VERSION);
 	assert_string_equal(backend_cuda.name, "cuda");
 	assert_non_null(backend_cuda.count_begin);
 	assert_non_null(backend_cuda.count_end);
+	assert_non_null(backend_cuda.trace_begin);
 	assert_non_null(backend_cuda.range_push);
 	assert_non_null(backend_cuda.range_pop);
+	assert_non_null(backend_cuda.mem_alloc);
+	assert_non_null(backend_cuda.mem_free);
 #else
 	skip();
 #endif
@@ -90,6 +95,13 @@ static void test_gpu_time_and_count(void **st)
 	assert_true(isnan(c.device_ms)); /* nothing ran: no device time */
 	assert_string_equal(c.names, "");
 	assert_int_equal(backend_cuda.count_end(&ctx, &c, &e), AISP_EINTERNAL);
+	/* tracing: no launch calls counted (-1); again while on: forget, go on */
+	assert_int_equal(backend_cuda.trace_begin(&ctx, &e), AISP_OK);
+	assert_int_equal(backend_cuda.trace_begin(&ctx, &e), AISP_OK);
+	assert_int_equal(backend_cuda.count_begin(&ctx, &e), AISP_EINTERNAL);
+	assert_int_equal(backend_cuda.count_end(&ctx, &c, &e), AISP_OK);
+	assert_int_equal(c.api, -1);
+	assert_int_equal(c.ops, 0);
 	backend_cuda.range_pop(&ctx);
 	assert_int_equal(backend_cuda.sync(&ctx, &e), AISP_OK);
 	backend_cuda.close(&ctx);

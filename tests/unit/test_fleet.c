@@ -180,8 +180,10 @@ static void test_min_delta(void **state)
 	fleet_free(&f);
 }
 
-/* One result of variant base: median m, sample MAD rel x m, 20 samples. */
-static void add_base(struct fleet *f, const char *run, const char *gpu, double m, double rel)
+/* One result of variant vname of ch01:gemm with status st: median m, sample
+ * MAD rel x m, 20 samples. */
+static void add_var(struct fleet *f, const char *run, const char *gpu, const char *vname,
+		    const char *st, double m, double rel)
 {
 	struct rankfile_root r = {0};
 	struct rankfile_variant v = {0};
@@ -195,14 +197,20 @@ static void add_base(struct fleet *f, const char *run, const char *gpu, double m
 	snprintf(r.status, sizeof(r.status), "complete");
 	snprintf(v.instance, sizeof(v.instance), "ch01:gemm");
 	snprintf(v.target, sizeof(v.target), "ch01:gemm");
-	snprintf(v.variant, sizeof(v.variant), "base");
-	snprintf(v.role, sizeof(v.role), "baseline");
-	snprintf(v.status, sizeof(v.status), "ok");
+	snprintf(v.variant, sizeof(v.variant), "%s", vname);
+	snprintf(v.role, sizeof(v.role), "%s", strcmp(vname, "base") ? "optimized" : "baseline");
+	snprintf(v.status, sizeof(v.status), "%s", st);
 	v.n_samples = 20;
 	v.median_ms = v.p10_ms = v.p75_ms = v.p90_ms = m;
 	v.mad_ms = rel * m;
 	v.work = v.bytes = v.flops = NAN;
 	assert_int_equal(fleet_add_result(f, run, &r, &v, 1, &err), AISP_OK);
+}
+
+/* One result of variant base with status ok. */
+static void add_base(struct fleet *f, const char *run, const char *gpu, double m, double rel)
+{
+	add_var(f, run, gpu, "base", "ok", m, rel);
 }
 
 /* Noise of a variant (fleet.h), numbers from numpy: g1 and g2 measured in
@@ -233,6 +241,29 @@ static void test_noise(void **state)
 	assert_close(b->detectable, 0.039877353738732066);
 	assert_close(fleet_noise_tolerance(b->detectable, 0.02), 0.04);
 	assert_close(fleet_noise_tolerance(0.0123, 0.02), 0.02);
+	fleet_free(&f);
+
+	/* Per target: two variants with a result (a third only skipped), so
+	 * each is judged at 0.05%: z(0.9995) = 3.2905 (numpy/scipy). */
+	fleet_init(&f);
+	for (int i = 0; i < 3; i++) {
+		snprintf(run, sizeof(run), "r%d", i);
+		add_base(&f, run, "g1", g1[i], 0.005);
+		add_base(&f, run, "g2", g2[i], 0.005);
+		add_var(&f, run, "g1", "opt", "ok", g1[i], 0.005);
+		add_var(&f, run, "g1", "fp8", "skipped", 1.0, 0.0);
+	}
+	add_base(&f, "r0", "g3", 1.0, 0.005);
+	assert_int_equal(fleet_finish(&f, &err), AISP_OK);
+	b = var(&f, "base");
+	assert_close(b->noise, 0.009124733822810833);
+	assert_close(b->detectable, 3.2905267314918945 * sqrt(2.0) * b->noise);
+	assert_close(var(&f, "opt")->detectable, 3.2905267314918945 * sqrt(2.0) *
+						 var(&f, "opt")->noise);
+	assert_true(isnan(var(&f, "fp8")->detectable));
+	assert_close(fleet_normal_upper(0.001), FLEET_Z_FALSE_DRAIN);
+	assert_close(fleet_normal_upper(0.00025), 3.480756404346213);
+	assert_true(isnan(fleet_normal_upper(0.5)) && isnan(fleet_normal_upper(0.0)));
 	fleet_free(&f);
 
 	/* One run: no run to run noise, the median's standard error. */

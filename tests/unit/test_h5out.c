@@ -2,8 +2,9 @@
  * test_h5out.c - runner/h5out.c commits: h5out_put_variant changes the file
  * in memory only, h5out_commit puts it on disk (a new file renamed over the
  * old one), a commit with nothing new writes nothing, h5out_write_variant
- * does both, and h5out_commit_ms says what a commit took; the test knobs of
- * every attempt stay in a resumed file.
+ * does both, h5out_commit_ms says what a commit took, the test knobs of
+ * every attempt stay in a resumed file, and a variant's named check values
+ * are attributes check.<name>.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -135,6 +136,37 @@ static void test_write_variant_commits(void **st)
 	assert_true(h5out_commit_ms(f->h) > 0.0);
 }
 
+/* The variant's named check values become float64 attributes check.<name>. */
+static void test_check_values_are_attributes(void **st)
+{
+	struct fixture *f = *st;
+	aisp_error e = {0};
+	char path[2 * AISP_NAME_MAX + 16];
+	double v = 0.0;
+	hid_t file, g, a;
+
+	f->r.n_checks = 2;
+	snprintf(f->r.checks[0].name, sizeof(f->r.checks[0].name), "loss_first");
+	f->r.checks[0].value = 2.5;
+	snprintf(f->r.checks[1].name, sizeof(f->r.checks[1].name), "err:W1");
+	f->r.checks[1].value = 0.125;
+	assert_int_equal(h5out_write_variant(f->h, &f->r, &e), AISP_OK);
+	file = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+	assert_true(file >= 0);
+	snprintf(path, sizeof(path), "/targets/%s/%s", f->r.instance, f->r.variant);
+	g = H5Gopen2(file, path, H5P_DEFAULT);
+	assert_true(g >= 0);
+	a = H5Aopen(g, "check.err:W1", H5P_DEFAULT);
+	assert_true(a >= 0);
+	assert_true(H5Aread(a, H5T_NATIVE_DOUBLE, &v) >= 0);
+	assert_true(v == 0.125);
+	H5Aclose(a);
+	assert_true(H5Aexists(g, "check.loss_first") > 0);
+	assert_true(H5Aexists(g, "check.loss_last") == 0);
+	H5Gclose(g);
+	H5Fclose(file);
+}
+
 /* The root attribute test_knobs of the file on disk into buf[n]. */
 static void knobs_on_disk(const struct fixture *f, char *buf, size_t n)
 {
@@ -200,6 +232,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_commit_without_changes_writes_nothing, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_write_variant_commits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_values_are_attributes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_knobs_of_every_attempt, setup, teardown),
 	};
 

@@ -17,6 +17,8 @@
 #include "job.h"
 #include "registry.h"
 
+extern const struct aisp_target *const aisp_test_targets[];
+
 /* path of rel (relative to the repository root) as seen from the cwd. */
 static void src_path(char *buf, size_t n, const char *rel)
 {
@@ -522,5 +524,7 @@ int main(void)
 		cmocka_unit_test(test_sweep_errors),
 	};
 
+	if (registry_extend(aisp_test_targets, NULL)) /* jobs name test:fault */
+		return 1;
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

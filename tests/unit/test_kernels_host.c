@@ -1,8 +1,9 @@
 /*
  * test_kernels_host.c - the host targets: ch01:gemm, ch01:performance and
- * test:fault. Every variant verifies at the default and at odd small
+ * test:fault (tests/targets/). Every variant verifies at the default and at odd small
  * shapes, fails against a perturbed reference, is deterministic for a seed;
  * the gemm variants agree; training lowers the loss and bf16 follows fp32;
+ * planted mutants of a training iteration fail its check on the tensor hit;
  * the float64 MLP reference matches finite differences; the faults fault.
  */
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -20,9 +22,12 @@
 #include <unistd.h>
 
 #include "aisp.h"
+#include "ch01_host.h"
+#include "mlp_ref.h"
 #include "registry.h"
-#include "../../kernels/ch01/ch01_host.h"
-#include "../../kernels/ch01/mlp_ref.h"
+#include "test_ctx.h"
+
+extern const struct aisp_target *const aisp_test_targets[];
 
 /* The host twin of name (asserted present). */
 static const struct aisp_target *target(const char *name)
@@ -54,15 +59,36 @@ static struct aisp_params params(const struct aisp_target *t, ...)
 	return p;
 }
 
-/* A host context with seed and test knob. */
-static struct aisp_ctx ctx_of(uint64_t seed, int knob)
-{
-	struct aisp_ctx c = {0};
+/* The host context of every test here, with the harness's services (the
+ * memory targets take with aisp_alloc lives until it closes). */
+static struct aisp_ctx the_ctx;
 
-	c.backend = AISP_BACKEND_HOST;
-	c.seed = seed;
-	c.test_knob = knob;
-	return c;
+/* the_ctx with seed. */
+static struct aisp_ctx *ctx_of(uint64_t seed)
+{
+	the_ctx.seed = seed;
+	return &the_ctx;
+}
+
+/* Teardown of variant v of t, where it has one. */
+static void teardown(const struct aisp_target *t, size_t v, void *s)
+{
+	if (t->variants[v].ops->teardown)
+		t->variants[v].ops->teardown(s);
+}
+
+static int group_setup(void **st)
+{
+	(void)st;
+	test_ctx_open(&the_ctx, 0);
+	return 0;
+}
+
+static int group_teardown(void **st)
+{
+	(void)st;
+	test_ctx_close(&the_ctx);
+	return 0;
 }
 
 /* Set up variant v of t, verify once; return the state (check in *chk). */
@@ -70,13 +96,12 @@ static void *setup_verify(const struct aisp_target *t, size_t v,
 			  const struct aisp_params *p, uint64_t seed,
 			  struct aisp_check *chk)
 {
-	struct aisp_ctx c = ctx_of(seed, 0);
 	void *s = NULL;
 
-	assert_int_equal(t->variants[v].setup(&c, p, &s), AISP_OK);
+	assert_int_equal(test_setup(ctx_of(seed), t, v, p, &s), AISP_OK);
 	assert_non_null(s);
 	memset(chk, 0, sizeof(*chk));
-	assert_int_equal(t->variants[v].verify(s, chk), AISP_OK);
+	assert_int_equal(t->variants[v].ops->verify(s, chk), AISP_OK);
 	return s;
 }
 
@@ -91,7 +116,7 @@ static void all_pass(const struct aisp_target *t, const struct aisp_params *p)
 			fail_msg("%s: %s", t->variants[v].name, chk.message);
 		assert_true(chk.rel_error <= chk.tolerance);
 		assert_true(chk.tolerance > 0.0 && chk.tolerance < 0.5);
-		t->variants[v].teardown(s);
+		teardown(t, v, s);
 	}
 }
 
@@ -117,9 +142,9 @@ static void test_gemm_default(void **unused)
 	assert_string_equal(t->variants[0].name, "baseline_gemm");
 	assert_string_equal(t->variants[1].name, "optimized_gemm_batched");
 	assert_string_equal(t->variants[2].name, "optimized_gemm_strided");
-	assert_string_equal(t->work_unit, "flop");
-	assert_true(t->work(&p) == 2.0 * 32 * 256 * 256 * 40);
-	assert_true(t->bytes(&p) == 4.0 * 40 * (32 * 256 + 256 * 256 + 32 * 256));
+	assert_string_equal(t->card->work_unit, "flop");
+	assert_true(t->card->work(&p) == 2.0 * 32 * 256 * 256 * 40);
+	assert_true(t->card->bytes(&p) == 4.0 * 40 * (32 * 256 + 256 * 256 + 32 * 256));
 	all_pass(t, &p);
 }
 
@@ -150,10 +175,10 @@ static void test_gemm_corrupt(void **unused)
 
 		assert_true(chk.passed);
 		gemm_host_perturb_ref(s, 1e-3);
-		assert_int_equal(t->variants[v].verify(s, &chk), AISP_OK);
+		assert_int_equal(t->variants[v].ops->verify(s, &chk), AISP_OK);
 		assert_false(chk.passed);
 		assert_true(chk.rel_error > chk.tolerance);
-		t->variants[v].teardown(s);
+		teardown(t, v, s);
 	}
 }
 
@@ -184,9 +209,9 @@ static void test_gemm_agree_deterministic(void **unused)
 	other = setup_verify(t, 2, &p, 12, &chk);
 	assert_true(rel_diff(gemm_host_output(other, &n2), c[2], n) > 0.1);
 	for (size_t v = 0; v < 3; v++)
-		t->variants[v].teardown(s[v]);
-	t->variants[2].teardown(again);
-	t->variants[2].teardown(other);
+		teardown(t, v, s[v]);
+	teardown(t, 2, again);
+	teardown(t, 2, other);
 }
 
 /* Milliseconds one run of state s takes. */
@@ -195,34 +220,10 @@ static double run_ms(const struct aisp_variant *v, void *s)
 	struct timespec a, b;
 
 	clock_gettime(CLOCK_MONOTONIC, &a);
-	assert_int_equal(v->run(s), AISP_OK);
+	assert_int_equal(v->ops->run(s), AISP_OK);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	return 1e3 * (double)(b.tv_sec - a.tv_sec) +
 	       1e-6 * (double)(b.tv_nsec - a.tv_nsec);
-}
-
-/* Knob 300 makes each gemm iteration 4x its compute time: at least 2.5x
- * the fastest plain one (margin for a loaded machine). */
-static void test_gemm_knob(void **unused)
-{
-	const struct aisp_target *t = target("ch01:gemm");
-	struct aisp_params p = params(t, "batch", 8.0, NULL);
-	const struct aisp_variant *v = &t->variants[1];
-	struct aisp_ctx plain = ctx_of(3, 0), slow = ctx_of(3, 300);
-	double fast = INFINITY, stretched = INFINITY;
-	void *a, *b;
-
-	(void)unused;
-	assert_int_equal(v->setup(&plain, &p, &a), AISP_OK);
-	assert_int_equal(v->setup(&slow, &p, &b), AISP_OK);
-	for (int i = 0; i < 5; i++) {
-		fast = fmin(fast, run_ms(v, a));
-		stretched = fmin(stretched, run_ms(v, b));
-	}
-	if (!(stretched >= 2.5 * fast))
-		fail_msg("knob 300: %.3f ms vs %.3f ms plain", stretched, fast);
-	v->teardown(a);
-	v->teardown(b);
 }
 
 static void test_perf_default_and_odd(void **unused)
@@ -241,10 +242,10 @@ static void test_perf_default_and_odd(void **unused)
 	assert_int_equal(t->n_variants, 2);
 	assert_string_equal(t->variants[0].name, "baseline_performance");
 	assert_string_equal(t->variants[1].name, "optimized_performance");
-	assert_string_equal(t->work_unit, "samples");
-	assert_true(t->work(&p) == 512.0);
+	assert_string_equal(t->card->work_unit, "samples");
+	assert_true(t->card->work(&p) == 512.0);
 	/* forward 2 MACs, weight grads 2, input grads 2 (layers 2, 3) */
-	assert_true(t->flops(&p) ==
+	assert_true(t->card->flops(&p) ==
 		    512.0 * (4.0 * (128 * 128 + 128 * 128 + 128 * 10) +
 			     2.0 * (128 * 128 + 128 * 10)));
 	all_pass(t, &p);
@@ -265,9 +266,9 @@ static void test_perf_corrupt(void **unused)
 
 		assert_true(chk.passed);
 		perf_host_perturb_ref(s, v == 0 ? 1e-3 : 0.25);
-		assert_int_equal(t->variants[v].verify(s, &chk), AISP_OK);
+		assert_int_equal(t->variants[v].ops->verify(s, &chk), AISP_OK);
 		assert_false(chk.passed);
-		t->variants[v].teardown(s);
+		teardown(t, v, s);
 	}
 }
 
@@ -300,29 +301,137 @@ static void test_perf_variants_agree(void **unused)
 	free(w0);
 	free(ua);
 	free(ub);
-	t->variants[0].teardown(a);
-	t->variants[1].teardown(b);
+	teardown(t, 0, a);
+	teardown(t, 1, b);
+}
+
+/* Value name of a check, asserted present. */
+static double check_value(const struct aisp_check *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_values; i++)
+		if (!strcmp(c->values[i].name, name))
+			return c->values[i].value;
+	fail_msg("no check value %s", name);
+	return NAN;
+}
+
+/* Judge the state's parameters (set to w) and expect a failure on the
+ * tensor named seg; then restore good and expect a pass again. */
+static void expect_caught(void *s, const float *w, const float *good, size_t n,
+			  const char *seg, const char *what)
+{
+	char err[16], tol[16];
+	struct aisp_check chk;
+	size_t m;
+	float *p = perf_host_params(s, &m);
+
+	assert_int_equal(m, n);
+	memcpy(p, w, n * sizeof(float));
+	perf_host_judge(s, &chk);
+	snprintf(err, sizeof(err), "err:%s", seg);
+	snprintf(tol, sizeof(tol), "tol:%s", seg);
+	if (chk.passed || !(check_value(&chk, err) > check_value(&chk, tol)))
+		fail_msg("mutant %s not caught on %s: %s", what, seg, chk.message);
+	memcpy(p, good, n * sizeof(float));
+	perf_host_judge(s, &chk);
+	if (!chk.passed)
+		fail_msg("after mutant %s: %s", what, chk.message);
+}
+
+/* Float64 training of the default shape from the initial parameters,
+ * rounded to float: lr scaled by lr_mul, the first `skip` steps left out. */
+static void ref_trained(uint64_t seed, double lr_mul, size_t skip, float *out)
+{
+	struct mlp_shape sh = {128, 128, 10};
+	struct mlp_layout l;
+	size_t n = 512, group = 256, steps = 2;
+	float *x = malloc(n * sh.input * sizeof(float)), *w0;
+	int32_t *y = malloc(n * sizeof(int32_t));
+	double loss[2], *p;
+
+	mlp_layout_of(&sh, &l);
+	w0 = malloc(l.total * sizeof(float));
+	p = malloc(l.total * sizeof(double));
+	assert_true(x && y && w0 && p);
+	mlp_make_data(&sh, seed, n, x, y);
+	mlp_init_params(&sh, seed, w0);
+	assert_int_equal(mlp_ref_train(&sh, w0, x + skip * group * sh.input, y + skip * group,
+				       n - skip * group, group, steps - skip, 0.01 * lr_mul,
+				       loss, p),
+			 AISP_OK);
+	for (size_t i = 0; i < l.total; i++)
+		out[i] = (float)p[i];
+	free(x);
+	free(y);
+	free(w0);
+	free(p);
+}
+
+/* Planted mutants of an iteration's outcome, each caught on the tensor it
+ * breaks: any weight or bias not updated; and on every tensor: the lr
+ * doubled, one SGD step of the two skipped. Both variants. */
+static void test_perf_mutants(void **unused)
+{
+	const struct aisp_target *t = target("ch01:performance");
+	struct aisp_params p = params(t, NULL);
+	struct mlp_shape sh = {128, 128, 10};
+	struct mlp_layout l;
+
+	(void)unused;
+	mlp_layout_of(&sh, &l);
+	for (size_t v = 0; v < t->n_variants; v++) {
+		struct aisp_check chk;
+		void *s = setup_verify(t, v, &p, 5, &chk);
+		size_t n;
+		float *good = malloc(l.total * sizeof(float));
+		float *w0 = malloc(l.total * sizeof(float)), *m = malloc(l.total * sizeof(float));
+
+		const double *loss = perf_host_losses(s, &n);
+
+		assert_true(good && w0 && m);
+		assert_true(chk.passed);
+		/* the losses before and after are named values of the check */
+		assert_true(check_value(&chk, "loss_first") == loss[0]);
+		assert_true(check_value(&chk, "loss_last") == loss[n - 1]);
+		memcpy(good, perf_host_params(s, &n), l.total * sizeof(float));
+		assert_int_equal(n, l.total);
+		mlp_init_params(&sh, 5, w0);
+		for (int k = 0; k < MLP_NSEG; k++) { /* tensor k not updated */
+			memcpy(m, good, l.total * sizeof(float));
+			memcpy(m + l.off[k], w0 + l.off[k], l.len[k] * sizeof(float));
+			expect_caught(s, m, good, l.total, mlp_seg_name[k], "not updated");
+		}
+		ref_trained(5, 2.0, 0, m);
+		for (int k = 0; k < MLP_NSEG; k++)
+			expect_caught(s, m, good, l.total, mlp_seg_name[k], "lr doubled");
+		ref_trained(5, 1.0, 1, m);
+		for (int k = 0; k < MLP_NSEG; k++)
+			expect_caught(s, m, good, l.total, mlp_seg_name[k], "step skipped");
+		free(good);
+		free(w0);
+		free(m);
+		teardown(t, v, s);
+	}
 }
 
 /* Mean loss of each of `iters` iterations (mean over its steps). */
 static void train(const struct aisp_target *t, size_t v,
 		  const struct aisp_params *p, int iters, double *curve)
 {
-	struct aisp_ctx c = ctx_of(9, 0);
 	void *s;
 
-	assert_int_equal(t->variants[v].setup(&c, p, &s), AISP_OK);
+	assert_int_equal(test_setup(ctx_of(9), t, v, p, &s), AISP_OK);
 	for (int i = 0; i < iters; i++) {
 		size_t n;
 		const double *l;
 
-		assert_int_equal(t->variants[v].run(s), AISP_OK);
+		assert_int_equal(t->variants[v].ops->run(s), AISP_OK);
 		l = perf_host_losses(s, &n);
 		curve[i] = 0.0;
 		for (size_t k = 0; k < n; k++)
 			curve[i] += l[k] / (double)n;
 	}
-	t->variants[v].teardown(s);
+	teardown(t, v, s);
 }
 
 /* 20 iterations lower the loss in both variants, and bf16 follows fp32
@@ -365,15 +474,15 @@ static void test_perf_deterministic(void **unused)
 		const float *pa = perf_host_params(a, &n);
 
 		for (int i = 0; i < 2; i++) {
-			assert_int_equal(t->variants[v].run(a), AISP_OK);
-			assert_int_equal(t->variants[v].run(b), AISP_OK);
-			assert_int_equal(t->variants[v].run(c), AISP_OK);
+			assert_int_equal(t->variants[v].ops->run(a), AISP_OK);
+			assert_int_equal(t->variants[v].ops->run(b), AISP_OK);
+			assert_int_equal(t->variants[v].ops->run(c), AISP_OK);
 		}
 		assert_memory_equal(pa, perf_host_params(b, &n), n * sizeof(float));
 		assert_true(rel_diff(perf_host_params(c, &n), pa, n) > 0.1);
-		t->variants[v].teardown(a);
-		t->variants[v].teardown(b);
-		t->variants[v].teardown(c);
+		teardown(t, v, a);
+		teardown(t, v, b);
+		teardown(t, v, c);
 	}
 }
 
@@ -429,14 +538,13 @@ static void test_mlp_ref_gradient(void **unused)
 }
 
 /* A set-up test:fault state (baseline variant) in mode. */
-static void *fault_state(int mode, double ms, int knob)
+static void *fault_state(int mode, double ms)
 {
 	const struct aisp_target *t = target("test:fault");
 	struct aisp_params p = params(t, "mode", (double)mode, "ms", ms, NULL);
-	struct aisp_ctx c = ctx_of(1, knob);
 	void *s = NULL;
 
-	assert_int_equal(t->variants[0].setup(&c, &p, &s), AISP_OK);
+	assert_int_equal(test_setup(ctx_of(1), t, 0, &p, &s), AISP_OK);
 	return s;
 }
 
@@ -444,32 +552,28 @@ static void test_fault_ok_slow_verify(void **unused)
 {
 	const struct aisp_target *t = target("test:fault");
 	struct aisp_params p = params(t, "mode", 4.0, NULL);
-	struct aisp_ctx c = ctx_of(1, 0);
 	struct aisp_check chk;
-	void *s = (void *)&c;
+	void *s = (void *)&chk;
 
 	(void)unused;
-	assert_true(t->test_only);
+	assert_true(t->card->test_only);
 	assert_int_equal(t->n_variants, 2);
 	assert_int_equal(t->variants[1].role, AISP_ROLE_OPTIMIZED);
-	s = fault_state(0, 0.0, 0);
-	assert_int_equal(t->variants[0].verify(s, &chk), AISP_OK);
+	s = fault_state(0, 0.0);
+	assert_int_equal(t->variants[0].ops->verify(s, &chk), AISP_OK);
 	assert_true(chk.passed);
-	t->variants[0].teardown(s);
-	s = fault_state(6, 0.0, 0);
-	assert_int_equal(t->variants[0].verify(s, &chk), AISP_OK);
+	teardown(t, 0, s);
+	s = fault_state(6, 0.0);
+	assert_int_equal(t->variants[0].ops->verify(s, &chk), AISP_OK);
 	assert_false(chk.passed);
-	t->variants[0].teardown(s);
-	s = (void *)&c;
-	assert_int_equal(t->variants[1].setup(&c, &p, &s), AISP_ENOMEM);
+	teardown(t, 0, s);
+	s = (void *)&chk;
+	assert_int_equal(test_setup(ctx_of(1), t, 1, &p, &s), AISP_ENOMEM);
 	assert_null(s);
-	t->variants[1].teardown(NULL);
-	s = fault_state(5, 20.0, 0);
+	teardown(t, 1, NULL);
+	s = fault_state(5, 20.0);
 	assert_true(run_ms(&t->variants[0], s) >= 20.0);
-	t->variants[0].teardown(s);
-	s = fault_state(5, 20.0, 50);
-	assert_true(run_ms(&t->variants[0], s) >= 30.0);
-	t->variants[0].teardown(s);
+	teardown(t, 0, s);
 }
 
 /* Run mode in a child; return its wait status after at most wait_ms. */
@@ -484,9 +588,9 @@ static int fault_child(int mode, int wait_ms)
 
 		signal(SIGSEGV, SIG_DFL);
 		signal(SIGABRT, SIG_DFL);
-		s = fault_state(mode, 0.0, 0);
+		s = fault_state(mode, 0.0);
 
-		target("test:fault")->variants[0].run(s);
+		target("test:fault")->variants[0].ops->run(s);
 		_exit(0);
 	}
 	for (int i = 0; i < wait_ms; i++) {
@@ -520,10 +624,10 @@ int main(void)
 		cmocka_unit_test(test_gemm_odd),
 		cmocka_unit_test(test_gemm_corrupt),
 		cmocka_unit_test(test_gemm_agree_deterministic),
-		cmocka_unit_test(test_gemm_knob),
 		cmocka_unit_test(test_perf_default_and_odd),
 		cmocka_unit_test(test_perf_corrupt),
 		cmocka_unit_test(test_perf_variants_agree),
+		cmocka_unit_test(test_perf_mutants),
 		cmocka_unit_test(test_perf_training),
 		cmocka_unit_test(test_perf_deterministic),
 		cmocka_unit_test(test_mlp_ref_gradient),
@@ -531,5 +635,7 @@ int main(void)
 		cmocka_unit_test(test_fault_crash_abort_hang),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	if (registry_extend(aisp_test_targets, NULL))
+		return 1;
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

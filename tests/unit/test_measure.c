@@ -1,9 +1,11 @@
 /*
  * test_measure.c - runner/measure.c against a fake backend and target (this
- * file only): the counted pass comes after every timed sample and counts
- * per iteration; the AISP_MEASURE switches put it first or leave it out;
- * the warm-up goes on while the SM clock still rises and stops once it
- * holds; a profile pass times nothing and runs inside its NVTX range.
+ * file only): the timer pass (device work traced, one sample's batch after
+ * an untimed iteration whose records are dropped) and the counted pass come
+ * after every timed sample and give values per iteration; the AISP_MEASURE
+ * switches put the counted pass first or leave CUPTI out; the warm-up goes
+ * on while the SM clock still moves, up or down, and stops once it holds;
+ * a profile pass times nothing and runs inside its NVTX range.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,7 +21,8 @@
 #include "measure.h"
 
 /* What the fake backend saw: calls in order ('t' time_begin, 'C' count
- * begin, 'c' count end, '[' range push, ']' range pop) and runs. */
+ * begin, 'T' trace begin, 'c' count end, '[' range push, ']' range pop)
+ * and runs. counting: 1 counting, 2 tracing. */
 static struct {
 	char log[8192];
 	size_t n;
@@ -79,15 +82,27 @@ static aisp_err fk_count_begin(struct aisp_ctx *ctx, aisp_error *err)
 	return AISP_OK;
 }
 
-/* Each counted iteration: 3 launch calls, 2 kernels, 0.5 ms on the device. */
+/* Trace: start, or (tracing already) forget what ran so far. */
+static aisp_err fk_trace_begin(struct aisp_ctx *ctx, aisp_error *err)
+{
+	(void)ctx;
+	(void)err;
+	fk_note('T');
+	fk.counting = 2;
+	fk.runs_counted = 0;
+	return AISP_OK;
+}
+
+/* Each counted iteration: 3 launch calls (not seen when only tracing), 2
+ * kernels, 0.5 ms on the device, 0.6 ms of span. */
 static aisp_err fk_count_end(struct aisp_ctx *ctx, struct backend_count *out, aisp_error *err)
 {
 	(void)ctx;
 	(void)err;
 	fk_note('c');
-	fk.counting = 0;
 	memset(out, 0, sizeof(*out));
-	out->api = 3L * fk.runs_counted;
+	out->api = fk.counting == 1 ? 3L * fk.runs_counted : -1;
+	fk.counting = 0;
 	out->kernels = 2L * fk.runs_counted;
 	out->ops = 2L * fk.runs_counted;
 	out->device_ms = 0.5 * fk.runs_counted;
@@ -114,7 +129,7 @@ static void fk_pop(struct aisp_ctx *ctx)
 static const struct aisp_backend_ops fake_backend = {
 	.name = "fake", .kind = AISP_BACKEND_HOST, .open = fk_open, .close = fk_close,
 	.time_begin = fk_time_begin, .time_end = fk_time_end, .sync = fk_sync,
-	.count_begin = fk_count_begin, .count_end = fk_count_end,
+	.count_begin = fk_count_begin, .trace_begin = fk_trace_begin, .count_end = fk_count_end,
 	.range_push = fk_push, .range_pop = fk_pop,
 };
 
@@ -130,7 +145,7 @@ static aisp_err tg_run(void *state)
 {
 	(void)state;
 	fk.runs++;
-	fk.runs_counted += fk.counting;
+	fk.runs_counted += fk.counting > 0;
 	fk.runs_in_range += fk.in_range > 0 && !strcmp(fk.range, MEASURE_PROFILE_RANGE);
 	return AISP_OK;
 }
@@ -150,13 +165,18 @@ static void tg_teardown(void *state)
 	free(state);
 }
 
+static const struct aisp_ops tg_ops = {tg_setup, tg_run, tg_verify, tg_teardown};
+
 static const struct aisp_variant tg_variants[] = {
-	{"baseline_fake", AISP_ROLE_BASELINE, "fake", tg_setup, tg_run, tg_verify, tg_teardown},
+	{"baseline_fake", AISP_ROLE_BASELINE, "fake", &tg_ops, NULL},
+};
+
+static const struct aisp_card tg_card = {
+	"test:measure", "fake", "speed", NULL, 0, NULL, "", NULL, NULL, 1,
 };
 
 static const struct aisp_target tg = {
-	AISP_ABI_VERSION, "test:measure", AISP_BACKEND_HOST, "fake", "speed", NULL, 0,
-	tg_variants, 1, NULL, "", NULL, NULL, 1,
+	AISP_ABI_VERSION, &tg_card, AISP_BACKEND_HOST, AISP_LIST(tg_variants),
 };
 
 /* Clocks the fake probe reports, one per call, the last repeated. */
@@ -205,9 +225,16 @@ static void test_count_after_samples(void **st)
 	assert_string_equal(r.status, "ok");
 	assert_int_equal(r.n_samples, 16);
 	assert_int_equal(r.per_sample, 4);          /* 0.04 ms / 0.01 ms */
-	/* 3 calibration batches and 16 samples, then the counted pass */
-	assert_int_equal(count_before(fk.log, 't', 'C'), 3 + 16);
-	assert_non_null(strstr(fk.log, "Ctc"));
+	/* 3 calibration batches and 16 samples, then the timer pass (an
+	 * untimed iteration, forgotten, then one timed batch), then the
+	 * counted pass */
+	assert_int_equal(count_before(fk.log, 't', 'T'), 3 + 16);
+	assert_non_null(strstr(fk.log, "TTtcCtc"));
+	/* the timer batch lasts >= 20 ms: 20 / 0.0025 ms, capped at 1000 */
+	assert_int_equal(r.timer_iterations, MEASURE_COUNT_MAX_ITER);
+	assert_true(fabs(r.timer_events_ms - 0.01 / MEASURE_COUNT_MAX_ITER) < 1e-12);
+	assert_true(fabs(r.timer_span_ms - 0.6) < 1e-12);    /* the untimed one forgotten */
+	assert_true(fabs(r.timer_kernels_ms - 0.5) < 1e-12);
 	assert_int_equal(r.count_iterations, 4);    /* one sample's batch */
 	assert_int_equal(r.launches_api, 3);        /* per iteration */
 	assert_int_equal(r.launches_kernels, 2);
@@ -241,17 +268,23 @@ static void test_switches(void **st)
 	assert_string_equal(r.measure_switches, "count-first,nopin");
 	assert_int_equal(strncmp(fk.log, "[Ctc", 4), 0); /* counted first, one iteration */
 	assert_int_equal(r.count_iterations, 1);
-	assert_int_equal(count_before(fk.log, 't', '\0'), 1 + 8);
+	assert_int_equal(count_before(fk.log, 't', '\0'), 1 + 8 + 1);
+	assert_non_null(strstr(fk.log, "TTtc]"));        /* the timer pass still last */
+	assert_true(isfinite(r.timer_span_ms));
 	variant_result_free(&r);
 	assert_int_equal(measure_switches_parse("nocount", &probe.switches, &e), AISP_OK);
 	run_fake(&o, &probe, &r);
 	assert_null(strchr(fk.log, 'C'));
+	assert_null(strchr(fk.log, 'T'));
 	assert_int_equal(r.count_iterations, 0);
 	assert_int_equal(r.launches_api, -1);
 	assert_true(isnan(r.device_ms));
+	assert_true(isnan(r.timer_events_ms) && isnan(r.timer_span_ms));
 	variant_result_free(&r);
 	assert_int_equal(measure_switches_parse("", &probe.switches, &e), AISP_OK);
 	assert_int_equal(probe.switches, 0);
+	assert_int_equal(measure_switches_parse("keepworker", &probe.switches, &e), AISP_OK);
+	assert_int_equal(probe.switches, MEASURE_KEEP_WORKER);
 	assert_int_equal(measure_switches_parse("nopin,bogus", &probe.switches, &e), AISP_EINPUT);
 	assert_non_null(strstr(e.msg, "'bogus'"));
 }
@@ -259,6 +292,7 @@ static void test_switches(void **st)
 static void test_clock_checked_warmup(void **st)
 {
 	static const unsigned ramp[] = {345, 900, 1500, 1980, 1975};
+	static const unsigned falling[] = {1980, 1980, 1800, 1650, 1500, 1490};
 	static const unsigned rising[] = {300, 400, 500, 600, 700, 800, 900, 1000, 1100, 1200,
 					  1300, 1400, 1500, 1600, 1700, 1800, 1900, 2000, 2100,
 					  2200, 2300, 2400, 2500, 2600, 2700, 2800, 2900, 3000,
@@ -269,14 +303,27 @@ static void test_clock_checked_warmup(void **st)
 	struct variant_result r;
 
 	(void)st;
+	/* idle, ramping up, then within one 15 MHz step: steady */
 	clk.mhz = ramp;
 	clk.n = 5;
 	clk.calls = 0;
 	run_fake(&o, &probe, &r);
 	assert_int_equal(r.warmup_clock_steady, 1);
-	assert_int_equal(clk.calls, 5 + 2);          /* 5 in warm-up, start and end of samples */
-	assert_true(r.warmup_spent_ms >= 4 * MEASURE_CLOCK_READ_MS);
+	assert_int_equal(clk.calls, 1 + 4 + 2);      /* start, 4 reads, start and end of samples */
+	assert_true(r.warmup_spent_ms >= 3 * MEASURE_CLOCK_READ_MS);
+	assert_int_equal(r.warmup_clock_start_mhz, 345);
+	assert_int_equal(r.warmup_clock_end_mhz, 1975);
 	assert_int_equal(r.sm_clock_start_mhz, 1975);
+	variant_result_free(&r);
+	/* coming down (a power cap): not steady until it stops falling */
+	clk.mhz = falling;
+	clk.n = 6;
+	clk.calls = 0;
+	run_fake(&o, &probe, &r);
+	assert_int_equal(r.warmup_clock_steady, 1);
+	assert_int_equal(r.warmup_clock_start_mhz, 1980);
+	assert_int_equal(r.warmup_clock_end_mhz, 1490);
+	assert_true(r.warmup_spent_ms >= 4 * MEASURE_CLOCK_READ_MS);
 	variant_result_free(&r);
 	clk.mhz = rising; /* never holds: the warm-up ends at its cap, flagged */
 	clk.n = (int)(sizeof(rising) / sizeof(rising[0]));
@@ -284,6 +331,7 @@ static void test_clock_checked_warmup(void **st)
 	run_fake(&o, &probe, &r);
 	assert_int_equal(r.warmup_clock_steady, 0);
 	assert_true(r.warmup_spent_ms >= MEASURE_CLOCK_MAX_MS);
+	assert_true(r.warmup_clock_end_mhz > r.warmup_clock_start_mhz);
 	variant_result_free(&r);
 	probe.switches = MEASURE_NO_CLOCK_WARMUP;
 	clk.mhz = ramp;
@@ -292,6 +340,7 @@ static void test_clock_checked_warmup(void **st)
 	run_fake(&o, &probe, &r);
 	assert_int_equal(r.warmup_clock_steady, -1);
 	assert_int_equal(clk.calls, 2);              /* start and end of samples only */
+	assert_int_equal(r.warmup_clock_start_mhz, 0);
 	variant_result_free(&r);
 }
 

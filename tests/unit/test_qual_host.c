@@ -2,8 +2,8 @@
  * test_qual_host.c - the host twins of the qual chapter through the
  * registry: every variant sets up, verifies and runs on small parameters;
  * health fails with its reason on a planted bad threshold; nccl reports
- * itself skipped; the test knob stretches an iteration; the input values
- * are what the checks rely on (non-zero integers, exact GEMM inputs).
+ * itself skipped; the input values are what the checks rely on (non-zero
+ * integers, exact GEMM inputs).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,10 +14,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "../../kernels/qual/qual.h"
+#include "qual.h"
 #include "registry.h"
+#include "test_ctx.h"
 
 /* The host twin of name with its defaults, small values set by name=value pairs. */
 static const struct aisp_target *twin(const char *name, struct aisp_params *p,
@@ -40,18 +40,21 @@ static const struct aisp_target *twin(const char *name, struct aisp_params *p,
 
 /* Set up variant vi, verify into c, run once more, tear down. */
 static void check_variant(const struct aisp_target *t, size_t vi, const struct aisp_params *p,
-			  int knob, struct aisp_check *c)
+			  struct aisp_check *c)
 {
-	struct aisp_ctx ctx = {.backend = AISP_BACKEND_HOST, .seed = 42, .test_knob = knob};
-	const struct aisp_variant *v = &t->variants[vi];
+	const struct aisp_ops *ops = t->variants[vi].ops;
+	struct aisp_ctx ctx;
 	void *state = NULL;
 
 	memset(c, 0, sizeof(*c));
-	assert_int_equal(v->setup(&ctx, p, &state), AISP_OK);
+	test_ctx_open(&ctx, 42);
+	assert_int_equal(test_setup(&ctx, t, vi, p, &state), AISP_OK);
 	assert_non_null(state);
-	assert_int_equal(v->verify(state, c), AISP_OK);
-	assert_int_equal(v->run(state), AISP_OK);
-	v->teardown(state);
+	assert_int_equal(ops->verify(state, c), AISP_OK);
+	assert_int_equal(ops->run(state), AISP_OK);
+	if (ops->teardown)
+		ops->teardown(state);
+	test_ctx_close(&ctx);
 }
 
 /* Every variant of name passes its check and is not skipped. */
@@ -66,12 +69,12 @@ static void all_pass(const char *name, const char *const *set, const double *val
 	for (size_t i = 0; i < t->n_variants; i++) {
 		struct aisp_check c;
 
-		check_variant(t, i, &p, 0, &c);
+		check_variant(t, i, &p, &c);
 		if (!c.passed || c.skipped)
 			fail_msg("%s %s: %s", name, t->variants[i].name, c.message);
 	}
-	assert_non_null(t->work);
-	assert_true(t->work(&p) > 0);
+	assert_non_null(t->card->work);
+	assert_true(t->card->work(&p) > 0);
 }
 
 static void test_mem_bw(void **st)
@@ -129,7 +132,7 @@ static void test_health_planted_bad(void **st)
 	struct aisp_check c;
 
 	(void)st;
-	check_variant(t, 0, &p, 0, &c);
+	check_variant(t, 0, &p, &c);
 	assert_false(c.passed);
 	assert_false(c.skipped);
 	assert_non_null(strstr(c.message, "unhealthy"));
@@ -146,52 +149,9 @@ static void test_nccl_skipped(void **st)
 	struct aisp_check c;
 
 	(void)st;
-	check_variant(t, 0, &p, 0, &c);
+	check_variant(t, 0, &p, &c);
 	assert_int_equal(c.skipped, 1);
 	assert_non_null(strstr(c.message, "no GPUs"));
-}
-
-/* Median over 5 runs of one iteration's wall time, in seconds. */
-static double median_run(const struct aisp_variant *v, void *state)
-{
-	double t[5];
-
-	for (int i = 0; i < 5; i++) {
-		double t0 = qual_now();
-
-		assert_int_equal(v->run(state), AISP_OK);
-		t[i] = qual_now() - t0;
-	}
-	for (int i = 1; i < 5; i++) /* insertion sort */
-		for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-			double x = t[j];
-
-			t[j] = t[j - 1];
-			t[j - 1] = x;
-		}
-	return t[2];
-}
-
-/* Knob 300 makes an iteration about 4x as long as knob 0 (at least 2.5x). */
-static void test_knob_stretches(void **st)
-{
-	static const char *const k[] = {"mib"};
-	static const double v[] = {24};
-	struct aisp_params p;
-	const struct aisp_target *t = twin("qual:mem_bw", &p, k, v, 1);
-	struct aisp_ctx c0 = {.seed = 1}, c3 = {.seed = 1, .test_knob = 300};
-	void *s0 = NULL, *s3 = NULL;
-	double m0, m3;
-
-	(void)st;
-	assert_int_equal(t->variants[0].setup(&c0, &p, &s0), AISP_OK);
-	assert_int_equal(t->variants[0].setup(&c3, &p, &s3), AISP_OK);
-	m0 = median_run(&t->variants[0], s0);
-	m3 = median_run(&t->variants[0], s3);
-	t->variants[0].teardown(s0);
-	t->variants[0].teardown(s3);
-	if (!(m3 > 2.5 * m0))
-		fail_msg("knob 300: %.3g ms vs %.3g ms without", m3 * 1e3, m0 * 1e3);
 }
 
 /* Bandwidth inputs are non-zero integers in [-1024, 1024]; GEMM inputs
@@ -219,7 +179,6 @@ int main(void)
 		cmocka_unit_test(test_health_ok),
 		cmocka_unit_test(test_health_planted_bad),
 		cmocka_unit_test(test_nccl_skipped),
-		cmocka_unit_test(test_knob_stretches),
 		cmocka_unit_test(test_input_values),
 	};
 

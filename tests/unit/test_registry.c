@@ -1,8 +1,12 @@
 /*
- * test_registry.c - the registry's contract: every target has a host twin,
- * and a CUDA twin has the same parameters as its host twin (names, order,
- * types, ranges; defaults may differ, e.g. GPU-sized shapes), because job
- * files are validated against the host twin's table.
+ * test_registry.c - the registry's contract, in every build: every target
+ * has a host twin; twins share one card (the target's header): a CUDA
+ * twin's card says what its host twin's says (name, text, parameters with
+ * both backends' defaults and ranges, work per iteration at the defaults);
+ * every default of every backend is valid, so the CUDA defaults are
+ * checked even where no CUDA twin is built; a twin's variants are named
+ * once, the baseline first, each with its functions; test targets join
+ * with registry_extend, which refuses a repeat or another ABI.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,45 +14,117 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <string.h>
 
 #include "registry.h"
 
-/* 0 when a and b declare the same parameters; else the index that differs + 1. */
-static size_t params_differ(const struct aisp_target *a, const struct aisp_target *b)
-{
-	if (a->n_params != b->n_params)
-		return a->n_params + 1;
-	for (size_t i = 0; i < a->n_params; i++) {
-		const struct aisp_param *x = &a->params[i], *y = &b->params[i];
+extern const struct aisp_target *const aisp_test_targets[];
 
-		if (strcmp(x->name, y->name) || x->type != y->type || x->min != y->min ||
-		    x->max != y->max)
-			return i + 1;
-	}
-	return 0;
+/* Fail unless every default of every backend is in range and typed. */
+static void defaults_valid(const struct aisp_card *c)
+{
+	assert_true(c->n_params <= AISP_MAX_PARAMS);
+	for (size_t i = 0; i < c->n_params; i++)
+		for (int be = 0; be < AISP_N_BACKENDS; be++) {
+			const struct aisp_param *x = &c->params[i];
+			double d = x->def[be];
+
+			if (!(d >= x->min && d <= x->max) ||
+			    (x->type == AISP_PARAM_INT && d != floor(d)))
+				fail_msg("%s: %s default %g (backend %d) is not a valid value",
+					 c->name, x->name, d, be);
+		}
 }
 
-static void test_every_target_has_a_host_twin_with_its_params(void **st)
+/* Fail unless t's variants are named once each, the baseline first, and
+ * each has setup, run and verify (teardown is optional), or, a CUDA twin
+ * from the catalog before the plug-in is loaded, none (test_plugin). */
+static void variants_sound(const struct aisp_target *t)
+{
+	assert_true(t->n_variants > 0);
+	assert_int_equal(t->variants[0].role, AISP_ROLE_BASELINE);
+	for (size_t v = 0; v < t->n_variants; v++) {
+		const struct aisp_ops *o = t->variants[v].ops;
+		const char *tech = t->variants[v].technique;
+
+		/* the rank file holds the text whole: never cut on the way */
+		if (tech && strlen(tech) >= AISP_TEXT_MAX)
+			fail_msg("%s %s: technique text over %d bytes", t->card->name,
+				 t->variants[v].name, AISP_TEXT_MAX - 1);
+
+		assert_int_equal(registry_variant_index(t, t->variants[v].name), (int)v);
+		if (!o && t->backend == AISP_BACKEND_CUDA)
+			continue;
+		if (!o || !o->setup || !o->run || !o->verify)
+			fail_msg("%s %s: a function is missing", t->card->name,
+				 t->variants[v].name);
+	}
+}
+
+static void test_twins_share_one_card(void **st)
 {
 	const struct aisp_target *const *all = registry_all();
+	aisp_error e = {0};
+	size_t cuda = 0;
 
 	(void)st;
 	for (size_t i = 0; all[i]; i++) {
 		const struct aisp_target *t = all[i], *host;
 
 		assert_int_equal(t->abi_version, AISP_ABI_VERSION);
-		assert_true(t->n_variants > 0 && t->variants[0].role == AISP_ROLE_BASELINE);
-		host = registry_find(t->name, AISP_BACKEND_HOST);
-		assert_non_null(host);
-		if (params_differ(t, host))
-			fail_msg("%s: the %s twin's parameter %zu differs from the host twin's",
-				 t->name, t->backend == AISP_BACKEND_CUDA ? "cuda" : "host",
-				 params_differ(t, host) - 1);
-		for (size_t p = 0; p < t->n_params; p++)
-			assert_true(t->params[p].def >= t->params[p].min &&
-				    t->params[p].def <= t->params[p].max);
+		assert_non_null(t->card);
+		assert_ptr_equal(registry_find(t->card->name, t->backend), t);
+		host = registry_find(t->card->name, AISP_BACKEND_HOST);
+		if (!host)
+			fail_msg("%s has no host twin", t->card->name);
+		if (registry_twins_agree(t, host, 0, &e))
+			fail_msg("%s", e.msg);
+		defaults_valid(t->card);
+		variants_sound(t);
+		cuda += t->backend == AISP_BACKEND_CUDA;
 	}
+#ifdef AISP_HAVE_CUDA
+	assert_true(cuda > 0);
+#else
+	assert_int_equal(cuda, 0);
+#endif
+}
+
+/* Twice the bytes of qual:mem_bw (a twin that counts its work otherwise). */
+static double double_bytes(const struct aisp_params *p)
+{
+	return 2.0 * p->v[0] * 1024.0 * 1024.0;
+}
+
+/* registry_twins_agree sees a drifted default, text or work count. */
+static void test_twins_agree_detects_drift(void **st)
+{
+	const struct aisp_target *t = registry_find("qual:mem_bw", AISP_BACKEND_HOST);
+	struct aisp_param params[AISP_MAX_PARAMS];
+	struct aisp_card card;
+	struct aisp_target twin;
+	aisp_error e = {0};
+
+	(void)st;
+	assert_non_null(t);
+	assert_true(t->card->n_params <= AISP_MAX_PARAMS);
+	twin = *t;
+	twin.card = &card;
+	card = *t->card;
+	memcpy(params, t->card->params, t->card->n_params * sizeof(params[0]));
+	card.params = params;
+	assert_int_equal(registry_twins_agree(t, &twin, 1, &e), AISP_OK);
+	params[0].def[AISP_BACKEND_CUDA] += 1;
+	assert_int_equal(registry_twins_agree(t, &twin, 1, &e), AISP_EINTERNAL);
+	assert_non_null(strstr(e.msg, "parameter 0 (mib) differs"));
+	params[0] = t->card->params[0];
+	card.description = "another workload";
+	assert_int_equal(registry_twins_agree(t, &twin, 1, &e), AISP_EINTERNAL);
+	card.description = t->card->description;
+	card.work = double_bytes;
+	assert_int_equal(registry_twins_agree(t, &twin, 1, &e), AISP_EINTERNAL);
+	assert_non_null(strstr(e.msg, "work, bytes or flops differ"));
 }
 
 static void test_find_and_suggest(void **st)
@@ -60,11 +136,32 @@ static void test_find_and_suggest(void **st)
 	assert_null(registry_suggest("zzzzzzzzzzzzzzzzzzzzzzzz"));
 }
 
+/* Test targets join once; a repeat or another ABI is refused. */
+static void test_extend(void **st)
+{
+	static const struct aisp_card card = {.name = "test:other_abi"};
+	static const struct aisp_target other = {AISP_ABI_VERSION + 1, &card, AISP_BACKEND_HOST};
+	const struct aisp_target *const bad[] = {&other, NULL};
+	aisp_error e = {0};
+
+	(void)st;
+	assert_null(registry_find("test:axpy", AISP_BACKEND_HOST));
+	assert_int_equal(registry_extend(aisp_test_targets, &e), AISP_OK);
+	assert_non_null(registry_find("test:axpy", AISP_BACKEND_HOST));
+	assert_int_equal(registry_extend(aisp_test_targets, &e), AISP_EINTERNAL);
+	assert_non_null(strstr(e.msg, "added twice"));
+	assert_int_equal(registry_extend(bad, &e), AISP_EINTERNAL);
+	assert_non_null(strstr(e.msg, "ABI"));
+	test_twins_share_one_card(st); /* the test targets keep the contract too */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_target_has_a_host_twin_with_its_params),
+		cmocka_unit_test(test_twins_share_one_card),
+		cmocka_unit_test(test_twins_agree_detects_drift),
 		cmocka_unit_test(test_find_and_suggest),
+		cmocka_unit_test(test_extend),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

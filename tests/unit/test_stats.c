@@ -1,5 +1,5 @@
 /*
- * test_stats.c - runner/stats.c against numbers computed independently with
+ * test_stats.c - core/stats.c against numbers computed independently with
  * numpy 1.24 (/usr/bin/python3 tests/unit/stats_ref.py prints every expected
  * value below: np.median, np.mean, np.std(ddof=1), np.quantile(method=
  * "linear"), the MAD and the order-statistic CI written out in Python).

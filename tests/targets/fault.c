@@ -1,16 +1,15 @@
 /*
- * fault_host.c - test-only target test:fault: misbehaves on purpose so that
- * the harness's worker handling (crash, hang, abort, allocation failure,
- * slowness, failed check) can be tested. Hidden unless test targets are on.
+ * fault.c - test-only target test:fault (host), built into the test binary
+ * only: misbehaves on purpose so that the harness's worker handling (crash,
+ * hang, abort, allocation failure, slowness, failed check) can be tested.
+ * Listed only with AISP_TEST_TARGETS set.
  *
  * Modes 0 (ok), 5 (slow) and 6 (verify failure) take `ms` milliseconds per
- * iteration (nanosleep, real time); ctx->test_knob k > 0 stretches that to
- * (1 + k/100) x, to play a slow GPU in a fleet. Mode 6 computes a correct
- * output but its check fails; modes 1-3 fault inside run (so verify, which
- * runs once, faults too); mode 4 fails in setup with AISP_ENOMEM.
+ * iteration (nanosleep, real time: a fixture, not a workload). Mode 6
+ * computes a correct output but its check fails; modes 1-3 fault inside run
+ * (so verify, which runs once, faults too); mode 4 fails in setup with
+ * AISP_ENOMEM.
  */
-#include "aisp.h"
-
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
@@ -18,7 +17,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "rng.h"
+#include "aisp.h"
 
 #define FAULT_N 64 /* elements of the toy output */
 
@@ -33,13 +32,14 @@ enum fault_mode {
 };
 
 static const struct aisp_param fault_params[] = {
-	{"mode", AISP_PARAM_INT, 0, 0, 6, "0 ok, 1 crash, 2 hang, 3 abort, 4 alloc failure, 5 slow, 6 verify failure"},
-	{"ms", AISP_PARAM_REAL, 1, 0, 60000, "time one iteration takes"},
+	{"mode", AISP_PARAM_INT, {0, 0}, 0, 6,
+	 "0 ok, 1 crash, 2 hang, 3 abort, 4 alloc failure, 5 slow, 6 verify failure"},
+	{"ms", AISP_PARAM_REAL, {1, 1}, 0, 60000, "time one iteration takes"},
 };
 
 struct fault {
 	enum fault_mode mode;
-	double ms;          /* sleep per iteration, knob included */
+	double ms;          /* sleep per iteration */
 	float in[FAULT_N];  /* seeded input */
 	float out[FAULT_N]; /* out = 2 * in */
 };
@@ -72,8 +72,6 @@ static aisp_err fault_setup(const struct aisp_ctx *ctx,
 		return AISP_ENOMEM;
 	f->mode = (enum fault_mode)(int)p->v[0];
 	f->ms = p->v[1];
-	if (ctx->test_knob > 0)
-		f->ms *= 1.0 + ctx->test_knob / 100.0;
 	aisp_rng_init(&r, ctx->seed, 1);
 	for (size_t i = 0; i < FAULT_N; i++)
 		f->in[i] = (float)aisp_rng_uniform(&r, -1.0, 1.0);
@@ -144,22 +142,19 @@ static void fault_teardown(void *state)
 	free(state);
 }
 
+static const struct aisp_ops fault_ops = {fault_setup, fault_run, fault_verify, fault_teardown};
+
 static const struct aisp_variant fault_variants[] = {
-	{"baseline_fault", AISP_ROLE_BASELINE, "fault injection",
-	 fault_setup, fault_run, fault_verify, fault_teardown},
-	{"optimized_fault", AISP_ROLE_OPTIMIZED, "fault injection (same behaviour)",
-	 fault_setup, fault_run, fault_verify, fault_teardown},
+	{"baseline_fault", AISP_ROLE_BASELINE, "fault injection", &fault_ops},
+	{"optimized_fault", AISP_ROLE_OPTIMIZED, "fault injection (same behaviour)", &fault_ops},
 };
 
-const struct aisp_target test_fault_host = {
-	.abi_version = AISP_ABI_VERSION,
+static const struct aisp_card fault_card = {
 	.name = "test:fault",
-	.backend = AISP_BACKEND_HOST,
 	.description = "test-only fault target",
-	.goal = "speed",
-	.params = fault_params,
-	.n_params = sizeof(fault_params) / sizeof(fault_params[0]),
-	.variants = fault_variants,
-	.n_variants = sizeof(fault_variants) / sizeof(fault_variants[0]),
+	.goal = "speed", .params = fault_params, .n_params = AISP_COUNT(fault_params),
 	.test_only = 1,
 };
+
+const struct aisp_target test_fault_host = {AISP_ABI_VERSION, &fault_card, AISP_BACKEND_HOST,
+					    AISP_LIST(fault_variants)};

@@ -1,4 +1,11 @@
-/* main.c - the aisp command: dispatch to bench, gather, compare, report, worker. */
+/*
+ * cli.c - the aisp command: dispatch to bench, gather, compare, report and
+ * worker. It sits above runner/ and analysis/ and is the one place that
+ * joins them: `bench run --update-expectations` writes expectations with
+ * gather's code, handed to the runner here.
+ */
+#include "cli.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -15,15 +22,16 @@ static void usage(FILE *f)
 	      "       aisp gather RUN_DIR... [--out DIR]\n"
 	      "       aisp compare RUN_DIR --expectations FILE [--drain-list FILE]\n"
 	      "       aisp report RUN_DIR [--expectations FILE] -o report.md|report.html\n"
+	      "       aisp history BASELINE_DIR [--target T]\n"
 	      "       aisp version (or --version)\n\n"
 	      "Every command takes --help. Exit status: 0 ok, 1 regression or failed check,\n"
 	      "2 bad usage or input, 3 incomplete or interrupted.\n", f);
 }
 
-int main(int argc, char **argv)
+int cli_main(int argc, char **argv)
 {
-	static const char *const cmds[] = {"bench", "gather", "compare", "report", "version",
-					   NULL};
+	static const char *const cmds[] = {"bench", "gather", "compare", "report", "history",
+					   "version", NULL};
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd) {
@@ -39,13 +47,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(cmd, "bench"))
-		return bench_main(argc - 1, argv + 1);
+		return bench_main(argc - 1, argv + 1, expect_update_from_run);
 	if (!strcmp(cmd, "gather"))
 		return gather_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "compare"))
 		return compare_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "report"))
 		return report_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "history"))
+		return history_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "worker"))
 		return worker_main(argc - 1, argv + 1);
 	for (int i = 0; cmds[i]; i++)
