@@ -1,16 +1,24 @@
 #!/bin/sh
 # install.sh - make install into a temporary prefix: the installed binary
-# runs a job from the installed jobs/, Lmod loads the module file (PATH,
-# MANPATH, AISP_HOME), the man page renders without warnings and names every
-# option of every command's --help; DESTDIR stages under another root; make
-# uninstall leaves no file behind.
+# runs a job from the installed jobs/, a CUDA build's installed binary finds
+# its installed plug-in (lib/aisp/aisp-cuda.so), Lmod loads the module file
+# (PATH, MANPATH, AISP_HOME), the man page renders without warnings and names
+# every option of every command's --help; DESTDIR stages under another root;
+# make uninstall leaves no file behind.
 . "$(dirname "$0")/lib.sh"
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 P=$T/prefix
 # make as a user types it, not as a child of make test (its flags stay out)
 mk() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make --no-print-directory -C "$repo" "$@"; }
+# The binary under test and, in a CUDA build (CUDA twins listed), its
+# plug-in beside it (lib/aisp-cuda.so); a build without CUDA has none.
+plugin=""
+if "$AISP" bench list-targets 2>/dev/null | grep -q "^ch01:gemm  *cuda "; then
+	plugin=$(dirname "$AISP")/lib/aisp-cuda.so
+	check "the CUDA build's plug-in is there to install ($plugin)" test -s "$plugin"
+fi
 
-expect_exit 0 "make install PREFIX=$P" mk install PREFIX="$P" AISP_BIN="$AISP"
+expect_exit 0 "make install PREFIX=$P" mk install PREFIX="$P" AISP_BIN="$AISP" AISP_PLUGIN="$plugin"
 for f in bin/aisp share/man/man1/aisp.1 share/modulefiles/aisp/0.1.0 \
 	share/aisp/jobs/ch01/job.yaml share/aisp/jobs/qual/job.yaml \
 	share/aisp/slurm/aisp-run.sbatch share/aisp/slurm/submit; do
@@ -20,6 +28,15 @@ check "slurm/submit is executable" test -x "$P/share/aisp/slurm/submit"
 check "jobs/ch01 keeps its stored baseline" test -s "$P/share/aisp/jobs/ch01/expectations_h100_80gb_hbm3.json"
 expect_exit 0 "installed aisp version" "$P/bin/aisp" version
 expect_text "aisp 0.1.0" "aisp version names the version"
+if [ -n "$plugin" ]; then
+	check "installed lib/aisp/aisp-cuda.so" test -s "$P/lib/aisp/aisp-cuda.so"
+	# A CUDA worker of the installed binary loads the installed plug-in: then
+	# ready, or CUDA's own error on a machine without a GPU; never missing.
+	"$P/bin/aisp" worker --backend cuda --device 0 3>"$T/res" </dev/null >/dev/null 2>&1
+	check "the installed aisp finds its installed plug-in" grep -Eq "^ready|cudaSetDevice" "$T/res"
+else
+	check "a build without CUDA installs no plug-in" test ! -e "$P/lib/aisp/aisp-cuda.so"
+fi
 
 # The module file, loaded by Lmod as a cluster user would.
 lmod=/usr/share/lmod/lmod/init/sh
@@ -41,7 +58,7 @@ fi
 check "man page renders without warnings" sh -c "groff -man -ww -z -Tutf8 '$P/share/man/man1/aisp.1' 2>'$T/groff' && [ ! -s '$T/groff' ]"
 groff -man -Tutf8 -P-cbou -rLL=200n "$P/share/man/man1/aisp.1" >"$T/man.txt" 2>/dev/null
 missing=""
-for cmd in "bench run" "bench list-targets" gather compare report; do
+for cmd in "bench run" "bench list-targets" gather compare report history; do
 	# shellcheck disable=SC2086 # cmd is two words
 	for o in $("$P/bin/aisp" $cmd --help 2>&1 | grep -o -- '--[a-z][a-z-]*' | sort -u); do
 		grep -q -- "$o" "$T/man.txt" || missing="$missing $cmd:$o"
@@ -54,7 +71,8 @@ check "uninstall leaves no file" test -z "$(find "$P" ! -type d)"
 check "uninstall removes aisp's directories" test ! -e "$P/share/aisp" -a ! -e "$P/share/modulefiles/aisp"
 
 # DESTDIR: staged under another root, paths inside say the final prefix.
-expect_exit 0 "make install DESTDIR" mk install PREFIX=/opt/aisp DESTDIR="$T/stage" AISP_BIN="$AISP"
+expect_exit 0 "make install DESTDIR" mk install PREFIX=/opt/aisp DESTDIR="$T/stage" AISP_BIN="$AISP" \
+	AISP_PLUGIN="$plugin"
 check "DESTDIR: files under the staging root" test -x "$T/stage/opt/aisp/bin/aisp"
 check "DESTDIR: the module file names the final prefix" grep -q "^set prefix /opt/aisp$" "$T/stage/opt/aisp/share/modulefiles/aisp/0.1.0"
 expect_exit 0 "make uninstall DESTDIR" mk uninstall PREFIX=/opt/aisp DESTDIR="$T/stage"
