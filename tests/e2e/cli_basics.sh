@@ -29,7 +29,7 @@ check "ch01: performance in samples/s" grep -Eq "optimized_performance .* [0-9.]
 expect_exit 0 "qual:launch and qual:nccl run" "$AISP" bench run --targets qual:launch,qual:nccl,qual:mem_bw $quick --out "$T/qual"
 check "qual: no speedup between separate measurements" grep -Eq "optimized_graph +1/1 +[0-9.e+-]+ +- +[0-9.]+[kMG]? launches/s" "$T/out"
 check "qual: bandwidth in B/s" grep -Eq "baseline_copy .* [0-9.]+ [kMGT]?B/s +passed" "$T/out"
-check "qual: the skipped row says why" grep -Eq "baseline_allreduce +0/1 +- +- +- +skipped: .*GPU" "$T/out"
+check "qual: the skipped row says why" grep -Eq "baseline_allreduce +0/1 +- +- +- +skipped +why: .*GPU" "$T/out"
 
 # report: only .md/.html (or --format); nothing written otherwise
 expect_exit 2 "report -o report.pdf" "$AISP" report "$T/ch01" -o "$T/report.pdf"
