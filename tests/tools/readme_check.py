@@ -10,7 +10,8 @@ Every code block is fenced and says its kind:
            A block of `make` lines only is dry-run (make -n) in REPO: CI runs
            make run and make test themselves, and make test cannot run itself.
   ```text  command synopses: every `aisp ...` command must be in `aisp --help`
-           and each of its --options in that command's --help.
+           and each of its --options in that command's --help; a
+           `slurm/submit SUB` line's SUB and options in `slurm/submit --help`.
 An indented or untagged code block fails: it would drift unseen.
 Prints one ok / not ok line per block; exit 1 when any failed.
 """
@@ -65,35 +66,56 @@ def run_sh(text, aisp, repo, work):
     return r.returncode == 0, f"{first} ... (exit {r.returncode})", r.stdout[-3000:]
 
 
-def aisp_help(aisp, words):
-    r = subprocess.run([aisp] + words + ["--help"], capture_output=True, text=True)
+def tool_help(tool, words):
+    r = subprocess.run([tool] + words + ["--help"], capture_output=True, text=True)
     return r.returncode, r.stdout + r.stderr
 
 
-def check_text(text, aisp):
-    """Each aisp command of a synopsis exists, with the options it shows."""
-    problems, top = [], aisp_help(aisp, [])[1]
-    cmd, opts, found = None, [], []
-    for line in text.splitlines() + ["aisp-end"]:
-        m = re.search(r"(?:^|\s|/)aisp((?:\s+[a-z][a-z-]*)*)", line)
-        if m or line == "aisp-end":
-            if cmd is not None:
-                found.append((cmd, opts))
-            if line == "aisp-end":
-                break
-            cmd, opts = m.group(1).split(), []
+# A synopsis line starts a command of aisp or of slurm/submit; an indented
+# line without one continues the command above; any other line (squeue ...)
+# is another tool's, not checked.
+AISP_CMD = re.compile(r"(?:^|\s|/)aisp(?![\w.-])((?:\s+[a-z][a-z-]*)*)")
+SUBMIT_CMD = re.compile(r"^\s*slurm/submit(?![\w-])((?:\s+[a-z][a-z-]*)?)")
+
+
+def synopsis_commands(text):
+    """[(tool, words, options)] of a synopsis block."""
+    found, cur = [], None
+    for line in text.splitlines():
+        m, tool = AISP_CMD.search(line), "aisp"
+        if not m:
+            m, tool = SUBMIT_CMD.search(line), "slurm/submit"
+        if m:
+            cur = (tool, m.group(1).split(), [])
+            found.append(cur)
             rest = line[m.end():]
-        else:
+        elif cur is not None and line[:1].isspace():
             rest = line
-        if cmd is not None:
-            opts += re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest.split(" #")[0])
-    for words, o in found:
-        name = " ".join(["aisp"] + words)
-        if words and name not in top:
+        else:
+            cur = None
+            continue
+        cur[2].extend(re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest.split(" #")[0]))
+    return found
+
+
+def check_text(text, aisp, repo):
+    """Each aisp command of a synopsis exists, with the options it shows; a
+    slurm/submit line's subcommand and options are in submit --help."""
+    problems, top = [], tool_help(aisp, [])[1]
+    submit = os.path.join(repo, "slurm", "submit")
+    for tool, words, opts in synopsis_commands(text):
+        name = " ".join([tool] + words)
+        if tool == "slurm/submit":
+            own = tool_help(submit, [])[1]
+            usage = " ".join(ln for ln in own.splitlines() if "slurm/submit " in ln)
+            if words and not re.search(r"slurm/submit [a-z|]*\b%s\b" % words[0], usage):
+                problems.append(f"'{name}' is not in slurm/submit --help")
+        elif words and name not in top:
             problems.append(f"'{name}' is not in aisp --help")
             continue
-        rc, own = aisp_help(aisp, words) if words else (0, top)
-        for opt in o:
+        else:
+            own = tool_help(aisp, words)[1] if words else top
+        for opt in opts:
             if opt not in own:
                 problems.append(f"{name}: {opt} is not in its --help")
     return problems
@@ -114,7 +136,7 @@ def main():
             if not ok:
                 print("\n".join("    " + ln for ln in tail.splitlines()[-40:]))
         elif kind == "text":
-            problems = check_text(text, aisp)
+            problems = check_text(text, aisp, repo)
             ok = not problems
             print(f"{'ok' if ok else 'not ok'} - {where}: synopsis matches --help"
                   + "".join(f"\n    {p}" for p in problems))
