@@ -9,6 +9,7 @@
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 P=$T/prefix
 # make as a user types it, not as a child of make test (its flags stay out)
+# shellcheck disable=SC2317 # called through expect_exit
 mk() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make --no-print-directory -C "$repo" "$@"; }
 # The binary under test and, in a CUDA build (CUDA twins listed), its
 # plug-in beside it (lib/aisp-cuda.so); a build without CUDA has none.
