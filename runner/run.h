@@ -45,7 +45,8 @@ aisp_err run_items(const struct job *job, enum aisp_backend_kind backend,
 
 /* Rank 0: print the table of the run (target, variant, ranks ok, median,
  * speedup vs the baseline where job says the variants are alternatives,
- * throughput in the target's unit, verification or why not). */
+ * throughput in the target's unit, verification, and the check column: the
+ * values a check measured and, for a row not ok, why). */
 void run_print_summary(const struct sched *s, const struct job *job,
 		       enum aisp_backend_kind backend);
 
