@@ -35,7 +35,7 @@ struct rankfile_facts {
 /* One variant of one target instance, samples summarized (NAN when none). */
 struct rankfile_variant {
 	char instance[AISP_NAME_MAX], target[AISP_NAME_MAX], variant[AISP_NAME_MAX];
-	char role[16], technique[AISP_NAME_MAX], status[16], message[256];
+	char role[16], technique[AISP_TEXT_MAX], status[16], message[256];
 	char work_unit[32];
 	long long iterations, warmup;
 	size_t n_samples;

@@ -22,6 +22,7 @@ extern "C" {
 #define AISP_ABI_VERSION 2
 #define AISP_MAX_PARAMS 16
 #define AISP_NAME_MAX 128
+#define AISP_TEXT_MAX 512 /* a variant's technique or a card's description, with its NUL */
 
 /* One error type, returned everywhere. AISP_OK is 0. */
 typedef enum aisp_err {

@@ -31,6 +31,22 @@ static void profile_set(struct variant_result *r, const char *status, const char
 			 len ? ": " : "", detail);
 }
 
+/* 1 when ncu's log at path holds needle anywhere (ncu says "No kernels were
+ * profiled." as a warning after others, e.g. for a variant that is one
+ * cudaMemcpy). */
+static int log_says(const char *path, const char *needle)
+{
+	char line[512];
+	FILE *f = fopen(path, "r");
+	int found = 0;
+
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
 /* Judge a profiled item from the worker's answer, ncu's exit and report. */
 static void profile_judge(const struct profile_paths *pa, const struct variant_result *wr,
 			  int wstatus, int iterations, struct variant_result *r)
@@ -47,7 +63,7 @@ static void profile_judge(const struct profile_paths *pa, const struct variant_r
 		return;
 	}
 	if (access(pa->report, R_OK)) {
-		profile_set(r, strstr(why, "No kernels") ? "no_kernels" : "failed",
+		profile_set(r, log_says(pa->log, "No kernels") ? "no_kernels" : "failed",
 			    "ncu wrote no report", why);
 		return;
 	}

@@ -1,76 +1,51 @@
 #!/bin/bash
-# final_session.sh - the integration session on a lent H100, in two parts that
-# fit one device command each (the machine stays warm between them):
-#   PART=ch01 bash bench/gpu/final_session.sh   build aisp, `make run` (the
-#       README's command: ch01 on CUDA, --update-expectations), 5 repeat runs
-#       of the ch01 job (spread of medians), the PyTorch peers
-#   PART=rest bash bench/gpu/final_session.sh   qual job + expectations, the
-#       tool's overhead and timer agreement (bench/gpu/overhead_session.sh)
-# Run from the repository root with .deps carried (bench/gpu/make-deps.sh).
-# Everything lands in $OUT: session logs and one tarball of the run
-# directories and expectations files. Never changes clocks, power or modes.
+# final_session.sh - the integration session on a lent H200 in one device
+# call (<= 8 minutes): everything that landed, on the GPU, in the order a
+# user meets it. From the repository root with .deps carried
+# (sh bench/gpu/make-deps.sh here first):
+#   AISP_GIT_COMMIT=$(git rev-parse HEAD) bash bench/gpu/final_session.sh
+# 1. make run: README's first command (the fat sm_90 + sm_100 build, then the
+#    ch01 job on the GPU with --update-expectations): the run table with the
+#    check column, and jobs/ch01/expectations_h200.json;
+# 2. bench/gpu/contract_session.sh: the plug-in on the GPU (ldd, start-up,
+#    test_plugin and test_backend_cuda, every variant once, a missing .so);
+# 3. MODE=final bench/gpu/repeat_session.sh: 5 runs of the qual and ch01
+#    jobs, the long warm-up runs, the profile pass, gather, noise.py.
+# $OUT: make-run.log, contract.tgz (+ its summary in final.log), repeat/
+# (session.log, summary.md, results.tgz), expectations.tgz, final.log.
+# Never changes clocks, power or modes.
 set -u
 OUT=${OUT:-/tmp/final-session}
-PART=${PART:-ch01}
 mkdir -p "$OUT"
-exec > >(tee -a "$OUT/$PART.log") 2>&1
+exec > >(tee -a "$OUT/final.log") 2>&1
 export PATH="$PATH:/usr/local/cuda/bin"
 export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/cuda/extras/CUPTI/lib64:$PWD/.deps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PKG_CONFIG_PATH="$PWD/.deps/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-export PYTHONUNBUFFERED=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-MK="make -j16 DEPS_PREFIX=.deps GIT_COMMIT=${AISP_GIT_COMMIT:-unknown}"
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 AISP_NO_INSTALL=1
+T0=$(date +%s)
+step() { echo; echo "=== $* (+$(($(date +%s) - T0)) s, $(date -u +%H:%M:%S))"; }
 
-step() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }
+step "env"
+nvidia-smi --query-gpu=name,uuid,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw,power.limit --format=csv
+echo "commit ${AISP_GIT_COMMIT:-unknown}"
 
-# The median of one variant in a rank file.
-median() {
-	python3 -c 'import h5py,sys; f=h5py.File(sys.argv[1]); print(f["targets/"+sys.argv[2]].attrs["median_ms"])' "$@"
-}
+step "make run (README): fat build, the ch01 job on the GPU"
+timeout 170 make -j16 DEPS_PREFIX=.deps GIT_COMMIT="${AISP_GIT_COMMIT:-unknown}" run \
+	AISP_FLAGS="--update-expectations --out $OUT/ch01-run" >"$OUT/make-run.log" 2>&1
+echo "make run exit $?"
+grep -E '^(target|ch01|run:|make run)' "$OUT/make-run.log" | tail -12
+cuobjdump --list-elf lib/aisp-cuda.so 2>/dev/null | grep -oE 'sm_[0-9]+' | sort | uniq -c
+tar czf "$OUT/expectations.tgz" jobs/ch01/expectations_*.json "$OUT/ch01-run" 2>/dev/null
 
-part_ch01() {
-	step env
-	nvidia-smi --query-gpu=name,uuid,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv
-	step "make run (build, then the ch01 job on the GPU)"
-	$MK run AISP_FLAGS="--update-expectations --out $OUT/runs/ch01" || echo "make run FAILED: $?"
-	cp jobs/ch01/expectations_*.json "$OUT/runs/" 2>/dev/null
-	step "repeatability: 5 runs of the ch01 job"
-	for i in 1 2 3 4 5; do
-		./aisp bench run --job jobs/ch01/job.yaml --time-budget 2 --out "$OUT/runs/rep$i" >"$OUT/runs/rep$i.log" 2>&1 ||
-			echo "rep $i exit $?"
-		tail -9 "$OUT/runs/rep$i.log" | grep -E "^ch01"
-	done
-	python3 - "$OUT/runs" <<'EOF'
-import glob, sys, h5py, statistics as st
-by = {}
-for i in range(1, 6):
-    for p in glob.glob(f"{sys.argv[1]}/rep{i}/rank-*.h5"):
-        with h5py.File(p) as f:
-            for t, g in f["targets"].items():
-                for v, a in g.items():
-                    by.setdefault((t, v), []).append(a.attrs["median_ms"])
-print(f"{'target':20} {'variant':32} {'min':>10} {'max':>10} {'spread %':>9}")
-for (t, v), m in sorted(by.items()):
-    print(f"{t:20} {v:32} {min(m):10.5g} {max(m):10.5g} {100 * (max(m) - min(m)) / st.median(m):9.2f}")
-EOF
-	step "PyTorch peers, same session"
-	timeout 200 python3 bench/torch_gemm.py 2>&1 | tail -20
-	timeout 240 python3 bench/torch_performance.py 2>&1 | tail -20
-}
+step "contract session: the plug-in on the GPU"
+OUT=/tmp/contract timeout 150 bash bench/gpu/contract_session.sh >/dev/null 2>&1
+echo "contract exit $?"
+sed -n '/=== summary/,$p' /tmp/contract/session.log
+grep -E 'maps|PASSED|FAILED|exit' /tmp/contract/session.log | head -12
+tar czf "$OUT/contract.tgz" -C /tmp contract 2>/dev/null
 
-part_rest() {
-	step "qual job"
-	[ -x ./aisp ] || $MK aisp
-	OUT="$OUT/qual" AISP=./aisp timeout 280 bash bench/gpu/qual_session.sh || echo "qual exit $?"
-	step "tool overhead and timer agreement"
-	OUT="$OUT/overhead" STEPS="${OVERHEAD_STEPS:-aisp peer table}" timeout 280 \
-		bash bench/gpu/overhead_session.sh || echo "overhead exit $?"
-}
-
-case $PART in
-ch01) part_ch01 ;;
-rest) part_rest ;;
-*) echo "PART is ch01 or rest" >&2; exit 2 ;;
-esac
-step "pack"
-tar czf "$OUT/$PART-results.tgz" -C "$OUT" --exclude='*.tgz' --exclude='*.log' . 2>/dev/null
-ls -la "$OUT"
+step "repeat session, final mode"
+OUT=$OUT/repeat MODE=final bash bench/gpu/repeat_session.sh >/dev/null 2>&1
+echo "repeat exit $?"
+cat "$OUT/repeat/summary.md" 2>/dev/null
+step "done"

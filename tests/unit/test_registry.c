@@ -46,6 +46,12 @@ static void variants_sound(const struct aisp_target *t)
 	assert_int_equal(t->variants[0].role, AISP_ROLE_BASELINE);
 	for (size_t v = 0; v < t->n_variants; v++) {
 		const struct aisp_ops *o = t->variants[v].ops;
+		const char *tech = t->variants[v].technique;
+
+		/* the rank file holds the text whole: never cut on the way */
+		if (tech && strlen(tech) >= AISP_TEXT_MAX)
+			fail_msg("%s %s: technique text over %d bytes", t->card->name,
+				 t->variants[v].name, AISP_TEXT_MAX - 1);
 
 		assert_int_equal(registry_variant_index(t, t->variants[v].name), (int)v);
 		if (!o && t->backend == AISP_BACKEND_CUDA)
