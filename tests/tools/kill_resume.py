@@ -16,7 +16,9 @@ taken in turn:
 Then: (1) every item the run reported done is in the rank file, intact
 (status ok, samples match n_samples); (2) the file is readable; (3) at a
 rename stop, the .tmp image is complete and the rank file is the previous
-one; (4) `--resume` re-runs exactly the missing items and completes the run.
+one; (4) `--resume` re-runs exactly the missing items and completes the run;
+(5) what aisp prints is text (UTF-8): a byte that is not fails the trial,
+named with its offset and what precedes it.
 A trial tests surviving items only when at least one item was on disk at the
 kill; the others are not counted. Fails when any check fails or when fewer
 than 80% of the trials tested surviving items.
@@ -52,6 +54,25 @@ def items_in(path):
     return out, status
 
 
+def text_of(what, data):
+    """data (bytes) as text; aisp prints text only, so bytes that are not
+    UTF-8 raise ValueError naming the first bad byte and what surrounds it."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        around = data[max(0, e.start - 160):e.start + 40]
+        raise ValueError(f"{what} printed byte {data[e.start]:#04x} at {e.start} of "
+                         f"{len(data)}, not text: ...{around!r}...") from None
+
+
+def progress(text, seen):
+    """Add the (instance, variant) of every progress line of text to seen."""
+    for line in text.splitlines():
+        m = PROGRESS.match(line)
+        if m:
+            seen.add((m.group(3), m.group(4)))
+
+
 def stopped(pid):
     """True when process pid is stopped (state T)."""
     try:
@@ -64,13 +85,18 @@ def stopped(pid):
 def start(o, d, env_extra=None):
     env = dict(os.environ, **(env_extra or {}))
     return subprocess.Popen([o.aisp, "bench", "run", "--job", o.job, "--out", d],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env=env)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
 
 
-def read_until(p, n, seen):
-    """Read progress lines into seen until the n-th; False if the run ended first."""
-    for line in p.stdout:
+def read_until(p, n, seen, got):
+    """Read progress lines into seen (the bytes into got) until the n-th;
+    False if the run ended first. ValueError on output that is not text."""
+    for raw in p.stdout:
+        got += raw
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text_of("the run", bytes(got))  # raises, with the bytes before
         m = PROGRESS.match(line.rstrip("\n"))
         if m:
             seen.add((m.group(3), m.group(4)))
@@ -90,7 +116,8 @@ def shim_env(o, stop):
 def kill_rename(o, d, stop, rank):
     """Run until the stop-th rename of the rank file, check the files there, kill.
 
-    Returns (reported items, note or None, failure or None)."""
+    Returns (reported items, note or None, failure or None); ValueError on
+    output that is not text."""
     p = start(o, d, shim_env(o, stop))
     seen = set()
     while p.poll() is None and not stopped(p.pid):
@@ -108,34 +135,28 @@ def kill_rename(o, d, stop, rank):
     except Exception as e:  # noqa: BLE001 - an incomplete image is the failure
         fail = f".tmp image unreadable at the rename: {e}"
     p.send_signal(signal.SIGKILL)
-    out = p.communicate()[0]
-    for line in out.splitlines():
-        m = PROGRESS.match(line)
-        if m:
-            seen.add((m.group(3), m.group(4)))
+    progress(text_of("the killed run", p.communicate()[0]), seen)
     return seen, note, fail
 
 
 def kill_after_line(o, d, k, delay):
-    """Kill delay seconds after the k-th progress line; the reported items."""
+    """Kill delay seconds after the k-th progress line; the reported items.
+    ValueError on output that is not text."""
     p = start(o, d)
-    seen = set()
-    reached = read_until(p, k, seen)
-    if reached:
-        time.sleep(delay)
-    p.send_signal(signal.SIGKILL)
-    out = p.communicate()[0]
-    for line in out.splitlines():
-        m = PROGRESS.match(line)
-        if m:
-            seen.add((m.group(3), m.group(4)))
+    seen, got = set(), bytearray()
+    try:
+        reached = read_until(p, k, seen, got)
+        if reached:
+            time.sleep(delay)
+    finally:
+        p.send_signal(signal.SIGKILL)
+        got += p.communicate()[0]
+    progress(text_of("the killed run", bytes(got)), seen)
     return seen, None if reached and p.returncode == -signal.SIGKILL else "finished first"
 
 
-def trial(o, i, rng, layout):
-    kind = KINDS[i % len(KINDS)]
-    d = os.path.join(o.workdir, f"k{i:03d}")
-    rank = os.path.join(d, "rank-00000.h5")
+def kill(o, d, kind, rng, layout, rank):
+    """One kill of the given kind: (reported items, note, failure or None)."""
     fail = None
     if kind == "rename":
         stop = rng.randint(3, max(3, layout["renames"]))
@@ -152,6 +173,17 @@ def trial(o, i, rng, layout):
         reported, note = kill_after_line(o, d, k, rng.uniform(0, layout["tiny_s"]))
         where = "in" if len(reported) < layout["tiny_last"] else "after"  # a loaded machine
         note = note or f"{where} the tiny batch"                            # may be late
+    return reported, note, fail
+
+
+def trial(o, i, rng, layout):
+    kind = KINDS[i % len(KINDS)]
+    d = os.path.join(o.workdir, f"k{i:03d}")
+    rank = os.path.join(d, "rank-00000.h5")
+    try:
+        reported, note, fail = kill(o, d, kind, rng, layout, rank)
+    except ValueError as e:
+        return kind, False, f"FAIL {e}"
     if fail:
         return kind, False, f"FAIL {note}: {fail}"
     if not os.path.exists(rank):
@@ -165,10 +197,15 @@ def trial(o, i, rng, layout):
     lost = reported - set(have)
     if lost:
         return kind, False, f"FAIL {note}: reported but missing after kill: {sorted(lost)}"
-    r = subprocess.run([o.aisp, "bench", "run", "--resume", d], capture_output=True, text=True)
+    r = subprocess.run([o.aisp, "bench", "run", "--resume", d], capture_output=True)
+    try:
+        r_out = text_of("--resume on stdout", r.stdout)
+        r_err = text_of("--resume on stderr", r.stderr)
+    except ValueError as e:
+        return kind, False, f"FAIL {note}: {e}"
     if r.returncode != 0:
-        return kind, False, f"FAIL resume exit {r.returncode}: {r.stdout[-300:]} {r.stderr[-300:]}"
-    rerun = len(re.findall(r"^\[\d+/\d+\]", r.stdout, re.M))
+        return kind, False, f"FAIL resume exit {r.returncode}: {r_out[-300:]} {r_err[-300:]}"
+    rerun = len(re.findall(r"^\[\d+/\d+\]", r_out, re.M))
     after, status = items_in(rank)
     if len(after) != layout["total"] or status != "complete":
         return kind, False, f"FAIL after resume: {len(after)} items ok, status {status}"
@@ -188,7 +225,11 @@ def calibrate(o):
     t0 = time.monotonic()
     p = start(o, d, env)
     times, medians = [], []
-    for line in p.stdout:
+    for raw in p.stdout:
+        try:
+            line = text_of("the whole run", raw)
+        except ValueError as e:
+            sys.exit(f"kill_resume: {e}")
         m = PROGRESS.match(line.rstrip("\n"))
         if m:
             times.append(time.monotonic() - t0)
