@@ -5,15 +5,44 @@
 #   make asan       ASan+UBSan build and the same tests
 #   make fuzz       libFuzzer harnesses (clang), FUZZ_SECONDS each (30)
 #   make bench      benchmarks of the tool itself (bench/RESULTS.md)
+#   make install    PREFIX=/usr/local (binary, man page, slurm scripts, jobs, modulefile)
+#   make uninstall  the same PREFIX: removes what install wrote
 #   make clean
 # BUILD=dir puts objects elsewhere (several builds side by side).
+
+# Two stages. The make you type (stage 1) runs tests/deps.sh, which installs
+# missing packages, and only then runs make again for the same goals
+# (stage 2, AISP_STAGE=2). Everything below the stage-1 block asks the system
+# (pkg-config, mpicc, nvcc) and is read by stage 2 alone, so it sees what
+# deps.sh has just installed, and under -j nothing is compiled before it.
+.DEFAULT_GOAL := all
+DEPS_PREFIX ?=
+NODEPS_GOALS := deps clean uninstall
+ifndef AISP_STAGE
+ifneq ($(filter-out $(NODEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+AISP_STAGE := 1
+endif
+endif
+
+# Install what is missing (Debian/Ubuntu as root), else say the command to run.
+deps:
+	@DEPS_PREFIX="$(DEPS_PREFIX)" sh tests/deps.sh
+.PHONY: deps
+
+ifeq ($(AISP_STAGE),1)
+STAGE1_GOALS := $(filter-out deps,$(or $(MAKECMDGOALS),all))
+.PHONY: $(STAGE1_GOALS) stage2
+$(STAGE1_GOALS): stage2
+	@:
+stage2: deps
+	@$(MAKE) --no-print-directory AISP_STAGE=2 $(filter-out deps,$(MAKECMDGOALS))
+else # stage 2: the build itself
 
 BUILD ?= build
 CUDA_HOME ?= /usr/local/cuda
 NVCC ?= $(shell command -v nvcc 2>/dev/null || { test -x $(CUDA_HOME)/bin/nvcc && echo $(CUDA_HOME)/bin/nvcc; })
 CUDA ?= $(if $(NVCC),1,0)
-# Extra prefix with include/ and lib/ (e.g. unpacked .debs on a GPU node).
-DEPS_PREFIX ?=
+# DEPS_PREFIX: extra prefix with include/ and lib/ (unpacked .debs on a GPU node).
 SANITIZE ?=
 
 CC := mpicc
@@ -100,8 +129,8 @@ endif
 TEST_SRC := $(wildcard tests/unit/test_*.c)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
 
-.PHONY: all deps run test unit e2e slurm-test asan bench clean fuzz
-all: deps aisp $(GPU_TEST_BIN)
+.PHONY: all run test unit e2e slurm-test asan bench clean fuzz
+all: aisp $(GPU_TEST_BIN)
 
 # The binary is built in $(BUILD) and copied to ./aisp (its plug-in to
 # ./lib/) for the default build.
@@ -228,25 +257,22 @@ $(BUILD)/tests/gpu/gemm_sweep: tests/gpu/gemm_sweep.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) $(NVCCFLAGS) -Xcompiler -iquote,runner -o $@ $< -lcublas
 
-# Install what is missing (Debian/Ubuntu as root), else say the command to run.
-deps:
-	@DEPS_PREFIX="$(DEPS_PREFIX)" sh tests/deps.sh
-
 run: all
 	sh tests/run-main-job.sh
 
-unit: deps aisp $(TEST_BIN)
+unit: aisp $(TEST_BIN)
 	@sh tests/run-unit.sh $(TEST_BIN)
 
-e2e: deps aisp
+e2e: aisp
 	@sh tests/run-e2e.sh
 
-test: deps aisp $(TEST_BIN) $(GPU_TEST_BIN)
+test: aisp $(TEST_BIN) $(GPU_TEST_BIN)
 	@sh tests/run-all.sh $(BUILD) $(TEST_BIN)
 
 asan:
 	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) build-asan/aisp
-	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) AISP=build-asan/aisp SKIP_SLURM=1 test
+	$(MAKE) BUILD=build-asan CUDA=0 $(ASAN_FLAGS) AISP=build-asan/aisp \
+		LEAVE_OUT="tests/slurm/test_slurm.sh tests/e2e/readme.sh" test
 
 # libFuzzer harnesses tests/fuzz/fuzz_NAME.c, built with clang into build-fuzz/
 # and run FUZZ_SECONDS each over a copy of tests/fuzz/corpus/NAME/ (run.sh).
@@ -272,3 +298,44 @@ bench: all
 
 clean:
 	rm -rf build build-asan build-fuzz aisp lib
+
+# make install PREFIX=/opt/aisp [DESTDIR=staging]: the binary, the man page,
+# jobs/ (job files and stored baselines) and slurm/ under share/aisp, and a
+# module file (Environment Modules and Lmod) in MODULEDIR/aisp/VERSION.
+# The CUDA plug-in goes to lib/aisp/, where aisp looks beside its bin/.
+# AISP_BIN=path (and AISP_PLUGIN=path or empty) install those instead of
+# building them.
+PREFIX ?= /usr/local
+MODULEDIR ?= $(PREFIX)/share/modulefiles
+AISP_BIN ?= $(BUILD)/aisp
+AISP_PLUGIN ?= $(PLUGIN)
+SHARE_DIR := $(PREFIX)/share/aisp
+SHARE_FILES := $(wildcard jobs/*/*.yaml jobs/*/*.json) $(wildcard slurm/*)
+INSTALLED := $(PREFIX)/bin/aisp $(PREFIX)/share/man/man1/aisp.1 $(PREFIX)/lib/aisp/aisp-cuda.so \
+	$(MODULEDIR)/aisp/$(VERSION) $(addprefix $(SHARE_DIR)/,$(SHARE_FILES))
+.PHONY: install uninstall
+
+install: $(AISP_BIN) $(AISP_PLUGIN)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(MODULEDIR)/aisp
+	install -m 755 $(AISP_BIN) $(DESTDIR)$(PREFIX)/bin/aisp
+	$(if $(AISP_PLUGIN),install -D -m 755 $(AISP_PLUGIN) $(DESTDIR)$(PREFIX)/lib/aisp/aisp-cuda.so)
+	install -m 644 doc/aisp.1 $(DESTDIR)$(PREFIX)/share/man/man1/aisp.1
+	for f in $(SHARE_FILES); do \
+		install -D -m $$(if [ -x $$f ]; then echo 755; else echo 644; fi) \
+			$$f $(DESTDIR)$(SHARE_DIR)/$$f || exit 1; done
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@MODULEDIR@|$(MODULEDIR)|g' doc/aisp.modulefile.in \
+		>$(DESTDIR)$(MODULEDIR)/aisp/$(VERSION)
+	@echo "installed aisp $(VERSION) in $(DESTDIR)$(PREFIX)"
+	@echo "  module use $(MODULEDIR); module load aisp    (or PATH=$(PREFIX)/bin:\$$PATH)"
+
+# Removes what install wrote, then the directories of aisp's own left empty.
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	for d in $(DESTDIR)$(SHARE_DIR)/jobs/* $(DESTDIR)$(SHARE_DIR)/jobs \
+		$(DESTDIR)$(SHARE_DIR)/slurm $(DESTDIR)$(SHARE_DIR) $(DESTDIR)$(MODULEDIR)/aisp \
+		$(DESTDIR)$(PREFIX)/lib/aisp; do \
+		if [ -d $$d ]; then rmdir $$d || exit 1; fi; done
+
+endif # stage 2

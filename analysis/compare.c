@@ -290,7 +290,7 @@ static int compare_run(char *const *dirs, int n, const struct compare_args *a)
 	o.job = a->job ? &job : NULL;
 	compare_print_sides(&f, exp, a->expect);
 	compare_print_knobs(&f, "compare", stdout);
-	gather_print_problems(&f, "compare", stdout);
+	gather_print_problems(&f, "compare", stderr);
 	if (f.n_insts == 0) {
 		rc = aisp_fail(&err, AISP_EINCOMPLETE, "no readable results in the run directories given");
 		goto out;

@@ -201,7 +201,7 @@ static aisp_err gather_write(const struct fleet *f, const char *out, aisp_error 
 		if (!text_is_safe_name(hk))
 			return aisp_fail(err, AISP_EINPUT, "hardware_key '%s': not a safe file name", hk);
 		snprintf(path, sizeof(path), "%s/expectations_%s.json", out, hk);
-		if ((rc = gather_write_json(f, f->insts[i].hk, path, stdout, err)))
+		if ((rc = gather_write_json(f, f->insts[i].hk, path, stderr, err)))
 			return rc;
 		printf("gather: wrote %s\n", path);
 		/* history.h5 beside it: one record per variant of this refresh */
@@ -245,13 +245,13 @@ static aisp_err gather_finish(struct fleet *f, const char *out, int allow_knobs,
 	int bad_jobs = 0;
 
 	if (rc == AISP_OK) {
-		gather_print_problems(f, "gather", stdout);
+		gather_print_problems(f, "gather", stderr);
 		gather_print_summary(f);
 		if (f->n_insts == 0)
 			rc = aisp_fail(err, AISP_EINCOMPLETE, "no readable results in the run directories given");
 		else if ((rc = gather_check_knobs(f, allow_knobs, "--allow-test-knobs gathers them anyway",
 						   err)) == AISP_OK) {
-			bad_jobs = gather_job_tolerances(f, stdout);
+			bad_jobs = gather_job_tolerances(f, stderr);
 			rc = gather_write(f, out, err);
 		}
 	}

@@ -162,6 +162,30 @@ static aisp_err report_output(struct rep *r, const char *out, aisp_error *err)
 	return AISP_OK;
 }
 
+/* 0 when out names a file this command can write: .md/.markdown or
+ * .html/.htm (or "-", markdown), or any name with --format, unless the name
+ * says the other format. Else the reason on stderr, and 2. */
+static int report_check_out(const char *out, const char *format)
+{
+	const char *dot = strrchr(out, '.'), *slash = strrchr(out, '/');
+	const char *ext = dot && (!slash || dot > slash) ? dot : "";
+	int md = !strcmp(ext, ".md") || !strcmp(ext, ".markdown");
+	int html = !strcmp(ext, ".html") || !strcmp(ext, ".htm");
+
+	if (!strcmp(out, "-") && (!format || !strcmp(format, "md")))
+		return 0;
+	if (format && ((md && !strcmp(format, "html")) || (html && !strcmp(format, "md")))) {
+		fprintf(stderr, "aisp report: -o %s: --format %s would write %s into it\n", out,
+			format, md ? "HTML" : "markdown");
+		return 2;
+	}
+	if (md || html || format)
+		return 0;
+	fprintf(stderr, "aisp report: -o %s: aisp writes markdown (.md) or HTML (.html), not "
+		"%s; or say --format md|html\n", out, ext[0] ? ext : "a file without an extension");
+	return 2;
+}
+
 /* Load, judge when asked, write; the exit status. */
 static int report_run(char *const *dirs, int n, const struct report_args *a)
 {
@@ -259,5 +283,7 @@ int report_main(int argc, char **argv)
 			"-o report.md|report.html is required", report_usage);
 		return 2;
 	}
+	if (report_check_out(a.out, a.format))
+		return 2;
 	return report_run(argv + optind, argc - optind, &a);
 }

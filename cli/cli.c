@@ -23,14 +23,15 @@ static void usage(FILE *f)
 	      "       aisp compare RUN_DIR --expectations FILE [--drain-list FILE]\n"
 	      "       aisp report RUN_DIR [--expectations FILE] -o report.md|report.html\n"
 	      "       aisp history BASELINE_DIR [--target T]\n"
-	      "       aisp --version\n\n"
+	      "       aisp version (or --version)\n\n"
 	      "Every command takes --help. Exit status: 0 ok, 1 regression or failed check,\n"
 	      "2 bad usage or input, 3 incomplete or interrupted.\n", f);
 }
 
 int cli_main(int argc, char **argv)
 {
-	static const char *const cmds[] = {"bench", "gather", "compare", "report", "history", NULL};
+	static const char *const cmds[] = {"bench", "gather", "compare", "report", "history",
+					   "version", NULL};
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
 	if (!cmd) {
@@ -41,7 +42,7 @@ int cli_main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
-	if (!strcmp(cmd, "--version")) {
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
 		printf("aisp %s (%s)\n", AISP_VERSION, AISP_GIT_COMMIT);
 		return 0;
 	}

@@ -651,6 +651,22 @@ static aisp_err job_entry_variants(const struct jload *ld, struct jentry *e,
 	return AISP_OK;
 }
 
+/* "alternatives: true|false" of an entry. */
+static aisp_err job_entry_alternatives(const struct jload *ld, struct jentry *e,
+				       const struct ynode *y, const char *path)
+{
+	char got[64];
+
+	if (y->kind == YN_SCALAR && !y->quoted && !strcmp(y->text, "true"))
+		e->proto.alternatives = 1;
+	else if (y->kind == YN_SCALAR && !y->quoted && !strcmp(y->text, "false"))
+		e->proto.alternatives = 0;
+	else
+		return jfail(ld, y, path, "expected true or false, got %s",
+			     ynode_describe(y, got, sizeof(got)));
+	return AISP_OK;
+}
+
 /* "tolerance: {lower: x, upper: y}" of an entry. */
 static aisp_err job_entry_tolerance(const struct jload *ld, struct jentry *e,
 				    const struct ynode *m, const char *path)
@@ -803,7 +819,7 @@ static aisp_err job_entry_key(const struct jload *ld, struct jentry *e,
 			      const struct ynode *k, const struct ynode *v)
 {
 	static const char *const keys[] = {"target", "params", "variants", "timeout_s",
-					   "tolerance", "sweep"};
+					   "tolerance", "sweep", "alternatives"};
 	char path[JOB_PATH_MAX];
 
 	jpath(path, "%s.%s", e->path, k->text);
@@ -819,6 +835,8 @@ static aisp_err job_entry_key(const struct jload *ld, struct jentry *e,
 		return job_entry_tolerance(ld, e, v, path);
 	if (!strcmp(k->text, "sweep"))
 		return job_entry_sweep(ld, e, v, path);
+	if (!strcmp(k->text, "alternatives"))
+		return job_entry_alternatives(ld, e, v, path);
 	return job_unknown(ld, k, path, "key", NULL, keys, sizeof(keys) / sizeof(keys[0]));
 }
 
@@ -1382,6 +1400,8 @@ static aisp_err job_put_target(FILE *f, const struct job_target *jt,
 	}
 	job_fmt_num(jt->timeout_s, num);
 	fprintf(f, "%s\n    timeout_s: %s\n", jt->n_variants ? "]" : "", num);
+	if (jt->alternatives)
+		fputs("    alternatives: true\n", f);
 	if (!isnan(jt->tol_lower) || !isnan(jt->tol_upper)) {
 		fputs("    tolerance: {", f);
 		if (!isnan(jt->tol_lower)) {

@@ -27,6 +27,10 @@ struct job_target {
 	char variants[JOB_MAX_VARIANTS][AISP_NAME_MAX];
 	double timeout_s;             /* worker time limit for one variant */
 	double tol_lower, tol_upper;  /* compare tolerance; NAN: the default */
+	int alternatives;             /* 1 ("alternatives: true"): the variants are
+				       * alternatives of one workload (same inputs,
+				       * same result), so a speedup over the baseline
+				       * means something; 0: separate measurements */
 	int line;                     /* line in the job file, 0 if none */
 };
 

@@ -514,7 +514,7 @@ static int finish(struct run *r, int status, aisp_error *err)
 {
 	if (r->info.rank != 0)
 		return status;
-	run_print_summary(&r->sched);
+	run_print_summary(&r->sched, &r->job, r->worker.backend);
 	printf("run: %s (%d rank%s, %s, %s)%s\n", r->dir, r->info.world_size,
 	       r->info.world_size > 1 ? "s" : "", r->info.backend, r->info.hardware_key,
 	       status == 3 ? " INTERRUPTED" : status ? " WITH FAILURES" : "");
@@ -650,6 +650,61 @@ static int bench_run(int argc, char **argv, run_expect_fn update_fn)
 	return status;
 }
 
+/* 1 when target t is in chapter ("ch01" holds "ch01:gemm"). */
+static int in_chapter(const struct aisp_target *t, const char *chapter)
+{
+	size_t cl = strlen(chapter);
+
+	return !strncmp(t->card->name, chapter, cl) && t->card->name[cl] == ':';
+}
+
+/* 1 when word is an entry of list ("a, b, c"). */
+static int list_has(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == ',' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+/* 0 when chapter names a chapter of the listed targets; else say so on
+ * stderr, with the nearest chapter or the list of them, and return 2. */
+static int check_chapter(const char *chapter)
+{
+	const struct aisp_target *const *all = registry_all();
+	char list[512] = "", best[AISP_NAME_MAX] = "";
+	int best_d = 3;
+
+	for (size_t i = 0; all[i]; i++) {
+		char ch[AISP_NAME_MAX];
+		int d;
+
+		if (all[i]->card->test_only && !getenv("AISP_TEST_TARGETS"))
+			continue;
+		if (in_chapter(all[i], chapter))
+			return 0;
+		text_copy(ch, sizeof(ch), all[i]->card->name);
+		ch[strcspn(ch, ":")] = '\0';
+		if (list_has(list, ch))
+			continue;
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+			 list[0] ? ", " : "", ch);
+		if ((d = text_edit_distance(chapter, ch)) < best_d) {
+			best_d = d;
+			text_copy(best, sizeof(best), ch);
+		}
+	}
+	if (best[0])
+		fprintf(stderr, "aisp bench list-targets: unknown chapter '%s'; did you mean "
+			"'%s'?\n", chapter, best);
+	else
+		fprintf(stderr, "aisp bench list-targets: unknown chapter '%s' (chapters: %s)\n",
+			chapter, list);
+	return 2;
+}
+
 /* `aisp bench list-targets [--chapter chNN]`: targets, backends and variants. */
 static int list_targets(int argc, char **argv)
 {
@@ -666,16 +721,18 @@ static int list_targets(int argc, char **argv)
 			chapter = argv[++i];
 			continue;
 		}
-		fprintf(stderr, "aisp bench list-targets: unknown argument '%s'\n", argv[i]);
+		fprintf(stderr, "aisp bench list-targets: %s '%s'\n", strcmp(argv[i], "--chapter")
+			? "unknown argument" : "a chapter is needed after", argv[i]);
 		return 2;
 	}
+	if (chapter && check_chapter(chapter))
+		return 2;
 	for (size_t i = 0; all[i]; i++) {
 		const struct aisp_target *t = all[i];
-		size_t cl = chapter ? strlen(chapter) : 0;
 
 		if (t->card->test_only && !getenv("AISP_TEST_TARGETS"))
 			continue;
-		if (chapter && (strncmp(t->card->name, chapter, cl) || t->card->name[cl] != ':'))
+		if (chapter && !in_chapter(t, chapter))
 			continue;
 		printf("%-20s %-5s %s\n", t->card->name, t->backend == AISP_BACKEND_CUDA ? "cuda" : "host",
 		       t->card->description);

@@ -44,7 +44,14 @@ aisp_err run_items(const struct job *job, enum aisp_backend_kind backend,
 		   aisp_error *err);
 
 /* Rank 0: print the table of the run (target, variant, ranks ok, median,
- * speedup vs the baseline, throughput, verification). */
-void run_print_summary(const struct sched *s);
+ * speedup vs the baseline where job says the variants are alternatives,
+ * throughput in the target's unit, verification, and the check column: the
+ * values a check measured and, for a row not ok, why). */
+void run_print_summary(const struct sched *s, const struct job *job,
+		       enum aisp_backend_kind backend);
+
+/* v per second of unit (a target's work_unit) with an SI prefix, as text
+ * ("22.6 GFLOP/s", "2.46 GB/s", "93.2k samples/s"), or "-". */
+void run_rate_text(double v, const char *unit, char *buf, size_t n);
 
 #endif /* AISP_RUN_H */

@@ -141,6 +141,7 @@ static aisp_err queue_report(struct sched *s, int item, const struct variant_res
 	m->median_ms = r->stats.median;
 	m->throughput = r->throughput;
 	text_copy(m->status, sizeof(m->status), r->status);
+	text_copy(m->message, sizeof(m->message), r->message);
 	measure_check_text(r, m->check, sizeof(m->check));
 	if (strcmp(r->status, "ok") && strcmp(r->status, "skipped")) /* skipped: not a failure */
 		s->failures++;

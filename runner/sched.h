@@ -32,6 +32,7 @@ struct sched_report {
 	int item, rank;
 	double median_ms, throughput;
 	char status[16];
+	char message[160]; /* why, when status is not ok (cut short) */
 	char check[96];  /* compact check values (measure_check_text) */
 };
 

@@ -3,13 +3,26 @@
 # As root on Debian/Ubuntu this runs apt-get; otherwise it prints the command.
 # Where nothing can be installed (a GPU node without network, with libyaml
 # and jansson unpacked under DEPS_PREFIX) the build goes on as long as what it
-# needs is there. AISP_NO_INSTALL=1 only checks. Slurm and munge are for the
-# Slurm test, clang's runtime for the fuzzers, chromium for rendering the HTML
-# report in tests/e2e/report_render.sh.
+# needs is there. AISP_NO_INSTALL=1 only checks. gcc is what mpicc calls (a
+# fresh server may have none); Slurm and munge are for the Slurm test, clang's
+# runtime for the fuzzers, chromium for rendering the HTML report in
+# tests/e2e/report_render.sh, Lmod and groff for the install test. apt-get
+# waits up to 10 minutes for a dpkg lock held by another install (two builds
+# started at once on one machine).
 set -u
-pkgs="openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libyaml-dev libjansson-dev
+pkgs="gcc libc6-dev openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libyaml-dev libjansson-dev
 libcmocka-dev python3-h5py python3-numpy slurm-wlm munge libpmix-dev gnuplot-nox pkg-config
-clang libclang-rt-14-dev shellcheck chromium"
+clang shellcheck chromium lmod groff-base"
+
+# clang's sanitizer/fuzzer runtime, named after clang's version (14 on
+# Debian 12, 18 on Ubuntu 24.04): the installed clang's, else the archive's.
+clang_rt() {
+	v=$(clang -dumpversion 2>/dev/null | cut -d. -f1)
+	[ -n "$v" ] || v=$(apt-cache depends clang 2>/dev/null |
+		sed -n 's/.*Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -1)
+	echo "libclang-rt-${v:-14}-dev"
+}
+pkgs="$pkgs $(clang_rt)"
 
 # 0 when the build itself can go on: MPI, HDF5, libyaml and jansson headers.
 can_build() {
@@ -34,10 +47,28 @@ fi
 if [ "$(id -u)" = 0 ] && [ "${AISP_NO_INSTALL:-0}" != 1 ]; then
 	echo "deps: installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive
-	if apt-get update -qq >/dev/null 2>&1 &&
-		apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; then
-		exit 0
+	lock="-o DPkg::Lock::Timeout=600"
+	log=$(mktemp)
+	# shellcheck disable=SC2086 # lists of options and packages
+	if apt-get update -qq $lock >"$log" 2>&1; then
+		# Names this archive lacks (an older clang runtime's) are left out.
+		rt=$(clang_rt) want=""
+		for p in $missing; do
+			case $p in libclang-rt-*) p=$rt ;; esac
+			if apt-cache show "$p" >/dev/null 2>&1; then
+				want="$want $p"
+			else
+				echo "deps: $p is not in this system's archive: left out" >&2
+			fi
+		done
+		# shellcheck disable=SC2086
+		if apt-get install -y -qq --no-install-recommends $lock $want >>"$log" 2>&1; then
+			rm -f "$log"
+			exit 0
+		fi
 	fi
+	tail -20 "$log" >&2
+	rm -f "$log"
 	echo "deps: apt-get install failed" >&2
 fi
 if can_build; then

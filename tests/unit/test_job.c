@@ -88,6 +88,7 @@ static void assert_same_job(const struct job *a, const struct job *b)
 		assert_true(same(x->timeout_s, y->timeout_s));
 		assert_true(same(x->tol_lower, y->tol_lower));
 		assert_true(same(x->tol_upper, y->tol_upper));
+		assert_int_equal(x->alternatives, y->alternatives);
 	}
 }
 
@@ -168,6 +169,7 @@ static void test_ch01_job(void **state)
 	assert_true(g->timeout_s == 300.0);
 	assert_true(isnan(g->tol_lower) && isnan(g->tol_upper));
 	assert_int_equal(g->line, 15);
+	assert_int_equal(g->alternatives, 1);
 	assert_true(job.min_sample_ms == 0.5 && job.warmup_ms == 300);
 	p = &job.targets[1];
 	assert_string_equal(p->instance, "ch01:performance");
@@ -178,7 +180,8 @@ static void test_ch01_job(void **state)
 	assert_string_equal(p->variants[1], "optimized_performance");
 	assert_true(p->timeout_s == 600.0);
 	assert_true(p->tol_lower == 0.25 && p->tol_upper == 0.25);
-	assert_int_equal(p->line, 17);
+	assert_int_equal(p->line, 18);
+	assert_int_equal(p->alternatives, 1);
 	assert_round_trip(&job);
 	job_free(&job);
 	assert_int_equal(job.n_targets, 0);
@@ -323,6 +326,10 @@ static void test_wrong_type(void **state)
 	expect_error("mode: evrey\n" T, "t.yaml:1:7: mode: expected every or spread, got 'evrey'");
 	expect_error("time_budget_s: 0x10\n" T,
 		     "t.yaml:1:16: time_budget_s: expected a number, got '0x10'");
+	expect_error(T "    alternatives: yes\n", "t.yaml:3:19: targets[0].alternatives: "
+		     "expected true or false, got 'yes'");
+	expect_error(T "    alternatives: \"true\"\n", "t.yaml:3:19: targets[0].alternatives: "
+		     "expected true or false, got the string 'true'");
 }
 
 static void test_out_of_range(void **state)
