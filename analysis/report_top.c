@@ -296,7 +296,9 @@ static void rep_node_row(struct rep *r, const struct rep_node *n)
 
 	if (r->c && bad)
 		reason = r->c->nodes[n->unit].facts;
-	rep_td(r, "node", bad && r->c ? rep_node_id(r, n->node) : NULL, fleet_str(r->f, n->node));
+	/* only a drained node has a details section to link to */
+	rep_td(r, "node", r->c && rep_node_drained(r, n->node) ? rep_node_id(r, n->node) : NULL,
+	       fleet_str(r->f, n->node));
 	rep_td(r, rep_fmt(r, "badge v-%s", compare_verdict_name(n->v)), NULL,
 	       rep_verdict_label(n->v));
 	rep_td(r, "num", NULL, !n->gpus ? "-" : bad && n->gpus_bad ?

@@ -28,10 +28,10 @@ tolerance   what gather derives from the noise when the job sets none: max
             over the target's variants of max(detectable, min_delta 2%),
             rounded up to 0.1%
 timer       the timer pass of each run (after the samples: one batch of
-            iterations_per_sample iterations between the same CUDA events as a
-            sample, CUPTI tracing the device work only): events / span =
-            timer_events_ms / timer_span_ms, our timer against CUPTI's
-            timestamps of the same region (goal: within 3% for single-kernel
+            timer_iterations iterations, a sample's or more so that it lasts
+            >= 20 ms, between the same CUDA events as a sample, CUPTI tracing
+            the device work only): events / span = timer_events_ms /
+            timer_span_ms, our timer against CUPTI's timestamps of the same region (goal: within 3% for single-kernel
             variants, kernels_per_iteration 1); median / kernels =
             median_ms / timer_kernels_ms, what an iteration costs beyond
             the device work itself (launch gaps)

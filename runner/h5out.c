@@ -382,6 +382,7 @@ static int write_measure_attrs(hid_t g, const struct variant_result *r)
 	bad |= attr_f64(g, "timer_events_ms", r->timer_events_ms) < 0;
 	bad |= attr_f64(g, "timer_span_ms", r->timer_span_ms) < 0;
 	bad |= attr_f64(g, "timer_kernels_ms", r->timer_kernels_ms) < 0;
+	bad |= attr_i64(g, "timer_iterations", r->timer_iterations) < 0;
 	bad |= attr_str(g, "kernel_names", r->kernel_names) < 0;
 	return bad;
 }
@@ -568,6 +569,7 @@ void variant_result_unknown(struct variant_result *r)
 	r->device_ops = -1;
 	r->device_ms = r->device_span_ms = r->count_event_ms = NAN;
 	r->timer_events_ms = r->timer_span_ms = r->timer_kernels_ms = NAN;
+	r->timer_iterations = 0;
 	r->kernel_names[0] = '\0';
 	text_copy(r->profile_status, sizeof(r->profile_status), "none");
 	r->profile_message[0] = '\0';

@@ -44,10 +44,10 @@
  *        another CPU at the end of the samples), involuntary_switches (times
  *        the worker was preempted during the samples), measure_switches
  *        (AISP_MEASURE diagnostic switches in effect; "" in a normal run)
- *      The timer pass (after the samples: one batch of iterations_per_sample
- *      iterations between the same CUDA events as a sample, CUPTI recording
- *      the device work only; never a timing source for median_ms), per
- *      iteration: timer_events_ms (our events), timer_span_ms (CUPTI: first
+ *      The timer pass (after the samples: one batch of timer_iterations
+ *      iterations, a sample's or more so that it lasts >= 20 ms, between the
+ *      same CUDA events as a sample, CUPTI recording the device work only;
+ *      never a timing source for median_ms), per iteration: timer_events_ms (our events), timer_span_ms (CUPTI: first
  *      start to last end of the batch's device work), timer_kernels_ms
  *        (CUPTI: summed durations of its kernels, memcpys and memsets)
  *      The counted pass (CUPTI, one untimed batch after the samples; never a
@@ -129,6 +129,7 @@ struct variant_result {
 	long device_ops;           /* per iteration */
 	double device_ms, device_span_ms, count_event_ms; /* per iteration */
 	double timer_events_ms, timer_span_ms, timer_kernels_ms; /* per iteration */
+	int timer_iterations;      /* the timer pass's batch, 0 when none ran */
 	char kernel_names[VARIANT_NAMES_MAX];
 	/* --profile minimal, filled by the profile pass (runner/profile_pass.c). */
 	char profile_status[16];

@@ -285,6 +285,19 @@ static aisp_err count_pass(const struct aisp_backend_ops *be, struct aisp_ctx *c
  * set-up; its records are dropped), then one batch of n iterations timed
  * by the events exactly as a sample is: events, span and summed durations
  * of the same region, per iteration. */
+/* Iterations of the timer pass: a sample's batch, or more, so that the batch
+ * lasts about MEASURE_TIMER_MIN_MS (the first launches under CUPTI cost the
+ * host extra; a 1 ms kernel timed alone would carry that inside its events),
+ * at most MEASURE_COUNT_MAX_ITER. */
+static int timer_batch(const struct variant_result *r)
+{
+	double last = r->n_samples ? r->samples[r->n_samples - 1] : NAN;
+	double want = last > 0 ? ceil(MEASURE_TIMER_MIN_MS / last) : 1.0;
+	int n = r->per_sample > want ? r->per_sample : (int)fmin(want, 1e9);
+
+	return n < MEASURE_COUNT_MAX_ITER ? n : MEASURE_COUNT_MAX_ITER;
+}
+
 static aisp_err timer_pass(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			   const struct aisp_variant *v, void *state, int n,
 			   struct variant_result *r, aisp_error *err)
@@ -305,6 +318,7 @@ static aisp_err timer_pass(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	rc2 = be->count_end(ctx, &c, rc ? NULL : err); /* stop tracing either way */
 	if (rc || rc2)
 		return rc ? rc : rc2;
+	r->timer_iterations = n;
 	r->timer_events_ms = ms / n;
 	r->timer_span_ms = c.span_ms / n;
 	r->timer_kernels_ms = c.device_ms / n;
@@ -392,7 +406,7 @@ static aisp_err measure_timed(const struct aisp_backend_ops *be, struct aisp_ctx
 	if (!rc)
 		rc = timed_loop(be, ctx, v, state, o, probe, r, err);
 	if (!rc && !(sw & MEASURE_NO_COUNT))
-		rc = timer_pass(be, ctx, v, state, r->per_sample, r, err);
+		rc = timer_pass(be, ctx, v, state, timer_batch(r), r, err);
 	if (!rc && !(sw & (MEASURE_COUNT_FIRST | MEASURE_NO_COUNT)))
 		rc = count_pass(be, ctx, v, state,
 				r->per_sample < MEASURE_COUNT_MAX_ITER ? r->per_sample

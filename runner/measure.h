@@ -18,6 +18,7 @@
 
 #define MEASURE_PROFILE_RANGE "aisp_profile"
 #define MEASURE_COUNT_MAX_ITER 1000    /* iterations of the counted pass, at most */
+#define MEASURE_TIMER_MIN_MS 20.0      /* the timer pass's batch lasts about this long at least */
 #define MEASURE_CLOCK_READ_MS 100.0    /* clock-checked warm-up: reads this far apart */
 #define MEASURE_CLOCK_MAX_MS 2000.0    /* ... for at most this much past warmup_ms */
 #define MEASURE_CLOCK_STEADY 0.01      /* steady: two reads differ by at most 1% (one

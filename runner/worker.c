@@ -124,8 +124,8 @@ static void result_write_context(FILE *f, const struct variant_result *r)
 		r->involuntary_switches, r->measure_switches);
 	fprintf(f, "count %d %ld %.17g %.17g %.17g\nkernel_names %s\n", r->count_iterations,
 		r->device_ops, r->device_ms, r->device_span_ms, r->count_event_ms, names);
-	fprintf(f, "timer %.17g %.17g %.17g\n", r->timer_events_ms, r->timer_span_ms,
-		r->timer_kernels_ms);
+	fprintf(f, "timer %.17g %.17g %.17g %d\n", r->timer_events_ms, r->timer_span_ms,
+		r->timer_kernels_ms, r->timer_iterations);
 }
 
 /* Write the worker's answer for r to f; restart asks the rank for a new worker. */
@@ -179,8 +179,8 @@ static int result_line_context(struct variant_result *r, const char *line, size_
 	else if (KEY("kernel_names"))
 		copy_value(r->kernel_names, sizeof(r->kernel_names), line, k);
 	else if (KEY("timer") && v)
-		sscanf(v, "%lf %lf %lf", &r->timer_events_ms, &r->timer_span_ms,
-		       &r->timer_kernels_ms);
+		sscanf(v, "%lf %lf %lf %d", &r->timer_events_ms, &r->timer_span_ms,
+		       &r->timer_kernels_ms, &r->timer_iterations);
 	else
 		return 0;
 #undef KEY

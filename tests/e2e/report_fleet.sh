@@ -67,6 +67,19 @@ for line in open(sys.argv[1]):
     else:
         w = None
 PYEOF
+"$PY" "$TOOLS/make_rank_files.py" --out "$T/runF" --ranks 4 --gpus-per-node 2 --node-prefix n \
+	--first-node 3 --run-id runF --seed 2 --slow 2:1.3 --slow 0:0.6
+"$AISP" report "$T/runA" "$T/runF" --expectations "$E" -o "$T/f.html" >/dev/null
+check "HTML: a node faster than expected is not drained and not linked; every link has its anchor" \
+	"$PY" - "$T/f.html" <<'PYEOF'
+import sys, re
+t = open(sys.argv[1]).read()
+ids = set(re.findall(r' id="([^"]+)"', t))
+links = re.findall(r' href="#([^"]+)"', t)
+assert links and all(l in ids for l in links), (sorted(set(links) - ids), sorted(ids))
+assert re.search(r'<td class="node">n03</td><td><span class="badge v-improved">', t), "n03 not IMPROVED"
+assert 'href="#node-n03"' not in t
+PYEOF
 expect_exit 0 "report without expectations exits 0" "$AISP" report "$T/runA" "$T/runB" -o "$T/plain.html"
 check "without expectations the fleet outlier is on the first screen" grep -q \
 	'<p class="verdict drain">No baseline given; outliers against this run&#39;s own fleet. Check 1 of 4 nodes: n04 (GPU 0' "$T/plain.html"
