@@ -45,6 +45,9 @@ expect_text "the event median, host launch path included, was 0.548768 ms, not j
 expect_text "0 not judged, 0 missing, 0 outlier, 0 regressed, 0 failed; 0 fleet-wide; 0 of 1 nodes to drain; exit 0" \
 	"nothing regressed, nobody drained"
 check "the drain list is empty" sh -c "[ ! -s '$T/drain' ]"
+expect_exit 0 "report of the make-run file exits 0" "$AISP" report "$RUN" --expectations "$E" -o "$T/r.md"
+check "report: nothing to drain, baseline_gemm PASS by its device time" sh -c \
+	"grep -q 'Nothing to drain' '$T/r.md' && grep -Eq '^\| ch01:gemm/baseline_gemm \(device time\) +\| 0\.263 +\| 0\.2625 +\| -0\.2% +\| PASS' '$T/r.md'"
 mkdir "$T/nodev" && cp "$RUN/rank-00000.h5" "$RUN/job.yaml" "$T/nodev/"
 "$PY" -c 'import h5py, sys; h5py.File(sys.argv[1], "r+")["targets/ch01:gemm/baseline_gemm"].attrs["device_ms"] = float("nan")' \
 	"$T/nodev/rank-00000.h5"
@@ -72,6 +75,9 @@ expect_exit 1 "GPU 5's device time 10% slower: exit 1" \
 check "its node alone is drained, the device time named" sh -c "[ \$(wc -l <'$T/drain') = 1 ] &&
 	grep -Eq '^n03 aisp regressed: 1 of 14 items slow; worst ch01:gemm/baseline_gemm device time \(CUPTI\) \+(9|10)\.[0-9]% ' '$T/drain'"
 expect_text "device time +" "compare says device time"
+cp "$T/drain" "$T/drain.compare"
+"$AISP" report "$T/dev" --expectations "$E" -o "$T/dev.md" --drain-list "$T/drain" >/dev/null 2>&1
+check "report drains the same node for the same reason" cmp -s "$T/drain" "$T/drain.compare"
 fleet nodev8 --no-device 5:ch01:gemm/baseline_gemm --host-slow 5:1.6:ch01:gemm/baseline_gemm
 expect_exit 3 "GPU 5 without a device time (host path 60% slower): exit 3" \
 	"$AISP" compare "$T/nodev8" --expectations "$E" --drain-list "$T/drain"
