@@ -537,6 +537,30 @@ static void run_free(struct run *r)
 	gpuinfo_close(r->gi);
 }
 
+/* Everything that needs no other rank: the device list, the backend, the job
+ * and its text. Runs before MPI_Init, so that a bad command line or job file
+ * ends with its message and exit 2 without starting MPI: a singleton torn
+ * down right after MPI_Init crashed now and then in Open MPI's teardown on a
+ * busy machine (SIGSEGV after the message, hostile_job.sh, hostile_cli.sh). */
+static int run_prepare(struct run *r)
+{
+	aisp_error err = {0};
+	aisp_err rc;
+
+	rc = gpuinfo_open(&r->gi, &err);
+	if (!rc)
+		rc = pick_backend(r, &err);
+	if (!rc)
+		rc = run_resolve_job(&r->opts, r->backend, &r->job, &err);
+	if (!rc)
+		rc = render_job(r, &err);
+	if (!rc)
+		return 0;
+	if (env_rank0() || rc != AISP_EUSAGE)
+		fprintf(stderr, "aisp bench run: %s\n", err.msg);
+	return aisp_err_exit_status(rc) ? aisp_err_exit_status(rc) : 1;
+}
+
 /* Everything after MPI_Init up to the exit status. */
 static int run_ranks(struct run *r, int argc, char **argv, int sigfd)
 {
@@ -545,15 +569,7 @@ static int run_ranks(struct run *r, int argc, char **argv, int sigfd)
 	int status;
 
 	MPI_Comm_rank(MPI_COMM_WORLD, &r->info.rank);
-	rc = gpuinfo_open(&r->gi, &err);
-	if (!rc)
-		rc = pick_backend(r, &err);
-	if (!rc)
-		rc = run_resolve_job(&r->opts, r->backend, &r->job, &err);
-	if (!rc)
-		rc = identify(r, &err);
-	if (!rc)
-		rc = render_job(r, &err);
+	rc = identify(r, &err);
 	if (!rc)
 		rc = prepare_dir(r, argc, argv, &err);
 	if (rc) {
@@ -621,6 +637,11 @@ static int bench_run(int argc, char **argv, run_expect_fn update_fn)
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN); /* a dead worker's pipe is an error code, not death */
+	status = run_prepare(&r);
+	if (status) {
+		run_free(&r);
+		return status;
+	}
 	sigfd = sigs_open();
 	MPI_Init(&argc, &argv);
 	status = run_ranks(&r, argc, argv, sigfd);

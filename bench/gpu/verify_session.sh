@@ -5,7 +5,9 @@
 #   AISP_GIT_COMMIT=$(git rev-parse HEAD) bash bench/gpu/verify_session.sh
 # 1. make run (README's first command, fat build, the ch01 job on the GPU):
 #    the run table (the own update kernel by default, whole variant texts);
-# 2. the qual job once: the timer pass's >= 20 ms batches (events / span);
+#    compared against jobs/ch01/expectations_h200.json (a healthy GPU: exit 0);
+# 2. the qual job once: the timer pass's >= 20 ms batches (events / span),
+#    compared against jobs/qual/expectations_h200.json;
 # 3. the binary alone in a folder without lib/aisp-cuda.so on a GPU node:
 #    bench run must stop (exit 2) and name the plug-in.
 # $OUT: verify.log, ch01/ and qual/ run directories (rank files).
@@ -30,10 +32,27 @@ timeout 170 make -j16 DEPS_PREFIX=.deps GIT_COMMIT="${AISP_GIT_COMMIT:-unknown}"
 echo "make run exit $?"
 grep -E '^(target|ch01|run:|make run)' "$OUT/make-run.log" | tail -12
 
+step "make run against the committed H200 baselines (gathered from the final session's 5 runs)"
+e=jobs/ch01/expectations_h200.json
+if [ -f "$e" ]; then
+	./aisp compare "$OUT/ch01" --expectations "$e" --drain-list "$OUT/ch01-drain" --verbose \
+		>"$OUT/ch01-compare.log" 2>&1
+	echo "compare exit $? (0: nothing to drain)"
+	tail -25 "$OUT/ch01-compare.log"
+	echo "drain list:"; cat "$OUT/ch01-drain" 2>/dev/null
+else
+	echo "no $e"
+fi
+
 step "the qual job once"
 ./aisp bench run --job jobs/qual/job.yaml --out "$OUT/qual" >"$OUT/qual.log" 2>&1
 echo "qual exit $?"
 grep -E '^(target|qual|run:)' "$OUT/qual.log" | tail -14
+if [ -f jobs/qual/expectations_h200.json ]; then
+	./aisp compare "$OUT/qual" --expectations jobs/qual/expectations_h200.json --job jobs/qual/job.yaml \
+		>"$OUT/qual-compare.log" 2>&1
+	echo "qual compare exit $? (0: nothing to drain)"; tail -12 "$OUT/qual-compare.log"
+fi
 /usr/bin/python3 - "$OUT" <<'PY' 2>&1 || echo "(no h5py here)"
 import glob, sys, h5py
 print(f"{'target/variant':44} {'batch':>6} {'events/span':>11} {'median/kernels':>14}")

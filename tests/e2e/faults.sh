@@ -1,6 +1,9 @@
 #!/bin/sh
 # Fault targets in a real mpirun run: each crash, hang, abort, allocation
 # failure and failed check is recorded and the rank goes on with the next.
+# Times are checked only where they hold by construction on a loaded
+# machine: the hang ran at least its 2 s limit, and a sample of the slow
+# mode (2 ms of sleep per iteration) lasted at least 2 ms.
 . "$(dirname "$0")/lib.sh"
 AISP=$AISP_TEST # test:fault lives in the test binary
 expect_exit 1 "mpirun -np 2 over faulty targets exits 1" \
@@ -21,11 +24,11 @@ for r in (0, 1):
             got = (a["status"], int(a["signal"]), a["message"])
             if got[0] != status or got[1] != sig or text not in got[2]:
                 print("rank", r, "mode", mode, "got", got, "want", (status, sig, text)); bad += 1
-            if mode == 2 and not (1.9 < a["elapsed_s"] < 5):
-                print("hang elapsed", a["elapsed_s"]); bad += 1
-        s = f["targets/test:fault[mode=5]/baseline_fault"].attrs["median_ms"]
-        if not 1.9 < s < 4:
-            print("slow median", s); bad += 1
+            if mode == 2 and not a["elapsed_s"] >= 2.0:
+                print("hang elapsed", a["elapsed_s"], "before its 2 s limit"); bad += 1
+        v = f["targets/test:fault[mode=5]/baseline_fault"]
+        if not (v["samples_ms"][()].min() >= 2.0 and v.attrs["median_ms"] >= 2.0):
+            print("slow mode: a sample under its 2 ms of sleep", v["samples_ms"][()]); bad += 1
 sys.exit(1 if bad else 0)
 PYEOF
 finish

@@ -35,8 +35,9 @@ for v in 1e999 -1 nan NaN inf -inf 99999999999999999999999 "" 5x " " "$L"; do
 done
 expect_text "--file-timeout" "the message names the option"
 ESC=$(printf '\033[2J\033[31m')
+# Refused before MPI starts: with a PML that does not exist, MPI_Init would fail.
 for tg in "ch01:$ESC" "$ESC" "../x" "a/b" "ch01:../../etc/passwd" "<script>alert(1)</script>" "ch01:<b>x</b>" "$L" "ch01:$L" "" "," "ch01:gemm;rm -rf /"; do
-	refused "bench run --targets '$(echo "$tg" | cut -c1-24)'" "$AISP" bench run --targets "$tg" --out "$T/r"
+	refused "bench run --targets '$(echo "$tg" | cut -c1-24)'" env OMPI_MCA_pml=aisp_no_such_pml "$AISP" bench run --targets "$tg" --out "$T/r"
 done
 expect_text "unknown target" "the message names the target"
 for o in --mode --backend --profile; do

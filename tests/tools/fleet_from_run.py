@@ -12,7 +12,7 @@ else (layout, attributes, the real samples' shape) stays as aisp wrote it.
       [--slow GPU:FACTOR[:INSTANCE/VARIANT]]... [--facts GPU:key=value,...]...
       [--host-slow GPU:FACTOR[:WHERE]]... [--device-slow GPU:FACTOR[:WHERE]]...
       [--host-launch INSTANCE/VARIANT]... [--no-device GPU[:WHERE]]...
-      [--knobs "AISP_TEST_X=1"] [--git-commit C] [--end-utc T]
+      [--knobs "AISP_TEST_X=1"] [--git-commit C] [--end-utc T] [--noise R]
 
 GPU numbers count from 0 in rank order (node n01 holds GPUs 0 and 1 with two
 per node). Factors multiply the time of every sample: 1.3 is 30% slower.
@@ -29,14 +29,22 @@ the device times only. --no-device GPU[:WHERE] removes a GPU's device times
 (NAN: as without CUPTI; GPU * for every GPU). --host-launch sets the
 variant's host_launch attribute to 1 (a CUDA rank file from before the
 attribute has none; aisp then reads its four launch-bound variants as 1).
+
+--noise R gives every variant the spread of a quiet machine instead of the
+real run's (a busy machine's run can spread 100%, which moves the noise and
+so the thresholds every verdict is held to): its samples become
+controlled_samples() around the variant's centre (centres()), with a
+within-run noise of R (1.4826 MAD / median), then are scaled as above.
 """
 import argparse
 import glob
 import hashlib
+import math
 import os
 import shutil
 import sys
 import uuid
+from statistics import NormalDist
 
 import h5py
 import numpy as np
@@ -84,6 +92,71 @@ def parse_slow(specs):
     return out
 
 
+def text(x):
+    """An attribute read back as str (h5py gives bytes or str)."""
+    return x.decode() if isinstance(x, bytes) else str(x)
+
+
+def knob_factor(f):
+    """1 + AISP_TEST_SLOW_PCT/100 of the knobs rank file f was written under (1 without)."""
+    for kv in text(f.attrs.get("test_knobs", "")).split():
+        if kv.startswith("AISP_TEST_SLOW_PCT="):
+            return 1.0 + float(kv.split("=", 1)[1]) / 100.0
+    return 1.0
+
+
+def centres(dirs):
+    """{(instance, variant): ms}: the median over the ok rank files of dirs of
+    each one's sample median over its knob factor: what every GPU of the
+    runs measures on a quiet machine, the knobs taken out."""
+    meds = {}
+    for d in dirs:
+        for path in sorted(glob.glob(os.path.join(d, "rank-*.h5"))):
+            with h5py.File(path, "r") as f:
+                k = knob_factor(f)
+                for inst, ig in f.get("targets", {}).items():
+                    for var, vg in ig.items():
+                        smp = vg["samples_ms"][()] if "samples_ms" in vg else []
+                        if text(vg.attrs.get("status", "")) == "ok" and len(smp):
+                            meds.setdefault((inst, var), []).append(float(np.median(smp)) / k)
+    return {key: float(np.median(v)) for key, v in meds.items()}
+
+
+def controlled_samples(centre, n, noise):
+    """n samples of median centre and within-run noise `noise` (1.4826 MAD /
+    median, to first order), no randomness: centre * exp(noise * z_k), z_k
+    the standard normal quantiles of (k + 0.5) / n, in a fixed shuffled order."""
+    z = np.array([NormalDist().inv_cdf((k + 0.5) / n) for k in range(n)])
+    order = np.random.default_rng(n).permutation(n)
+    return centre * np.exp(noise * z[order])
+
+
+def set_samples(vg, samples):
+    """Replace samples_ms of variant group vg and its statistics attributes,
+    computed as aisp does (numpy's linear quantiles, sample stddev)."""
+    del vg["samples_ms"]
+    vg.create_dataset("samples_ms", data=samples, dtype="<f8", chunks=(len(samples),),
+                      maxshape=(None,))
+    med = float(np.median(samples))
+    st = {"median_ms": med, "mean_ms": float(np.mean(samples)),
+          "stddev_ms": float(np.std(samples, ddof=1)) if len(samples) > 1 else 0.0,
+          "p10_ms": float(np.quantile(samples, 0.10)), "p75_ms": float(np.quantile(samples, 0.75)),
+          "p90_ms": float(np.quantile(samples, 0.90)), "p99_ms": float(np.quantile(samples, 0.99)),
+          "min_ms": float(samples.min()), "max_ms": float(samples.max()),
+          "mad_ms": float(np.median(np.abs(samples - med)))}
+    old = float(vg.attrs.get("median_ms", math.nan)) if "median_ms" in vg.attrs else math.nan
+    for k, v in st.items():
+        put(vg, k, v)
+    if "throughput" in vg.attrs and old > 0 and med > 0:
+        put(vg, "throughput", float(vg.attrs["throughput"]) * old / med)
+
+
+def quiet_variant(vg, centre, noise):
+    """Give an ok variant group the controlled samples around centre (ms)."""
+    if text(vg.attrs.get("status", "")) == "ok" and "samples_ms" in vg and len(vg["samples_ms"]) and centre:
+        set_samples(vg, controlled_samples(centre, len(vg["samples_ms"]), noise))
+
+
 def scale_variant(vg, factor, dfactor):
     if "samples_ms" in vg:
         d = vg["samples_ms"]
@@ -116,9 +189,9 @@ def set_facts(vg, facts, rng):
             put(g, k, facts.get(k, v))
 
 
-def write_gpu(a, src, i, slow, facts):
+def write_gpu(a, src, i, slow, facts, centre):
     """GPU i of the fleet from rank file src (slow: --slow, --host-slow and
-    --device-slow, parsed)."""
+    --device-slow, parsed; centre: centres() for --noise)."""
     gpn = a.gpus_per_node
     node = "%s%02d" % (a.node_prefix, a.first_node + i // gpn)
     local = i % gpn
@@ -142,6 +215,8 @@ def write_gpu(a, src, i, slow, facts):
             for var, vg in ig.items():
                 base = a.shift * gpu_factor * float(np.exp(rng.normal(0.0, a.spread / 2)))
                 both = applies(slow["slow"], i, inst, var)
+                if a.noise is not None:
+                    quiet_variant(vg, centre.get((inst, var)), a.noise)
                 scale_variant(vg, base * both * applies(slow["host"], i, inst, var),
                               base * both * applies(slow["device"], i, inst, var))
                 if "%s/%s" % (inst, var) in a.host_launch:
@@ -174,6 +249,8 @@ def main():
     p.add_argument("--knobs", default="")
     p.add_argument("--git-commit", default="")
     p.add_argument("--end-utc", default="")
+    p.add_argument("--noise", type=float, default=None,
+                   help="controlled within-run noise R instead of the real samples' spread")
     a = p.parse_args()
     srcs = sorted(glob.glob(os.path.join(a.src, "rank-*.h5")))
     if not srcs:
@@ -187,8 +264,9 @@ def main():
     a.no_device = [(s.split(":", 1)[0], s.split(":", 1)[1] if ":" in s else None)
                    for s in a.no_device]
     facts = parse_facts(a.facts)
+    centre = centres([a.src]) if a.noise is not None else {}
     for i in range(a.nodes * a.gpus_per_node):
-        write_gpu(a, srcs[i % len(srcs)], i, slow, facts)
+        write_gpu(a, srcs[i % len(srcs)], i, slow, facts, centre)
     return 0
 
 

@@ -36,13 +36,28 @@ def items_in(path):
     return out, status
 
 
+def text_of(what, data):
+    """data (bytes) as text; aisp prints text only, so bytes that are not
+    UTF-8 raise ValueError naming the first bad byte and what surrounds it."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        around = data[max(0, e.start - 160):e.start + 40]
+        raise ValueError(f"{what} printed byte {data[e.start]:#04x} at {e.start} of "
+                         f"{len(data)}, not text: ...{around!r}...") from None
+
+
 def trial(o, i, rng, total_items):
     d = os.path.join(o.workdir, f"k{i:03d}")
     p = subprocess.Popen([o.aisp, "bench", "run", "--job", o.job, "--out", d],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     time.sleep(rng.uniform(o.min_delay, o.max_delay))
     p.send_signal(signal.SIGKILL)
-    out, _ = p.communicate()
+    raw, _ = p.communicate()
+    try:
+        out = text_of("the killed run", raw)
+    except ValueError as e:
+        return f"FAIL {e}"
     reported = set()
     for m in re.finditer(r"^\[\d+/\d+\] (\S+) (\S+) rank 0 \.\.\. [0-9.e+-]+ ms$", out, re.M):
         reported.add((m.group(1), m.group(2)))
@@ -58,10 +73,15 @@ def trial(o, i, rng, total_items):
     lost = reported - set(have)
     if lost:
         return f"FAIL reported but missing after kill: {sorted(lost)}"
-    r = subprocess.run([o.aisp, "bench", "run", "--resume", d], capture_output=True, text=True)
+    r = subprocess.run([o.aisp, "bench", "run", "--resume", d], capture_output=True)
+    try:
+        r_out = text_of("--resume on stdout", r.stdout)
+        r_err = text_of("--resume on stderr", r.stderr)
+    except ValueError as e:
+        return f"FAIL {e}"
     if r.returncode != 0:
-        return f"FAIL resume exit {r.returncode}: {r.stdout[-300:]} {r.stderr[-300:]}"
-    rerun = len(re.findall(r"^\[\d+/\d+\]", r.stdout, re.M))
+        return f"FAIL resume exit {r.returncode}: {r_out[-300:]} {r_err[-300:]}"
+    rerun = len(re.findall(r"^\[\d+/\d+\]", r_out, re.M))
     after, status = items_in(rank)
     if len(after) != total_items or status != "complete":
         return f"FAIL after resume: {len(after)} items ok, status {status}"
