@@ -223,9 +223,9 @@ static void compare_print(const struct fleet *f, const struct compare_result *r,
 			printf(": %s", compare_unit_text(f, u));
 		printf("\n");
 	}
-	printf("compare: %zu pass, %zu improved, %zu skipped, %zu missing, %zu outlier, %zu regressed, %zu failed; %zu fleet-wide; %zu of %zu nodes to drain; exit %d\n",
+	printf("compare: %zu pass, %zu improved, %zu skipped, %zu not judged, %zu missing, %zu outlier, %zu regressed, %zu failed; %zu fleet-wide; %zu of %zu nodes to drain; exit %d\n",
 	       r->counts[VERDICT_PASS], r->counts[VERDICT_IMPROVED], r->counts[VERDICT_SKIPPED],
-	       r->counts[VERDICT_MISSING], r->counts[VERDICT_OUTLIER],
+	       r->counts[VERDICT_UNJUDGED], r->counts[VERDICT_MISSING], r->counts[VERDICT_OUTLIER],
 	       r->counts[VERDICT_REGRESSED], r->counts[VERDICT_FAILED], r->n_fleet, r->n_drain,
 	       r->n_nodes, r->exit_status);
 }

@@ -16,8 +16,15 @@
  *     = m / expected - 1 against the tolerance, z against the stored fleet
  *     spread (none from a baseline of one GPU: "fleet spread unknown"), and
  *     an optimized variant's speedup over the same GPU's baseline.
+ * A host-launch-bound variant (fleet.h: host_launch) is judged by the same
+ * rules on its CUPTI device time (per GPU device_ms, the stored
+ * fleet.variants.<v>.device_* of the baseline), not on its median; a GPU
+ * without a device time is not judged ("unjudged"), nor is any GPU against
+ * a baseline without one when there are too few siblings; speedups over
+ * such a variant are not judged.
  * Items, in increasing severity: pass, improved, skipped (not applicable on
- * this GPU: no NCCL, no FP8...), missing (expected but not measured, or
+ * this GPU: no NCCL, no FP8...), unjudged (not judged: a host-launch-bound
+ * variant without a device time), missing (expected but not measured, or
  * skipped where the baseline measured it), outlier, regressed, failed
  * (status crashed, timeout, verify_failed, error).
  * Tolerance per instance: --tolerance-*, else --job's, else the example's
@@ -44,6 +51,7 @@ enum verdict {
 	VERDICT_PASS = 0,
 	VERDICT_IMPROVED,
 	VERDICT_SKIPPED,
+	VERDICT_UNJUDGED,
 	VERDICT_MISSING,
 	VERDICT_OUTLIER,
 	VERDICT_REGRESSED,
@@ -71,8 +79,13 @@ struct compare_item {
 	size_t gpu_idx;               /* in fleet gpus, FLEET_NONE if none */
 	int fleet;                    /* 1: the run's common shift (a fleet finding) */
 	int siblings;                 /* 1: judged against its siblings */
+	int device;                   /* 1: observed, expected and reference are
+				       * CUPTI device times (host-launch-bound) */
 	char label[2 * AISP_NAME_MAX]; /* "instance/variant" */
-	double observed;              /* this GPU's (or the fleet's) median, ms */
+	double observed;              /* this GPU's (or the fleet's) median, or its
+				       * device time when device, ms */
+	double event_ms;              /* device: the median of its events, which
+				       * is not judged, ms; else NAN */
 	double expected;              /* stored expected time, ms (NAN: none) */
 	double reference;             /* what it was held to: the siblings' median
 				       * or the expected time, ms */

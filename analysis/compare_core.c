@@ -39,7 +39,7 @@ static struct compare_item *compare_add(struct compare_result *r, const struct f
 	it->node = gpu_idx == FLEET_NONE ? UINT32_MAX : f->gpus[gpu_idx].node;
 	it->gpu_idx = gpu_idx;
 	it->observed = gpu_idx == FLEET_NONE ? NAN : f->gpus[gpu_idx].median;
-	it->expected = it->reference = it->excess = it->z = it->work = NAN;
+	it->expected = it->reference = it->excess = it->z = it->work = it->event_ms = NAN;
 	it->unit = UINT32_MAX;
 	if (inst == UINT32_MAX)
 		snprintf(it->label, sizeof(it->label), "%s", var_name);
@@ -121,10 +121,21 @@ struct compare_ref {
 	double sigma;               /* the spread z divides by; NAN: none */
 	double reference;           /* the siblings' median each GPU is held to */
 	int n_ref;                  /* GPUs it rests on */
+	int n_judged;               /* GPUs with a result to judge (ok; device:
+				     * and a device time) */
 	int siblings;               /* 1: each GPU against its siblings */
 	int base_gpus;              /* GPUs of the stored fleet, 0 when not said */
+	int device;                 /* 1: judged by device time (host-launch-bound);
+				     * every time above is then a device time */
+	int has_example;            /* the baseline has an example for it */
 	const char *when, *commit;  /* of the baseline */
 };
+
+/* What GPU g is judged by: its device time or its median. */
+static double compare_val(const struct compare_ref *ref, const struct fleet_gpu *g)
+{
+	return ref->device ? g->device : g->median;
+}
 
 /* Reference of variant v of instance in from example ex (may be NULL). */
 static void compare_ref_of(const struct fleet *f, const struct fleet_inst *in,
@@ -135,28 +146,37 @@ static void compare_ref_of(const struct fleet *f, const struct fleet_inst *in,
 	const json_t *m = json_object_get(ex, "metrics"), *p = json_object_get(ex, "provenance");
 	const char *best = expect_str(json_object_get(ex, "metadata"), "best_optimization");
 	int is_base = in->baseline != FLEET_NONE && &f->vars[in->baseline] == v;
-	int is_best = best && !strcmp(best, fleet_str(f, v->var));
-	double mad = expect_num(fv, "mad_ms"), ok = expect_num(fv, "ok"),
-	       noise = expect_num(fv, "noise");
+	int is_best = best && !strcmp(best, fleet_str(f, v->var)), dev = v->host_launch;
+	/* a speedup over (or of) a host-bound median is not judged */
+	int sp = !is_base && !dev && !(in->baseline != FLEET_NONE &&
+				       f->vars[in->baseline].host_launch);
+	const char *med_key = dev ? "device_median_ms" : "median_ms";
+	double mad = expect_num(fv, dev ? "device_mad_ms" : "mad_ms"),
+	       ok = expect_num(fv, dev ? "device_gpus" : "ok"),
+	       noise = expect_num(fv, dev ? "device_noise" : "noise");
+	double med = dev ? v->dev.median : v->median, rmad = dev ? v->dev.mad : v->mad;
 
-	ref->expected = expect_num(fv, "median_ms");
-	ref->speedup = is_base ? NAN : expect_num(fv, "speedup");
-	if (isnan(ref->expected) && is_base)
+	ref->device = dev;
+	ref->has_example = ex != NULL;
+	ref->n_judged = dev ? v->dev.n_gpus : v->n_ok;
+	ref->expected = expect_num(fv, med_key);
+	ref->speedup = sp ? expect_num(fv, "speedup") : NAN;
+	if (isnan(ref->expected) && is_base && !dev)
 		ref->expected = expect_num(m, "baseline_time_ms");
-	if (isnan(ref->expected) && is_best)
+	if (isnan(ref->expected) && is_best && !dev)
 		ref->expected = expect_num(m, "best_optimized_time_ms");
-	if (isnan(ref->speedup) && is_best)
+	if (isnan(ref->speedup) && is_best && sp)
 		ref->speedup = expect_num(m, "best_speedup");
-	if (isnan(ok))
+	if (isnan(ok) && !dev)
 		ok = expect_num(fv, "gpus");
 	ref->base_gpus = ok >= 1 && ok < 1e9 ? (int)ok : 0;
 	ref->base_spread = ref->base_gpus >= 2 && mad >= 0.0 && ref->expected > 0.0 ?
-			   1.4826 * mad / expect_num(fv, "median_ms") : NAN;
-	ref->noise = noise > 0.0 ? noise : v->noise;
-	ref->siblings = v->n_ok >= COMPARE_MIN_SIBLINGS;
-	ref->reference = v->median;
-	ref->n_ref = v->n_ok;
-	ref->run_spread = v->n_ok >= 2 && v->median > 0.0 ? 1.4826 * v->mad / v->median : NAN;
+			   1.4826 * mad / expect_num(fv, med_key) : NAN;
+	ref->noise = noise > 0.0 ? noise : dev ? v->dev.noise : v->noise;
+	ref->siblings = ref->n_judged >= COMPARE_MIN_SIBLINGS;
+	ref->reference = med;
+	ref->n_ref = ref->n_judged;
+	ref->run_spread = ref->n_judged >= 2 && med > 0.0 ? 1.4826 * rmad / med : NAN;
 	ref->when = expect_str(p, "timestamp");
 	ref->commit = expect_str(p, "git_commit");
 	if (!ref->when)
@@ -177,11 +197,12 @@ static void compare_reference(const struct fleet *f, const struct fleet_var *v,
 
 	for (size_t j = v->gpu0; ref->siblings && j < v->gpu0 + v->n_gpus; j++) {
 		const struct fleet_gpu *g = &f->gpus[j];
+		double y = compare_val(ref, g);
 
-		if (g->n_runs > 0 && g->median / ref->expected - 1.0 <= tol->upper)
-			x[k++] = g->median;
+		if (g->n_runs > 0 && isfinite(y) && y / ref->expected - 1.0 <= tol->upper)
+			x[k++] = y;
 	}
-	if (ref->siblings && 2 * k >= (size_t)v->n_ok && k < (size_t)v->n_ok) {
+	if (ref->siblings && 2 * k >= (size_t)ref->n_judged && k < (size_t)ref->n_judged) {
 		ref->reference = stats_median_inplace(x, k);
 		ref->n_ref = (int)k;
 		ref->run_spread = 1.4826 * stats_mad(x, k, ref->reference, x + v->n_gpus) /
@@ -217,26 +238,35 @@ static double compare_base_on(const struct fleet *f, const struct fleet_inst *in
 	return NAN;
 }
 
+/* "device time " and " (CUPTI)" around an excess of a device-time item,
+ * "" for a median. */
+#define COMPARE_WHAT(ref) ((ref)->device ? "device time " : "")
+#define COMPARE_HOW(ref) ((ref)->device ? " (CUPTI)" : "")
+
 /* GPU g against its siblings' median (ref->reference). */
 static void compare_sibling(const struct fleet_gpu *g, const struct compare_ref *ref,
 			    const struct compare_tol *tol, const struct compare_opts *o,
 			    struct compare_item *it)
 {
-	double base = g->median / ref->expected - 1.0, m = ref->reference;
+	double y = compare_val(ref, g), base = y / ref->expected - 1.0, m = ref->reference;
+	const char *what = COMPARE_WHAT(ref), *how = COMPARE_HOW(ref);
 
 	it->siblings = 1;
 	it->reference = m;
-	it->excess = g->median / m - 1.0;
+	it->excess = y / m - 1.0;
 	it->z = it->excess / ref->sigma;
 	if (it->excess > tol->upper)
-		compare_set(it, VERDICT_REGRESSED, "%+.1f%% vs its siblings (median %.6g ms of %d GPUs; tolerance +%g%% %s)",
-			    100.0 * it->excess, m, ref->n_ref, 100.0 * tol->upper, tol->source);
+		compare_set(it, VERDICT_REGRESSED, "%s%+.1f%%%s vs its siblings (median %.6g ms of %d GPUs; tolerance +%g%% %s)",
+			    what, 100.0 * it->excess, how, m, ref->n_ref, 100.0 * tol->upper, tol->source);
 	else if (it->z > o->z && it->excess > o->min_delta)
-		compare_set(it, VERDICT_OUTLIER, "%+.1f%% vs its siblings (median %.6g ms of %d GPUs): z=%+.1f, spread %.2g%%",
-			    100.0 * it->excess, m, ref->n_ref, it->z, 100.0 * ref->sigma);
+		compare_set(it, VERDICT_OUTLIER, "%s%+.1f%%%s vs its siblings (median %.6g ms of %d GPUs): z=%+.1f, spread %.2g%%",
+			    what, 100.0 * it->excess, how, m, ref->n_ref, it->z, 100.0 * ref->sigma);
 	else if (it->excess < -tol->lower)
-		compare_set(it, VERDICT_IMPROVED, "%+.1f%% vs its siblings (median %.6g ms of %d GPUs; tolerance -%g%% %s)",
-			    100.0 * it->excess, m, ref->n_ref, 100.0 * tol->lower, tol->source);
+		compare_set(it, VERDICT_IMPROVED, "%s%+.1f%%%s vs its siblings (median %.6g ms of %d GPUs; tolerance -%g%% %s)",
+			    what, 100.0 * it->excess, how, m, ref->n_ref, 100.0 * tol->lower, tol->source);
+	else if (ref->device)
+		compare_set(it, VERDICT_PASS, "device time %+.1f%% (CUPTI) vs its siblings (median %.6g ms of %d GPUs)",
+			    100.0 * it->excess, m, ref->n_ref);
 	if (it->v != VERDICT_PASS && isfinite(base))
 		compare_more(it, "; %+.1f%% vs baseline %.6g ms", 100.0 * base, ref->expected);
 }
@@ -247,24 +277,28 @@ static void compare_alone(const struct fleet *f, const struct fleet_inst *in,
 			  const struct compare_tol *tol, const struct compare_opts *o,
 			  struct compare_item *it)
 {
+	const char *what = COMPARE_WHAT(ref), *how = COMPARE_HOW(ref);
 	double base, sp;
 
 	it->reference = ref->expected;
-	it->excess = g->median / ref->expected - 1.0;
+	it->excess = compare_val(ref, g) / ref->expected - 1.0;
 	if (isnan(it->excess)) {
 		compare_set(it, VERDICT_PASS, "no stored time, too few GPUs for a sibling comparison");
 		return;
 	}
 	if (it->excess > tol->upper)
-		compare_set(it, VERDICT_REGRESSED, "%+.1f%% vs expected %.6g ms (tolerance +%g%% %s; baseline alone)",
-			    100.0 * it->excess, ref->expected, 100.0 * tol->upper, tol->source);
+		compare_set(it, VERDICT_REGRESSED, "%s%+.1f%%%s vs expected %.6g ms (tolerance +%g%% %s; baseline alone)",
+			    what, 100.0 * it->excess, how, ref->expected, 100.0 * tol->upper, tol->source);
 	else if (it->excess < -tol->lower)
-		compare_set(it, VERDICT_IMPROVED, "%+.1f%% vs expected %.6g ms (tolerance -%g%% %s; baseline alone)",
-			    100.0 * it->excess, ref->expected, 100.0 * tol->lower, tol->source);
+		compare_set(it, VERDICT_IMPROVED, "%s%+.1f%%%s vs expected %.6g ms (tolerance -%g%% %s; baseline alone)",
+			    what, 100.0 * it->excess, how, ref->expected, 100.0 * tol->lower, tol->source);
 	it->z = it->excess / ref->sigma;
 	if (it->z > o->z && it->excess > o->min_delta)
-		compare_set(it, VERDICT_OUTLIER, "%+.1f%% vs the stored fleet median %.6g ms: z=%+.1f, spread %.2g%% (baseline alone)",
-			    100.0 * it->excess, ref->expected, it->z, 100.0 * ref->sigma);
+		compare_set(it, VERDICT_OUTLIER, "%s%+.1f%%%s vs the stored fleet median %.6g ms: z=%+.1f, spread %.2g%% (baseline alone)",
+			    what, 100.0 * it->excess, how, ref->expected, it->z, 100.0 * ref->sigma);
+	if (ref->device && it->v == VERDICT_PASS)
+		compare_set(it, VERDICT_PASS, "device time %+.1f%% (CUPTI) vs expected %.6g ms (tolerance +%g%% %s; baseline alone)",
+			    100.0 * it->excess, ref->expected, 100.0 * tol->upper, tol->source);
 	base = compare_base_on(f, in, g);
 	sp = base / g->median;
 	/* Only when the variant itself got slower: a faster baseline on this GPU
@@ -272,6 +306,25 @@ static void compare_alone(const struct fleet *f, const struct fleet_inst *in,
 	if (it->excess > 0.0 && sp < ref->speedup * (1.0 - tol->lower))
 		compare_set(it, VERDICT_REGRESSED, "speedup %.4g below expected %.4g (tolerance -%g%% %s; baseline alone)",
 			    sp, ref->speedup, 100.0 * tol->lower, tol->source);
+}
+
+/* A host-launch-bound variant's GPU g (ref->device) that cannot be judged:
+ * no device time here, or too few siblings and none in the baseline. 1
+ * when so (it is then unjudged, never pass); else it is set up to be
+ * judged by its device time. */
+static int compare_unjudged(const struct fleet_gpu *g, const struct compare_ref *ref,
+			    struct compare_item *it)
+{
+	it->device = 1;
+	it->event_ms = g->median;
+	it->observed = g->device;
+	if (isnan(g->device))
+		compare_set(it, VERDICT_UNJUDGED, "not judged (host launch path, no device time); the event median, host launch path included, was %.6g ms",
+			    g->median);
+	else if (!ref->siblings && isnan(ref->expected) && ref->has_example)
+		compare_set(it, VERDICT_UNJUDGED, "not judged (host launch path, and the baseline has no device time: gather it from runs that recorded device_ms); device time %.6g ms, the event median %.6g ms",
+			    g->device, g->median);
+	return it->v == VERDICT_UNJUDGED;
 }
 
 /* Judge one GPU's result g of variant v. */
@@ -297,10 +350,15 @@ static void compare_gpu(const struct fleet *f, const struct fleet_inst *in,
 		compare_set(it, VERDICT_FAILED, "status %s: %s", status, fleet_str(f, g->msg));
 		return;
 	}
+	if (ref->device && compare_unjudged(g, ref, it))
+		return;
 	if (ref->siblings)
 		compare_sibling(g, ref, tol, o, it);
 	else
 		compare_alone(f, in, g, ref, tol, o, it);
+	if (ref->device)
+		compare_more(it, "; the event median, host launch path included, was %.6g ms, not judged",
+			     g->median);
 }
 
 /* The run's common shift of variant v against the baseline, judged once:
@@ -317,11 +375,13 @@ static int compare_shift(const struct fleet *f, const struct fleet_var *v,
 	if (!slow && !fast && !lost)
 		return 0;
 	for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++)
-		beyond += f->gpus[j].median / ref->expected - 1.0 > tol->upper;
+		beyond += compare_val(ref, &f->gpus[j]) / ref->expected - 1.0 > tol->upper;
 	it = compare_add(r, f, v->inst, v->var, NULL, FLEET_NONE);
 	if (!it)
 		return -1;
 	it->fleet = 1;
+	it->device = ref->device;
+	it->event_ms = ref->device ? v->median : NAN;
 	it->observed = ref->reference;
 	it->expected = it->reference = ref->expected;
 	it->excess = s;
@@ -329,9 +389,10 @@ static int compare_shift(const struct fleet *f, const struct fleet_var *v,
 	it->unit = v->unit;
 	if (slow || fast)
 		compare_set(it, slow ? VERDICT_REGRESSED : VERDICT_IMPROVED,
-			    "fleet-wide: median of %d GPUs %+.1f%% vs baseline %.6g ms (%s, commit %.12s); %d of %d GPUs beyond the tolerance %c%g%% (%s): %s",
-			    v->n_ok, 100.0 * s, ref->expected, ref->when, ref->commit,
-			    slow ? beyond : 0, v->n_ok, slow ? '+' : '-',
+			    "fleet-wide: %smedian of %d GPUs %+.1f%%%s vs baseline %.6g ms (%s, commit %.12s); %d of %d GPUs beyond the tolerance %c%g%% (%s): %s",
+			    COMPARE_WHAT(ref), ref->n_judged, 100.0 * s, COMPARE_HOW(ref),
+			    ref->expected, ref->when, ref->commit,
+			    slow ? beyond : 0, ref->n_judged, slow ? '+' : '-',
 			    100.0 * (slow ? tol->upper : tol->lower), tol->source,
 			    slow ? "not a node fault, nobody drained for it" : "faster everywhere");
 	if (lost)
@@ -346,16 +407,21 @@ static int compare_var_notes(const struct fleet *f, const struct fleet_var *v,
 			     struct compare_result *r)
 {
 	const char *inst = fleet_str(f, v->inst), *var = fleet_str(f, v->var);
+	int n = ref->n_judged;
 
-	if (ref->siblings && 4 * (v->n_ok - ref->n_ref) >= v->n_ok && /* a quarter or more */
+	if (ref->device && v->n_ok > 0 &&
+	    compare_note(r, "%s/%s: its median includes the host's launch path: judged by its device time (CUPTI device_ms) on the %d of %d GPUs that have one; speedups over it are not judged",
+			 inst, var, n, v->n_ok))
+		return -1;
+	if (ref->siblings && 4 * (n - ref->n_ref) >= n && /* a quarter or more */
 	    compare_note(r, "%s/%s: %d of %d GPUs are beyond the tolerance against the baseline: the other %d are the reference (part of the fleet is slow; the rest did not shift)",
-			 inst, var, v->n_ok - ref->n_ref, v->n_ok, ref->n_ref))
+			 inst, var, n - ref->n_ref, n, ref->n_ref))
 		return -1;
-	if (v->n_ok > 0 && !ref->siblings &&
+	if (n > 0 && !ref->siblings &&
 	    compare_note(r, "%s: %d GPU%s with results, fewer than %d: each judged against the baseline alone (a fleet-wide shift cannot be told from a node fault)",
-			 inst, v->n_ok, v->n_ok > 1 ? "s" : "", COMPARE_MIN_SIBLINGS))
+			 inst, n, n > 1 ? "s" : "", COMPARE_MIN_SIBLINGS))
 		return -1;
-	if (v->n_ok > 0 && ref->base_gpus == 1 &&
+	if (n > 0 && ref->base_gpus == 1 &&
 	    compare_note(r, "%s: the baseline rests on one GPU: fleet spread unknown%s", inst,
 			 ref->siblings ? " (the spread is this run's siblings')" : ""))
 		return -1;
@@ -515,9 +581,12 @@ void compare_tolerance(const struct fleet *f, const struct fleet_inst *in, const
 	if (isnan(floor))
 		floor = o->min_delta;
 	json_object_foreach((json_t *)json_object_get(fl, "variants"), k, v) {
-		double x = fleet_noise_tolerance(expect_num(v, "detectable"), floor);
+		const char *by = expect_str(v, "judged_by");
+		int dev = by && !strcmp(by, "device_ms"); /* gather: judged by device time */
+		double x = fleet_noise_tolerance(expect_num(v, dev ? "device_detectable" : "detectable"),
+						 floor);
 
-		known |= isfinite(expect_num(v, "noise_run"));
+		known |= isfinite(expect_num(v, dev ? "device_noise_run" : "noise_run"));
 		if (isfinite(x) && (isnan(noise) || x > noise))
 			noise = x;
 	}
@@ -608,7 +677,8 @@ aisp_err compare_fleet(const struct fleet *f, const json_t *exp, const char *nam
 	}
 	out->exit_status = out->counts[VERDICT_FAILED] || out->counts[VERDICT_REGRESSED] ||
 			   out->counts[VERDICT_OUTLIER] || out->n_fleet ? 1 :
-			   out->counts[VERDICT_MISSING] || fleet_incomplete(f) ? 3 : 0;
+			   out->counts[VERDICT_MISSING] || out->counts[VERDICT_UNJUDGED] ||
+			   fleet_incomplete(f) ? 3 : 0;
 	goto out;
 oom:
 	rc = aisp_fail(err, AISP_ENOMEM, "compare: out of memory");

@@ -14,7 +14,7 @@
 const char *compare_verdict_name(enum verdict v)
 {
 	static const char *const names[VERDICT_COUNT] = {
-		"pass", "improved", "skipped", "missing", "outlier", "regressed", "failed",
+		"pass", "improved", "skipped", "unjudged", "missing", "outlier", "regressed", "failed",
 	};
 
 	return (unsigned)v < VERDICT_COUNT ? names[v] : "?";
@@ -265,7 +265,8 @@ static const struct fleet_var *compare_var_of(const struct fleet *f, size_t gi)
 	return &f->vars[lo];
 }
 
-/* What the worst item of a unit says: "+70.0% (4.2 -> 2.5 TB/s)" or the
+/* What the worst item of a unit says: "+70.0% (4.2 -> 2.5 TB/s)", "device
+ * time (CUPTI) +30.0% (...)" for a host-launch-bound variant, or the
  * failure, into buf[n]. */
 static void compare_worst_text(const struct fleet *f, const struct compare_item *it, char *buf,
 			       size_t n)
@@ -276,7 +277,8 @@ static void compare_worst_text(const struct fleet *f, const struct compare_item 
 	buf[0] = '\0';
 	if (it->v == VERDICT_OUTLIER || it->v == VERDICT_REGRESSED || it->v == VERDICT_IMPROVED) {
 		compare_amounts(f, it, amounts, sizeof(amounts));
-		compare_cat(buf, n, &len, "", "%s %+.1f%%%s (%s)", it->label, 100.0 * it->excess,
+		compare_cat(buf, n, &len, "", "%s %s%+.1f%%%s (%s)", it->label,
+			    it->device ? "device time (CUPTI) " : "", 100.0 * it->excess,
 			    it->siblings ? "" : " vs baseline", amounts);
 	} else {
 		compare_cat(buf, n, &len, "", "%s %s (%s)", it->label, compare_verdict_name(it->v),

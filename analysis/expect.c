@@ -444,12 +444,39 @@ static aisp_err expect_check_source(const json_t *tol, const char *name, const c
 			 name, where, shown);
 }
 
+/* fleet.variants.<v>.judged_by, when present: median_ms, or device_ms
+ * with a device_median_ms (a number, or null when no GPU had one). */
+static aisp_err expect_check_judged_by(const json_t *v, const char *name, const char *where,
+				       aisp_error *err)
+{
+	json_t *j = json_object_get(v, "judged_by");
+	char shown[64];
+
+	if (!j || (json_is_string(j) && !strcmp(json_string_value(j), "median_ms")))
+		return AISP_OK;
+	if (json_is_string(j) && !strcmp(json_string_value(j), "device_ms"))
+		return json_object_get(v, "device_median_ms") ? AISP_OK :
+		       aisp_fail(err, AISP_EINPUT, "%s: %s.device_median_ms: missing (judged_by is device_ms)",
+				 name, where);
+	if (json_is_string(j))
+		snprintf(shown, sizeof(shown), "'%.40s'", json_string_value(j));
+	else
+		snprintf(shown, sizeof(shown), "%s", expect_type_name(j));
+	text_printable(shown, sizeof(shown), shown);
+	return aisp_fail(err, AISP_EINPUT, "%s: %s.judged_by: %s, expected median_ms or device_ms",
+			 name, where, shown);
+}
+
 /* aisp's optional fleet and tolerance sections of one example. */
 static aisp_err expect_check_extras(const json_t *ex, const char *name,
 				    const char *where, aisp_error *err)
 {
-	static const char *const noise_keys[] = {"noise", "noise_within", "noise_run",
-						 "detectable", "noise_run_pairs"};
+	static const char *const noise_keys[] = {
+		"noise", "noise_within", "noise_run", "detectable", "noise_run_pairs",
+		"device_gpus", "device_median_ms", "device_p10_ms", "device_p90_ms",
+		"device_mad_ms", "device_min_ms", "device_max_ms", "device_noise_run",
+		"device_noise_run_pairs", "device_noise", "device_detectable",
+	};
 	json_t *fleet = json_object_get(ex, "fleet"), *vars, *v;
 	char at[1024];
 	const char *k;
@@ -483,6 +510,8 @@ static aisp_err expect_check_extras(const json_t *ex, const char *name,
 			if (!json_is_null(json_object_get(v, noise_keys[i])) &&
 			    (rc = expect_need(v, noise_keys[i], "number", 0, name, at, err)))
 				return rc;
+		if ((rc = expect_check_judged_by(v, name, at, err)))
+			return rc;
 	}
 	return AISP_OK;
 }

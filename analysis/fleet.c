@@ -139,6 +139,8 @@ static aisp_err fleet_on_variant(void *ctx, const struct rankfile_root *r,
 	row->p75 = v->p75_ms;
 	row->p90 = v->p90_ms;
 	row->mad = v->mad_ms;
+	row->host_launch = v->host_launch;
+	row->device = v->device_ms;
 	row->work = v->work;
 	row->bytes = v->bytes;
 	row->before = v->before;
@@ -344,6 +346,16 @@ double fleet_detectable(double noise, size_t n_variants)
 	double v = n_variants > 1 ? (double)n_variants : 1.0;
 
 	return fleet_normal_upper(0.001 / v) * M_SQRT2 * noise;
+}
+
+double fleet_judged_noise_run(const struct fleet_var *v)
+{
+	return v->host_launch ? v->dev.noise_run : v->noise_run;
+}
+
+double fleet_judged_detectable(const struct fleet_var *v)
+{
+	return v->host_launch ? v->dev.detectable : v->detectable;
 }
 
 double fleet_noise_tolerance(double detectable, double floor)

@@ -31,6 +31,19 @@
  *                 threshold of 0.1%/V on the difference of two medians as
  *                 noisy as that, so a healthy GPU is drained by a target at
  *                 most once in 1000 (V = 1: 4.37 noise; V = 4: 4.93 noise).
+ *
+ * Host-launch-bound variants (host_launch 1 in any of their rank files:
+ * their median measures the host's launch path as much as the GPU) are
+ * judged by their CUPTI device time instead (struct fleet_device): per GPU
+ * the median over its ok runs of device_ms, then fleet median, p10, p90,
+ * MAD, z and the outlier rule over the GPUs that have one, and
+ *   dev.noise_run  the formula of noise_run on the runs' device_ms;
+ *   dev.noise      max(dev.noise_run, 0.001): device_ms is one number per
+ *                  run (no samples, so no within-run term); without a GPU
+ *                  gathered twice it is the floor, a lower bound;
+ *   dev.detectable z(1 - 0.001/V) sqrt(2) dev.noise, V as above.
+ * The median and its statistics are kept for such a variant (the book's
+ * metrics stay the medians); fleet_gpu.z and .outlier are the device's.
  */
 #ifndef AISP_FLEET_H
 #define AISP_FLEET_H
@@ -56,7 +69,9 @@ struct fleet_row {
 	int32_t rank, gpu_index;
 	long long iterations, warmup;
 	uint32_t n_samples;
+	int host_launch;                              /* rankfile_variant's */
 	double median, p10, p75, p90, mad, work, bytes; /* mad: of the samples */
+	double device;                                /* device_ms, NAN: none */
 	struct rankfile_facts before, after;
 };
 
@@ -86,9 +101,18 @@ struct fleet_gpu {
 	int32_t rank, gpu_index;
 	int n_runs;                 /* runs with status ok */
 	double median, p10, p75, p90;
-	double z;
+	double device;              /* median over its ok runs of device_ms, NAN: none */
+	double z;                   /* of what the variant is judged by */
 	int outlier;
 	struct rankfile_facts before, after; /* of its latest run */
+};
+
+/* A variant's device time across GPUs (see above); NAN and 0 when none. */
+struct fleet_device {
+	int n_gpus;                 /* GPUs with status ok and a device time */
+	double median, p10, p90, mad, min, max;
+	double noise_run, noise, detectable;
+	int noise_run_pairs;
 };
 
 /* One variant of one target instance on one hardware_key, across GPUs. */
@@ -103,6 +127,8 @@ struct fleet_var {
 	double speedup;             /* baseline median / this median, NAN if none */
 	double noise_within, noise_run, noise, detectable; /* see above */
 	int noise_run_pairs;
+	int host_launch;            /* 1: judged by dev, not by the median */
+	struct fleet_device dev;
 };
 
 /* One target instance on one hardware_key. */
@@ -193,6 +219,11 @@ double fleet_normal_upper(double p);
  * <= 0.1% false drains per target with a relative noise:
  * z(1 - 0.001 / n_variants) sqrt(2) noise (n_variants < 1 counts as 1). */
 double fleet_detectable(double noise, size_t n_variants);
+
+/* The run-to-run noise and detectable slowdown of what variant v is judged
+ * by: its device time's when host_launch, else its median's. */
+double fleet_judged_noise_run(const struct fleet_var *v);
+double fleet_judged_detectable(const struct fleet_var *v);
 
 /* Tolerance that follows from a detectable slowdown: max(detectable, floor)
  * rounded up to a multiple of 0.001. */

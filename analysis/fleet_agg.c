@@ -85,11 +85,11 @@ static double fleet_median(double *x, size_t n)
 	return stats_median_inplace(x, k);
 }
 
-/* One GPU from its rows r[0..n) (all runs); scratch holds 4n doubles. */
+/* One GPU from its rows r[0..n) (all runs); scratch holds 5n doubles. */
 static void fleet_make_gpu(const struct fleet *f, const struct fleet_row *r, size_t n,
 			   uint32_t ok_id, double *scr, struct fleet_gpu *g)
 {
-	double *m = scr, *a = scr + n, *b = scr + 2 * n, *c = scr + 3 * n;
+	double *m = scr, *a = scr + n, *b = scr + 2 * n, *c = scr + 3 * n, *d = scr + 4 * n;
 	size_t k = 0;
 
 	memset(g, 0, sizeof(*g));
@@ -103,7 +103,8 @@ static void fleet_make_gpu(const struct fleet *f, const struct fleet_row *r, siz
 		m[k] = r[i].median;
 		a[k] = r[i].p10;
 		b[k] = r[i].p75;
-		c[k++] = r[i].p90;
+		c[k] = r[i].p90;
+		d[k++] = r[i].device; /* NAN where not measured: left out */
 	}
 	g->n_runs = (int)k;
 	g->before = r[n - 1].before;
@@ -120,6 +121,7 @@ static void fleet_make_gpu(const struct fleet *f, const struct fleet_row *r, siz
 	g->p10 = k ? fleet_median(a, k) : NAN;
 	g->p75 = k ? fleet_median(b, k) : NAN;
 	g->p90 = k ? fleet_median(c, k) : NAN;
+	g->device = k ? fleet_median(d, k) : NAN;
 	g->gpu = r[n - 1].gpu;
 	g->node = r[n - 1].node;
 	g->host = r[n - 1].host;
@@ -129,6 +131,46 @@ static void fleet_make_gpu(const struct fleet *f, const struct fleet_row *r, siz
 	g->gpu_index = r[n - 1].gpu_index;
 	g->z = NAN;
 	(void)f;
+}
+
+/* Device-time statistics of variant v over its GPUs g (fleet.h); scratch
+ * holds 2 n_gpus. */
+static void fleet_make_dev(struct fleet_var *v, const struct fleet_gpu *g, uint32_t ok_id,
+			   double *scr)
+{
+	struct fleet_device *d = &v->dev;
+	double *m = scr, *t = scr + v->n_gpus;
+	size_t k = 0;
+
+	for (size_t i = 0; i < v->n_gpus; i++)
+		if (g[i].status == ok_id && isfinite(g[i].device))
+			m[k++] = g[i].device;
+	d->n_gpus = (int)k;
+	stats_median_inplace(m, k);
+	d->median = stats_quantile_sorted(m, k, 0.5);
+	d->p10 = stats_quantile_sorted(m, k, 0.10);
+	d->p90 = stats_quantile_sorted(m, k, 0.90);
+	d->min = k ? m[0] : NAN;
+	d->max = k ? m[k - 1] : NAN;
+	d->mad = k ? stats_mad(m, k, d->median, t) : NAN;
+}
+
+/* z and the outlier flag of every GPU of v, on what v is judged by. */
+static void fleet_make_z(const struct fleet *f, struct fleet_var *v, struct fleet_gpu *g,
+			 uint32_t ok_id)
+{
+	double med = v->host_launch ? v->dev.median : v->median;
+	double mad = v->host_launch ? v->dev.mad : v->mad;
+
+	for (size_t i = 0; i < v->n_gpus; i++) {
+		double x = v->host_launch ? g[i].device : g[i].median;
+
+		if (g[i].status != ok_id || isnan(x))
+			continue;
+		g[i].z = stats_robust_z(x, med, mad);
+		g[i].outlier = g[i].z > f->z_threshold && x > med * (1.0 + f->min_delta);
+		v->n_outliers += g[i].outlier;
+	}
 }
 
 /* Fleet statistics of variant v over its GPUs; scratch holds 2 n_gpus. */
@@ -164,23 +206,50 @@ static void fleet_make_var(const struct fleet *f, struct fleet_var *v, struct fl
 		if (g[i].status == ok_id)
 			m[j++] = g[i].p90;
 	v->sample_p90 = fleet_median(m, k);
-	for (size_t i = 0; i < v->n_gpus; i++) {
-		if (g[i].status != ok_id)
-			continue;
-		g[i].z = stats_robust_z(g[i].median, v->median, v->mad);
-		g[i].outlier = g[i].z > f->z_threshold &&
-			       g[i].median > v->median * (1.0 + f->min_delta);
-		v->n_outliers += g[i].outlier;
+	fleet_make_dev(v, g, ok_id, scr);
+	fleet_make_z(f, v, g, ok_id);
+}
+
+/* Run-to-run noise (fleet.h's noise_run) of the rows r[0..n), sorted by GPU
+ * and run, on their medians or, with device set, their device times;
+ * *pairs gets the sum of (k - 1). NAN when no GPU has two. Scratch holds 2n. */
+static double fleet_noise_run(const struct fleet_row *r, size_t n, uint32_t ok_id, int device,
+			      double *scr, int *pairs)
+{
+	double *d = scr, *m = scr + n;
+	size_t nd = 0;
+
+	*pairs = 0;
+	for (size_t i = 0; i < n;) {
+		size_t j = i, c = 0;
+		double med;
+
+		while (j < n && r[j].gpu == r[i].gpu)
+			j++;
+		for (size_t x = i; x < j; x++) {
+			double y = device ? r[x].device : r[x].median;
+
+			if (r[x].status == ok_id && y > 0.0 && isfinite(y))
+				m[c++] = y;
+		}
+		if (c >= 2) {
+			med = stats_median_inplace(m, c);
+			for (size_t x = 0; x < c; x++)
+				d[nd++] = fabs(log(m[x] / med)) * sqrt((double)c / (double)(c - 1));
+			*pairs += (int)(c - 1);
+		}
+		i = j;
 	}
+	return nd ? 1.4826 * fleet_median(d, nd) : NAN;
 }
 
 /* Noise of variant v (fleet.h) from its rows r[0..n), sorted by GPU and
- * run; scratch holds 2n doubles. */
+ * run, on its median and on its device time; scratch holds 2n doubles. */
 static void fleet_make_noise(struct fleet_var *v, const struct fleet_row *r, size_t n,
 			     uint32_t ok_id, double *scr)
 {
-	double *d = scr, *m = scr + n, within, se;
-	size_t k = 0, nd = 0;
+	double *d = scr, within, se;
+	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++)
 		if (r[i].status == ok_id && r[i].median > 0.0 && isfinite(r[i].mad))
@@ -191,25 +260,11 @@ static void fleet_make_noise(struct fleet_var *v, const struct fleet_row *r, siz
 		if (r[i].status == ok_id)
 			d[k++] = r[i].n_samples;
 	se = k ? 1.2533 * within / sqrt(fleet_median(d, k)) : NAN;
-	v->noise_run_pairs = 0;
-	for (size_t i = 0; i < n;) {
-		size_t j = i, c = 0;
-		double med;
-
-		while (j < n && r[j].gpu == r[i].gpu)
-			j++;
-		for (size_t x = i; x < j; x++)
-			if (r[x].status == ok_id && r[x].median > 0.0)
-				m[c++] = r[x].median;
-		if (c >= 2) {
-			med = stats_median_inplace(m, c);
-			for (size_t x = 0; x < c; x++)
-				d[nd++] = fabs(log(m[x] / med)) * sqrt((double)c / (double)(c - 1));
-			v->noise_run_pairs += (int)(c - 1);
-		}
-		i = j;
-	}
-	v->noise_run = nd ? 1.4826 * fleet_median(d, nd) : NAN;
+	v->dev.noise_run = fleet_noise_run(r, n, ok_id, 1, scr, &v->dev.noise_run_pairs);
+	v->dev.noise = v->dev.n_gpus ? FLEET_NOISE_FLOOR : NAN;
+	if (v->dev.noise < v->dev.noise_run)
+		v->dev.noise = v->dev.noise_run;
+	v->noise_run = fleet_noise_run(r, n, ok_id, 0, scr, &v->noise_run_pairs);
 	v->noise = v->n_ok ? FLEET_NOISE_FLOOR : NAN;
 	if (v->noise < v->noise_run)
 		v->noise = v->noise_run;
@@ -225,8 +280,10 @@ static void fleet_make_detectable(struct fleet *f, const struct fleet_inst *in)
 
 	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++)
 		judged += f->vars[i].n_ok > 0;
-	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++)
+	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++) {
 		f->vars[i].detectable = fleet_detectable(f->vars[i].noise, judged);
+		f->vars[i].dev.detectable = fleet_detectable(f->vars[i].dev.noise, judged);
+	}
 }
 
 /* Baseline, best optimized variant, speedups, counts and detectable
@@ -299,6 +356,8 @@ static aisp_err fleet_group(struct fleet *f, const uint32_t *ord, uint32_t ok_id
 		v->warmup = r->warmup;
 		v->gpu0 = var_start;
 		v->n_gpus = f->n_gpus - var_start;
+		for (size_t x = row_start; x < i; x++)
+			v->host_launch |= f->rows[x].host_launch;
 		fleet_make_var(f, v, &f->gpus[var_start], ok_id, ord, scr, ids);
 		fleet_make_noise(v, &f->rows[row_start], i - row_start, ok_id, scr);
 		var_start = f->n_gpus;
@@ -316,7 +375,7 @@ aisp_err fleet_finish(struct fleet *f, aisp_error *err)
 	aisp_err rc = AISP_OK;
 
 	ord = fleet_string_order(f);
-	scr = malloc(4 * n * sizeof(*scr));
+	scr = malloc(5 * n * sizeof(*scr));
 	ids = malloc(n * sizeof(*ids));
 	f->gpus = malloc(n * sizeof(*f->gpus));
 	f->vars = malloc(n * sizeof(*f->vars));

@@ -96,15 +96,22 @@ static void gather_print_summary(const struct fleet *f)
 		if (v->n_skipped)
 			printf(", %d skipped", v->n_skipped);
 		printf("\n");
+		if (v->host_launch)
+			printf("gather: %s %s/%s: host-launch-bound, judged by device time (CUPTI): %d of %d GPUs, median %.6g ms (p10 %.6g, p90 %.6g, MAD %.3g), noise %.2g%%, detectable %.2g%%\n",
+			       fleet_str(f, v->hk), fleet_str(f, v->inst), fleet_str(f, v->var),
+			       v->dev.n_gpus, v->n_ok, v->dev.median, v->dev.p10, v->dev.p90, v->dev.mad,
+			       100.0 * v->dev.noise, 100.0 * v->dev.detectable);
 		for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++) {
 			const struct fleet_gpu *g = &f->gpus[j];
+			double x = v->host_launch ? g->device : g->median;
+			double m = v->host_launch ? v->dev.median : v->median;
 
 			if (g->outlier)
-				printf("gather: outlier %s %s/%s: GPU %s on node %s (rank %d of run %s): %.6g ms, %+.1f%% vs fleet median, z=%+.1f\n",
+				printf("gather: outlier %s %s/%s: GPU %s on node %s (rank %d of run %s): %s%.6g ms, %+.1f%% vs fleet median, z=%+.1f\n",
 				       fleet_str(f, v->hk), fleet_str(f, v->inst), fleet_str(f, v->var),
 				       fleet_str(f, g->gpu), fleet_str(f, g->node), g->rank,
-				       fleet_str(f, f->runs[g->run].run_id), g->median,
-				       100.0 * (g->median / v->median - 1.0), g->z);
+				       fleet_str(f, f->runs[g->run].run_id),
+				       v->host_launch ? "device time " : "", x, 100.0 * (x / m - 1.0), g->z);
 		}
 	}
 }

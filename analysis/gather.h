@@ -9,10 +9,17 @@
  *               hardware_key, instance, target, variant, role, node,
  *               hostname, gpu_uuid, gpu_name, run_id, rank, gpu_index,
  *               n_runs, median_ms, p10_ms, p75_ms, p90_ms,
- *               fleet_median_ms, z, status (ok | outlier | the failure)
+ *               fleet_median_ms, z, status (ok | outlier | the failure),
+ *               device_ms (median over its runs, NAN: none); for a
+ *               host-launch-bound variant fleet_median_ms, z and outlier
+ *               are of device_ms (what it is judged by)
  *   /variants   one row per hardware_key/instance/variant: counts, fleet
  *               median_ms, p10_ms, p90_ms, mad_ms, speedup, best (0/1),
- *               noise_within, noise_run, noise_run_pairs, noise, detectable
+ *               noise_within, noise_run, noise_run_pairs, noise, detectable,
+ *               host_launch (0/1), device_gpus, device_median_ms,
+ *               device_p10_ms, device_p90_ms, device_mad_ms,
+ *               device_noise_run, device_noise_run_pairs, device_noise,
+ *               device_detectable (fleet.h; NAN when no GPU had one)
  *   /runs       run_id, dir, git_commit, start_utc, end_utc, rank_files,
  *               world_size
  *   /skipped    path, reason

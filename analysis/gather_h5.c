@@ -48,7 +48,7 @@ struct h5gpu {
 	const char *hk, *inst, *target, *var, *role, *node, *host, *gpu, *gpu_name, *run_id,
 		*status;
 	long long rank, gpu_index, n_runs;
-	double median, p10, p75, p90, fleet_median, z;
+	double median, p10, p75, p90, fleet_median, z, device;
 };
 
 #define C(s, f, k) {#f, offsetof(struct s, f), k}
@@ -66,6 +66,7 @@ static const struct h5col gpu_cols[] = {
 	{"p90_ms", offsetof(struct h5gpu, p90), COL_F64},
 	{"fleet_median_ms", offsetof(struct h5gpu, fleet_median), COL_F64},
 	C(h5gpu, z, COL_F64), C(h5gpu, status, COL_STR),
+	{"device_ms", offsetof(struct h5gpu, device), COL_F64},
 };
 
 /* /gpus: one row per GPU per variant. */
@@ -103,8 +104,9 @@ static aisp_err gather_h5_gpus(const struct fleet *f, hid_t file, const char *pa
 			r->p10 = g->p10;
 			r->p75 = g->p75;
 			r->p90 = g->p90;
-			r->fleet_median = v->median;
+			r->fleet_median = v->host_launch ? v->dev.median : v->median;
 			r->z = g->z;
+			r->device = g->device;
 		}
 	}
 	rc = gather_h5_table(file, "gpus", gpu_cols, sizeof(gpu_cols) / sizeof(gpu_cols[0]),
@@ -119,6 +121,9 @@ struct h5var {
 	double median, p10, p90, mad, sample_p75, sample_p90, speedup;
 	double noise_within, noise_run, noise, detectable;
 	long long noise_run_pairs;
+	long long host_launch, device_gpus, device_noise_run_pairs;
+	double device_median, device_p10, device_p90, device_mad;
+	double device_noise_run, device_noise, device_detectable;
 };
 
 static const struct h5col var_cols[] = {
@@ -138,7 +143,14 @@ static const struct h5col var_cols[] = {
 	{"sample_p90_ms", offsetof(struct h5var, sample_p90), COL_F64},
 	C(h5var, speedup, COL_F64), C(h5var, noise_within, COL_F64), C(h5var, noise_run, COL_F64),
 	C(h5var, noise, COL_F64), C(h5var, detectable, COL_F64),
-	C(h5var, noise_run_pairs, COL_I64),
+	C(h5var, noise_run_pairs, COL_I64), C(h5var, host_launch, COL_I64),
+	C(h5var, device_gpus, COL_I64),
+	{"device_median_ms", offsetof(struct h5var, device_median), COL_F64},
+	{"device_p10_ms", offsetof(struct h5var, device_p10), COL_F64},
+	{"device_p90_ms", offsetof(struct h5var, device_p90), COL_F64},
+	{"device_mad_ms", offsetof(struct h5var, device_mad), COL_F64},
+	C(h5var, device_noise_run, COL_F64), C(h5var, device_noise_run_pairs, COL_I64),
+	C(h5var, device_noise, COL_F64), C(h5var, device_detectable, COL_F64),
 };
 
 /* /variants: the fleet statistics of every variant. */
@@ -163,7 +175,10 @@ static aisp_err gather_h5_vars(const struct fleet *f, hid_t file, const char *pa
 					    f->insts[in].best == i, v->median, v->p10, v->p90, v->mad,
 					    v->sample_p75, v->sample_p90, v->speedup,
 					    v->noise_within, v->noise_run, v->noise, v->detectable,
-					    v->noise_run_pairs};
+					    v->noise_run_pairs, v->host_launch, v->dev.n_gpus,
+					    v->dev.noise_run_pairs, v->dev.median, v->dev.p10,
+					    v->dev.p90, v->dev.mad, v->dev.noise_run, v->dev.noise,
+					    v->dev.detectable};
 		}
 	}
 	rc = gather_h5_table(file, "variants", var_cols, sizeof(var_cols) / sizeof(var_cols[0]),

@@ -158,6 +158,29 @@ static json_t *gather_provenance(const struct fleet *f, const struct fleet_inst 
 	return p;
 }
 
+/* What a host-launch-bound variant v is judged by: judged_by and its
+ * device-time statistics (fleet.h) into o; 1 when that failed. */
+static int gather_device(const struct fleet_var *v, json_t *o)
+{
+	const struct fleet_device *d = &v->dev;
+	int bad = gather_set(o, "judged_by", json_string(v->host_launch ? "device_ms" : "median_ms"));
+
+	if (!v->host_launch)
+		return bad;
+	bad |= gather_set(o, "device_gpus", json_integer(d->n_gpus));
+	bad |= gather_set(o, "device_median_ms", gather_num(d->median));
+	bad |= gather_set(o, "device_p10_ms", gather_num(d->p10));
+	bad |= gather_set(o, "device_p90_ms", gather_num(d->p90));
+	bad |= gather_set(o, "device_mad_ms", gather_num(d->mad));
+	bad |= gather_set(o, "device_min_ms", gather_num(d->min));
+	bad |= gather_set(o, "device_max_ms", gather_num(d->max));
+	bad |= gather_set(o, "device_noise_run", gather_num(d->noise_run));
+	bad |= gather_set(o, "device_noise_run_pairs", json_integer(d->noise_run_pairs));
+	bad |= gather_set(o, "device_noise", gather_num(d->noise));
+	bad |= gather_set(o, "device_detectable", gather_num(d->detectable));
+	return bad;
+}
+
 /* aisp's fleet section: counts and the spread of every variant. */
 static json_t *gather_fleet(const struct fleet *f, const struct fleet_inst *in)
 {
@@ -188,6 +211,7 @@ static json_t *gather_fleet(const struct fleet *f, const struct fleet_inst *in)
 		bad |= gather_set(o, "noise_run_pairs", json_integer(v->noise_run_pairs));
 		bad |= gather_set(o, "noise", gather_num(v->noise));
 		bad |= gather_set(o, "detectable", gather_num(v->detectable));
+		bad |= gather_device(v, o);
 		if (bad || gather_set(vars, fleet_str(f, v->var), o)) {
 			json_decref(vars);
 			return NULL;

@@ -92,7 +92,8 @@ static int gather_tol_set(json_t *obj, const char *key, double x)
 	return json_object_set_new(obj, key, json_real(x)) != 0;
 }
 
-/* The tolerance of instance in from its variants' noise; NAN when no
+/* The tolerance of instance in from its variants' noise (of what each is
+ * judged by: a host-launch-bound variant's device time); NAN when no
  * variant's run-to-run noise was measured (then it says nothing). */
 static double gather_tol_noise(const struct fleet *f, const struct fleet_inst *in)
 {
@@ -101,9 +102,9 @@ static double gather_tol_noise(const struct fleet *f, const struct fleet_inst *i
 
 	for (size_t i = in->var0; i < in->var0 + in->n_vars; i++) {
 		const struct fleet_var *v = &f->vars[i];
-		double x = fleet_noise_tolerance(v->detectable, f->min_delta);
+		double x = fleet_noise_tolerance(fleet_judged_detectable(v), f->min_delta);
 
-		known |= isfinite(v->noise_run);
+		known |= isfinite(fleet_judged_noise_run(v));
 		if (v->n_ok > 0 && (isnan(t) || x > t))
 			t = x;
 	}

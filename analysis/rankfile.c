@@ -296,6 +296,39 @@ static aisp_err rankfile_facts(struct rankfile_read *rd, hid_t g, const char *na
 	return rc;
 }
 
+int rankfile_host_launch(const char *backend, const char *target, const char *var)
+{
+	static const char *const flagged[][2] = {
+		{"ch01:gemm", "baseline_gemm"}, {"ch01:gemm", "optimized_gemm_batched"},
+		{"ch01:gemm", "optimized_gemm_strided"}, {"qual:launch", "baseline_stream"},
+	};
+
+	if (strcmp(backend, "cuda"))
+		return 0;
+	for (size_t i = 0; i < sizeof(flagged) / sizeof(flagged[0]); i++)
+		if (!strcmp(flagged[i][0], target) && !strcmp(flagged[i][1], var))
+			return 1;
+	return 0;
+}
+
+/* host_launch and device_ms of variant group g into v (absent host_launch:
+ * rankfile_host_launch; absent or negative device_ms: NAN). */
+static aisp_err rankfile_launch(struct rankfile_read *rd, hid_t g, const char *where,
+				struct rankfile_variant *v)
+{
+	double hl;
+	aisp_err rc;
+
+	if ((rc = rankfile_num(g, "host_launch", &hl, 0, rd->path, where, rd->err)) ||
+	    (rc = rankfile_num(g, "device_ms", &v->device_ms, 0, rd->path, where, rd->err)))
+		return rc;
+	v->host_launch = isnan(hl) ? rankfile_host_launch(rd->root->backend, v->target,
+							  v->variant) : hl != 0.0;
+	if (!(v->device_ms > 0.0 && isfinite(v->device_ms)))
+		v->device_ms = NAN; /* not measured (host backend, no CUPTI) */
+	return AISP_OK;
+}
+
 /* Attributes and samples of one variant group, then the callback. */
 static aisp_err rankfile_variant(struct rankfile_read *rd, hid_t g, const char *name)
 {
@@ -319,6 +352,7 @@ static aisp_err rankfile_variant(struct rankfile_read *rd, hid_t g, const char *
 	    (rc = rankfile_num(g, "flops_per_iteration", &v.flops, 0, rd->path, where, rd->err)) ||
 	    (rc = rankfile_facts(rd, g, "gpu_before", where, &v.before)) ||
 	    (rc = rankfile_facts(rd, g, "gpu_after", where, &v.after)) ||
+	    (rc = rankfile_launch(rd, g, where, &v)) ||
 	    (rc = rankfile_samples(rd, g, where, &v.n_samples)))
 		return rc;
 	rankfile_str(g, "technique", v.technique, sizeof(v.technique), rd->path, where, NULL);

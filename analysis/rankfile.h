@@ -42,6 +42,9 @@ struct rankfile_variant {
 	double median_ms, p10_ms, p75_ms, p90_ms;
 	double mad_ms;         /* median absolute deviation of the samples */
 	double work, bytes, flops;
+	double device_ms;      /* CUPTI device time per iteration, NAN: none */
+	int host_launch;       /* 1: bound by the host's launch path (judged by
+				* device_ms); see rankfile_host_launch */
 	struct rankfile_facts before, after; /* gpu_before, gpu_after groups */
 	const double *samples; /* sorted, borrowed for the callback only */
 };
@@ -49,6 +52,15 @@ struct rankfile_variant {
 /* Called per variant; a non-OK return stops the read with that error. */
 typedef aisp_err (*rankfile_fn)(void *ctx, const struct rankfile_root *root,
 				const struct rankfile_variant *v, aisp_error *err);
+
+/* Whether variant var of target on backend is host-launch-bound in a rank
+ * file written before the attribute host_launch existed (aisp up to
+ * 2026-12-04): the four CUDA variants that were flagged when it was
+ * introduced (ch01:gemm baseline_gemm, optimized_gemm_batched,
+ * optimized_gemm_strided; qual:launch baseline_stream), so that the rank
+ * files measured before are judged as a new run of the same code would be.
+ * A file that has the attribute is read as it says. */
+int rankfile_host_launch(const char *backend, const char *target, const char *var);
 
 /* Turn off HDF5's automatic error stack printing for this process. */
 void rankfile_quiet(void);

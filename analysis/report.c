@@ -57,7 +57,7 @@ static void report_head(struct rep *r)
 	      ".v-pass{color:#1b5e20;background:#e8f5e9}.v-improved{color:#0d47a1;background:#e3f2fd}\n"
 	      ".v-missing{color:#6d4c00;background:#fff8e1}.v-outlier{color:#8a3a00;background:#ffe0b2}\n"
 	      ".v-regressed{color:#fff;background:#c62828}.v-failed{color:#fff;background:#4a148c}\n"
-	      ".v-skipped{color:#444;background:#eee}\n"
+	      ".v-skipped{color:#444;background:#eee}.v-unjudged{color:#444;background:#fff3cd}\n"
 	      "pre.drain{background:#f6f6f6;border:1px solid #ccc;padding:.5em;white-space:pre-wrap;"
 	      "overflow-wrap:anywhere}\n"
 	      ".plots{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(600px,100%),1fr));gap:.8em 1.2em}\n"

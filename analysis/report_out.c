@@ -286,7 +286,7 @@ void rep_tab_end(struct rep *r)
 const char *rep_verdict_label(enum verdict v)
 {
 	static const char *const labels[VERDICT_COUNT] = {
-		"PASS", "IMPROVED", "SKIPPED", "MISSING", "OUTLIER", "REGRESSED", "FAILED",
+		"PASS", "IMPROVED", "SKIPPED", "NOT JUDGED", "MISSING", "OUTLIER", "REGRESSED", "FAILED",
 	};
 
 	return (unsigned)v < VERDICT_COUNT ? labels[v] : "?";

@@ -125,11 +125,25 @@ static void svg_x_axis(struct rep *r, int n, double x0, double x1, double y, con
 	fputs("</text>\n", r->o);
 }
 
-/* qsort_r order of GPU rows by median, not finite last. */
+/* What the plot shows of GPU row j: its median, or with dev (a
+ * host-launch-bound variant, judged by it) its device time. */
+static double svg_value(const struct fleet *f, int dev, size_t j)
+{
+	return dev ? f->gpus[j].device : f->gpus[j].median;
+}
+
+/* The fleet and what of it a plot shows (qsort_r's argument). */
+struct svg_sort {
+	const struct fleet *f;
+	int dev;
+};
+
+/* qsort_r order of GPU rows by the value shown, not finite last. */
 static int svg_cmp_median(const void *a, const void *b, void *arg)
 {
-	const struct fleet *f = arg;
-	double x = f->gpus[*(const size_t *)a].median, y = f->gpus[*(const size_t *)b].median;
+	const struct svg_sort *s = arg;
+	double x = svg_value(s->f, s->dev, *(const size_t *)a);
+	double y = svg_value(s->f, s->dev, *(const size_t *)b);
 
 	if (!isfinite(x) || !isfinite(y))
 		return isfinite(x) ? -1 : isfinite(y) ? 1 : 0;
@@ -143,6 +157,7 @@ struct svg_plot {
 	double base;                       /* the baseline's expected time when it is
 					    * not the reference (siblings), else NAN */
 	const char *ref_name;
+	int dev;                           /* 1: device times (no sample bars) */
 	struct svg_axis a;
 };
 
@@ -157,22 +172,24 @@ static int svg_prepare(struct rep *r, size_t vi, struct svg_plot *p)
 {
 	const struct fleet_var *v = &r->f->vars[vi];
 	const struct rep_ref *ref = r->refs ? &r->refs[vi] : NULL;
+	struct svg_sort sort = {r->f, v->host_launch};
 	double lo = INFINITY, hi = -INFINITY;
 
 	p->n = v->n_gpus;
 	p->n_fin = p->n_bad = 0;
+	p->dev = v->host_launch;
 	for (size_t k = 0; k < p->n; k++) {
-		const struct fleet_gpu *g = &r->f->gpus[v->gpu0 + k];
+		double y = svg_value(r->f, p->dev, v->gpu0 + k);
 
 		p->idx[k] = v->gpu0 + k;
 		p->n_bad += (size_t)svg_bad(r, v->gpu0 + k);
-		if (!isfinite(g->median))
+		if (!isfinite(y))
 			continue;
 		p->n_fin++;
-		lo = fmin(lo, g->median); /* the sample bars are clipped to the medians' range */
-		hi = fmax(hi, g->median);
+		lo = fmin(lo, y); /* the sample bars are clipped to the medians' range */
+		hi = fmax(hi, y);
 	}
-	qsort_r(p->idx, p->n, sizeof(*p->idx), svg_cmp_median, (void *)r->f);
+	qsort_r(p->idx, p->n, sizeof(*p->idx), svg_cmp_median, &sort);
 	/* compare holds each GPU to its siblings' median (the band around it);
 	 * the baseline's expected time judges that median once (fleet-wide) */
 	p->base = NAN;
@@ -181,7 +198,8 @@ static int svg_prepare(struct rep *r, size_t vi, struct svg_plot *p)
 		p->ref_name = "siblings' median";
 		p->base = ref->expected;
 	} else {
-		p->ref = ref && isfinite(ref->expected) ? ref->expected : v->median;
+		p->ref = ref && isfinite(ref->expected) ? ref->expected :
+			 p->dev ? v->dev.median : v->median;
 		p->ref_name = ref && isfinite(ref->expected) ? "baseline" : "this fleet's median";
 	}
 	p->band_lo = p->band_hi = NAN;
@@ -208,7 +226,8 @@ static void svg_titles(struct rep *r, size_t vi, const struct svg_plot *p)
 {
 	const struct fleet_var *v = &r->f->vars[vi];
 	const struct rep_ref *ref = r->refs ? &r->refs[vi] : NULL;
-	const char *name = rep_fmt(r, "%s / %s", fleet_str(r->f, v->inst), fleet_str(r->f, v->var));
+	const char *name = rep_fmt(r, "%s / %s%s", fleet_str(r->f, v->inst), fleet_str(r->f, v->var),
+				   p->dev ? " (device time)" : "");
 	size_t len = strlen(name);
 
 	fputs("<title>", r->o);
@@ -271,7 +290,9 @@ static double svg_x(size_t k, size_t n)
 }
 
 /* Every GPU: p10..p90 bar, median dot (red when bad, labelled); GPUs
- * without a median (failed) as red crosses on the top edge. */
+ * without a median (failed) as red crosses on the top edge. A plot of
+ * device times has dots only (one number per run: no samples), and a GPU
+ * without one (not judged) is a grey cross. */
 static void svg_points(struct rep *r, const struct svg_plot *p)
 {
 	double rad = p->n <= 64 ? 3.5 : p->n <= 256 ? 2.2 : 1.4, last_y = -100.0, last_x = -1000.0;
@@ -281,28 +302,31 @@ static void svg_points(struct rep *r, const struct svg_plot *p)
 		size_t j = p->idx[k];
 		const struct fleet_gpu *g = &r->f->gpus[j];
 		int bad = svg_bad(r, j);
-		double x = svg_x(k, p->n), y;
+		double x = svg_x(k, p->n), y, val = svg_value(r->f, p->dev, j);
 		const char *col = bad ? SVG_BAD : SVG_OK;
 
-		if (!isfinite(g->median)) { /* failed: no time, a cross on the top edge */
+		if (!isfinite(val)) { /* failed: no time, a cross on the top edge */
+			col = bad || !p->dev ? SVG_BAD : "#888";
 			fprintf(r->o, "<path d=\"M%.1f %g l6 6 m0 -6 l-6 6\" stroke=\"%s\" stroke-width=\"2\"/>\n",
-				x - 3, SVG_T + 2, SVG_BAD);
+				x - 3, SVG_T + 2, col);
 			if (labels++ < SVG_LABELS)
-				svg_text(r, x - 7, SVG_T + 9, "class=\"label\" font-size=\"10\" fill=\"" SVG_BAD
-					 "\" text-anchor=\"end\"", rep_gpu_name(r, j));
+				svg_text(r, x - 7, SVG_T + 9, rep_fmt(r, "class=\"label\" font-size=\"10\" "
+					 "fill=\"%s\" text-anchor=\"end\"", col), rep_gpu_name(r, j));
 			last_y = SVG_T + 6;
 			last_x = x;
 			continue;
 		}
-		y = svg_y(&p->a, g->median, SVG_T, SVG_B);
-		if (isfinite(g->p10) && isfinite(g->p90) && p->n <= 256)
+		y = svg_y(&p->a, val, SVG_T, SVG_B);
+		if (!p->dev && isfinite(g->p10) && isfinite(g->p90) && p->n <= 256)
 			fprintf(r->o, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-opacity=\"0.35\" stroke-width=\"%.1f\"/>\n",
 				x, fmin(svg_y(&p->a, g->p10, SVG_T, SVG_B), SVG_B), x,
 				fmax(svg_y(&p->a, g->p90, SVG_T, SVG_B), SVG_T), col, rad * 0.9);
 		fprintf(r->o, "<circle class=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"%.1f\" fill=\"%s\"><title>",
 			bad ? "gpu bad" : "gpu", x, y, rad, col);
-		rep_text(r, rep_fmt(r, "%s (rank %d, %s): %s ms", rep_gpu_name(r, j), g->rank,
-				    fleet_str(r->f, g->gpu), rep_num(r, g->median)));
+		rep_text(r, rep_fmt(r, "%s (rank %d, %s): %s ms%s", rep_gpu_name(r, j), g->rank,
+				    fleet_str(r->f, g->gpu), rep_num(r, val),
+				    p->dev ? rep_fmt(r, " device time (median %s ms, not judged)",
+						     rep_num(r, g->median)) : ""));
 		fputs("</title></circle>\n", r->o);
 		if (!bad || labels++ >= SVG_LABELS)
 			continue;
@@ -328,8 +352,8 @@ static void svg_histogram(struct rep *r, const struct svg_plot *p)
 	double bh = (SVG_B - SVG_T) / SVG_BINS;
 
 	for (size_t k = 0; k < p->n_fin; k++) {
-		const struct fleet_gpu *g = &r->f->gpus[p->idx[k]];
-		int b = (int)((g->median * p->a.scale - p->a.lo) / (p->a.hi - p->a.lo) * SVG_BINS);
+		double val = svg_value(r->f, p->dev, p->idx[k]);
+		int b = (int)((val * p->a.scale - p->a.lo) / (p->a.hi - p->a.lo) * SVG_BINS);
 
 		b = b < 0 ? 0 : b >= SVG_BINS ? SVG_BINS - 1 : b;
 		if (svg_bad(r, p->idx[k]))
@@ -371,7 +395,8 @@ void report_svg(struct rep *r, size_t vi)
 		"viewBox=\"0 0 %g %g\" width=\"%g\" height=\"%g\" role=\"img\" font-family=\"sans-serif\">\n",
 		vi, SVG_W, SVG_H, SVG_W, SVG_H);
 	svg_titles(r, vi, &p);
-	svg_y_axis(r, &p.a, SVG_T, SVG_B, SVG_PR, "median time per iteration");
+	svg_y_axis(r, &p.a, SVG_T, SVG_B, SVG_PR, p.dev ? "device time per iteration (CUPTI)" :
+		   "median time per iteration");
 	svg_reference(r, &p);
 	svg_points(r, &p);
 	svg_histogram(r, &p);

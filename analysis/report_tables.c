@@ -24,7 +24,8 @@ static const json_t *rep_example(const struct rep *r, const struct fleet_inst *i
 	return json_object_get(json_object_get(r->exp, "examples"), key);
 }
 
-/* The reference of variant v (of instance in): as compare reads it. */
+/* The reference of variant v (of instance in): as compare reads it (a
+ * host-launch-bound variant's: its device time). */
 static void rep_ref_of(const struct rep *r, const struct fleet_inst *in,
 		       const struct fleet_var *v, const struct compare_opts *o, struct rep_ref *ref)
 {
@@ -36,13 +37,15 @@ static void rep_ref_of(const struct rep *r, const struct fleet_inst *in,
 	int is_base = in->baseline != FLEET_NONE && &r->f->vars[in->baseline] == v;
 	struct compare_tol t;
 
+	const char *noise = v->host_launch ? "device_noise" : "noise";
+
 	ref->example = ex;
-	ref->expected = expect_num(fv, "median_ms");
-	if (isnan(ref->expected) && is_base)
+	ref->expected = expect_num(fv, v->host_launch ? "device_median_ms" : "median_ms");
+	if (isnan(ref->expected) && is_base && !v->host_launch)
 		ref->expected = expect_num(m, "baseline_time_ms");
-	if (isnan(ref->expected) && best && !strcmp(best, fleet_str(r->f, v->var)))
+	if (isnan(ref->expected) && best && !strcmp(best, fleet_str(r->f, v->var)) && !v->host_launch)
 		ref->expected = expect_num(m, "best_optimized_time_ms");
-	ref->noise = json_is_number(json_object_get(fv, "noise")) ? expect_num(fv, "noise") : NAN;
+	ref->noise = json_is_number(json_object_get(fv, noise)) ? expect_num(fv, noise) : NAN;
 	compare_tolerance(r->f, in, ex, o, &t);
 	ref->lower = t.lower;
 	ref->upper = t.upper;
@@ -205,18 +208,23 @@ static void rep_target_row(struct rep *r, size_t vi, int part)
 	const struct rep_ref *ref = r->refs ? &r->refs[vi] : NULL;
 	const json_t *fv = ref ? json_object_get(json_object_get(json_object_get(ref->example, "fleet"),
 								  "variants"), fleet_str(r->f, v->var)) : NULL;
+	/* a host-launch-bound variant is judged by, and shown with, its device time */
+	int dev = v->host_launch;
+	double med = dev ? v->dev.median : v->median;
 
-	rep_td(r, NULL, NULL, rep_fmt(r, "%s/%s", fleet_str(r->f, v->inst), fleet_str(r->f, v->var)));
+	rep_td(r, NULL, NULL, rep_fmt(r, "%s/%s%s", fleet_str(r->f, v->inst), fleet_str(r->f, v->var),
+				      dev ? " (device time)" : ""));
 	if (part != 2) {
 		rep_td(r, "num", NULL, ref ? rep_num(r, ref->expected) : "-");
-		rep_td(r, "num", NULL, rep_num(r, v->median));
-		rep_td(r, "num", NULL, ref ? rep_pct(r, v->median / ref->expected - 1.0) : "-");
+		rep_td(r, "num", NULL, rep_num(r, med));
+		rep_td(r, "num", NULL, ref ? rep_pct(r, med / ref->expected - 1.0) : "-");
 		rep_var_verdict_cell(r, vi);
 	}
 	if (part == 1)
 		return;
-	rep_td(r, "num", NULL, rep_fmt(r, "%d/%zu", v->n_ok, v->n_gpus));
-	rep_td(r, "num", NULL, rep_fmt(r, "%s .. %s", rep_num(r, v->p10), rep_num(r, v->p90)));
+	rep_td(r, "num", NULL, rep_fmt(r, "%d/%zu", dev ? v->dev.n_gpus : v->n_ok, v->n_gpus));
+	rep_td(r, "num", NULL, rep_fmt(r, "%s .. %s", rep_num(r, dev ? v->dev.p10 : v->p10),
+				       rep_num(r, dev ? v->dev.p90 : v->p90)));
 	rep_td(r, "num", NULL, ref && isfinite(ref->upper) ?
 	       rep_fmt(r, "-%g%% +%g%% (%s)", 100.0 * ref->lower, 100.0 * ref->upper, ref->tol_source) :
 	       "-");
@@ -235,8 +243,9 @@ static void rep_target_tables(struct rep *r, size_t from, size_t to)
 	static const char *const head2[] = {"target/variant", "GPUs ok", "p10 .. p90 ms", "tolerance",
 					    "noise", "baseline GPUs/nodes"};
 
-	rep_p(r, NULL, "hardware %s (times per iteration; expected: the baseline's fleet median):",
-	      fleet_str(r->f, r->f->vars[from].hk));
+	rep_p(r, NULL, "hardware %s (times per iteration; expected: the baseline's fleet median; "
+	      "\"device time\": a variant whose median includes the host's launch path, judged and "
+	      "shown by its CUPTI device time):", fleet_str(r->f, r->f->vars[from].hk));
 	rep_tab_begin(r, "targets", r->html ? 10 : 5, head);
 	for (size_t i = from; i < to; i++)
 		rep_target_row(r, i, r->html ? 0 : 1);
@@ -310,7 +319,7 @@ static void rep_judged_findings(struct rep *r)
 	if (!idx)
 		return;
 	for (size_t i = 0; i < c->n_items; i++)
-		if (c->items[i].v >= VERDICT_MISSING)
+		if (c->items[i].v >= VERDICT_UNJUDGED)
 			idx[n++] = i;
 	qsort_r(idx, n, sizeof(*idx), rep_cmp_item, (void *)c);
 	if (!n)
@@ -337,11 +346,13 @@ void report_findings(struct rep *r)
 	rep_h(r, 2, "findings", "Findings, worst first");
 	if (r->c) {
 		rep_p(r, NULL, "%zu items judged: %zu pass, %zu improved (faster; not listed), %zu skipped "
-		      "(not listed), %zu missing, %zu outlier, %zu regressed, %zu failed; %zu fleet-wide; "
+		      "(not listed), %zu not judged, %zu missing, %zu outlier, %zu regressed, %zu failed; "
+		      "%zu fleet-wide; "
 		      "exit status %d. \"held to\" is what a GPU was judged against: its siblings' median "
 		      "in this run, or the expected time when the fleet is too small.",
 		      r->c->n_items, r->c->counts[VERDICT_PASS], r->c->counts[VERDICT_IMPROVED],
-		      r->c->counts[VERDICT_SKIPPED], r->c->counts[VERDICT_MISSING],
+		      r->c->counts[VERDICT_SKIPPED], r->c->counts[VERDICT_UNJUDGED],
+		      r->c->counts[VERDICT_MISSING],
 		      r->c->counts[VERDICT_OUTLIER], r->c->counts[VERDICT_REGRESSED],
 		      r->c->counts[VERDICT_FAILED], r->c->n_fleet, r->exit_status);
 		if (r->c->n_notes && r->html)

@@ -13,6 +13,18 @@
 #define REP_LINE_NODES 3    /* nodes named in the verdict line */
 #define REP_DETAIL_ITEMS 12 /* items listed per GPU in a node's details */
 
+/* What GPU g of variant v is judged by, and the fleet's: the device time of
+ * a host-launch-bound variant, else the median. */
+static double rep_judged(const struct fleet_var *v, const struct fleet_gpu *g)
+{
+	return v->host_launch ? g->device : g->median;
+}
+
+static double rep_judged_fleet(const struct fleet_var *v)
+{
+	return v->host_launch ? v->dev.median : v->median;
+}
+
 /* qsort_r order of nodes: worst verdict, most slow or failed items, largest
  * excess, then name. */
 static int rep_cmp_node(const void *a, const void *b, void *arg)
@@ -79,7 +91,7 @@ static void rep_nodes_fleet(struct rep *r, size_t *slot)
 		for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++) {
 			const struct fleet_gpu *g = &f->gpus[j];
 			struct rep_node *n = &r->nodes[slot[g->node]];
-			double ex = g->median / v->median - 1.0;
+			double ex = rep_judged(v, g) / rep_judged_fleet(v) - 1.0;
 
 			n->items++;
 			if (!g->outlier)
@@ -157,18 +169,20 @@ static const char *rep_worst(struct rep *r, const struct rep_node *n)
 
 			for (size_t j = v->gpu0; j < v->gpu0 + v->n_gpus; j++)
 				if (r->f->gpus[j].node == n->node && r->f->gpus[j].outlier &&
-				    r->f->gpus[j].median / v->median - 1.0 == n->excess)
-					return rep_fmt(r, "%s/%s %s vs this fleet's median (%s -> %s ms)",
+				    rep_judged(v, &r->f->gpus[j]) / rep_judged_fleet(v) - 1.0 == n->excess)
+					return rep_fmt(r, "%s/%s %s%s vs this fleet's median (%s -> %s ms)",
 						       fleet_str(r->f, v->inst), fleet_str(r->f, v->var),
-						       rep_pct(r, n->excess), rep_num(r, v->median),
-						       rep_num(r, r->f->gpus[j].median));
+						       v->host_launch ? "device time " : "",
+						       rep_pct(r, n->excess), rep_num(r, rep_judged_fleet(v)),
+						       rep_num(r, rep_judged(v, &r->f->gpus[j])));
 		}
 		return "";
 	}
 	if (n->worst == FLEET_NONE || n->v == VERDICT_PASS)
 		return "";
 	it = &r->c->items[n->worst];
-	if (n->v == VERDICT_FAILED || n->v == VERDICT_MISSING || !isfinite(n->excess))
+	if (n->v == VERDICT_FAILED || n->v == VERDICT_MISSING || n->v == VERDICT_UNJUDGED ||
+	    !isfinite(n->excess))
 		return rep_fmt(r, "%s: %s", it->label, it->reason);
 	compare_amounts(r->f, it, amounts, sizeof(amounts));
 	return rep_fmt(r, "%s %s (%s)", it->label, rep_pct(r, n->excess), amounts);
@@ -264,8 +278,9 @@ static void rep_verdict_line(struct rep *r)
 	} else if (r->c->n_fleet) {
 		rep_fleet_line(r, "verdict fleet");
 	} else if (r->exit_status == 3) {
-		rep_p(r, cls, "Nothing to drain, but the run is incomplete: %zu results missing (see the findings).",
-		      r->c->counts[VERDICT_MISSING]);
+		rep_p(r, cls, "Nothing to drain, but the run is incomplete: %zu results missing, %zu not "
+		      "judged (see the findings).", r->c->counts[VERDICT_MISSING],
+		      r->c->counts[VERDICT_UNJUDGED]);
 	} else {
 		rep_p(r, cls, "Nothing to drain: all %zu GPUs on %zu nodes are within the baseline's tolerance%s.",
 		      gpus, r->n_nodes, r->c->counts[VERDICT_IMPROVED] ?
@@ -286,8 +301,8 @@ static void rep_node_row(struct rep *r, const struct rep_node *n)
 	       fleet_str(r->f, n->node));
 	rep_td(r, rep_fmt(r, "badge v-%s", compare_verdict_name(n->v)), NULL,
 	       rep_verdict_label(n->v));
-	rep_td(r, "num", NULL, !n->gpus ? "-" : bad ? rep_fmt(r, "%d of %d: %s", n->gpus_bad, n->gpus,
-							     rep_bad_gpus(r, n)) :
+	rep_td(r, "num", NULL, !n->gpus ? "-" : bad && n->gpus_bad ?
+	       rep_fmt(r, "%d of %d: %s", n->gpus_bad, n->gpus, rep_bad_gpus(r, n)) :
 	       rep_fmt(r, "%d of %d", n->gpus_bad, n->gpus));
 	rep_td(r, "num", NULL, rep_fmt(r, "%d of %d", n->slow + n->failed, n->items));
 	rep_td(r, NULL, NULL, bad ? worst : "");
@@ -472,7 +487,7 @@ static void rep_gpu_items(struct rep *r, uint32_t gpu)
 	if (!idx)
 		return;
 	for (size_t i = 0; i < c->n_items; i++)
-		if (c->items[i].gpu == gpu && c->items[i].v >= VERDICT_MISSING)
+		if (c->items[i].gpu == gpu && c->items[i].v >= VERDICT_UNJUDGED)
 			idx[n++] = i;
 	qsort_r(idx, n, sizeof(*idx), rep_cmp_item, (void *)c);
 	for (size_t k = 0; k < n && k < REP_DETAIL_ITEMS; k++) {

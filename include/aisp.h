@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-#define AISP_ABI_VERSION 2
+#define AISP_ABI_VERSION 3 /* 3: struct aisp_variant gained flags */
 #define AISP_MAX_PARAMS 16
 #define AISP_NAME_MAX 128
 #define AISP_TEXT_MAX 512 /* a variant's technique or a card's description, with its NUL */
@@ -190,6 +190,16 @@ struct aisp_ops {
 	void (*teardown)(void *state);
 };
 
+/* Flags of a variant (struct aisp_variant's flags, or-ed). */
+/* Its time per iteration is bound by the host's launch path: the median of
+ * its events measures the CPU and the driver as much as the GPU (tiny
+ * kernels launched back to back: they end before the host can issue the
+ * next). A verdict judges such a variant by its CUPTI device time
+ * (device_ms) instead of its median (analysis/README.md, "Host-launch-bound
+ * variants"). Only a twin that launches on a device sets it: a host twin
+ * has no launch path. */
+#define AISP_VARIANT_HOST_LAUNCH 0x1u
+
 /* One variant of a target, e.g. baseline_gemm or optimized_gemm_strided. */
 struct aisp_variant {
 	const char *name;
@@ -198,6 +208,8 @@ struct aisp_variant {
 	const struct aisp_ops *ops;
 	const void *arg;   /* the variant's own argument (a precision, a kind),
 			    * read by setup through ctx->variant->arg */
+	unsigned flags;    /* AISP_VARIANT_* (last, so positional initializers
+			    * that stop before it leave it 0) */
 };
 
 /*

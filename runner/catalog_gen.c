@@ -3,8 +3,9 @@
  * (struct registry_catalog), so that the aisp binary lists, resolves and
  * schedules the CUDA twins without loading the plug-in or CUDA:
  *   catalog-gen build/lib/aisp-cuda.so > build/gen/catalog_cuda.c
- * It loads the plug-in as a worker would (RTLD_NOW: a missing symbol fails
- * the build here); no GPU is needed, nothing CUDA is called.
+ * Each variant keeps its name, role, technique and flags. It loads the
+ * plug-in as a worker would (RTLD_NOW: a missing symbol fails the build
+ * here); no GPU is needed, nothing CUDA is called.
  */
 #include <dlfcn.h>
 #include <stdio.h>
@@ -26,17 +27,19 @@ static void put_str(const char *s)
 	putchar('"');
 }
 
-/* The variants of twin i, without their ops. */
+/* The variants of twin i, without their ops (flags kept: the rank reads
+ * them before any worker loads the plug-in). */
 static void put_variants(size_t i, const struct aisp_target *t)
 {
 	printf("static const struct aisp_variant v%zu[] = { /* %s */\n", i, t->card->name);
 	for (size_t v = 0; v < t->n_variants; v++) {
-		printf("\t{");
+		printf("\t{.name = ");
 		put_str(t->variants[v].name);
-		printf(", %s,\n\t ", t->variants[v].role == AISP_ROLE_BASELINE ? "AISP_ROLE_BASELINE"
-			: "AISP_ROLE_OPTIMIZED");
+		printf(", .role = %s,\n\t .technique = ",
+		       t->variants[v].role == AISP_ROLE_BASELINE ? "AISP_ROLE_BASELINE"
+								  : "AISP_ROLE_OPTIMIZED");
 		put_str(t->variants[v].technique);
-		printf("},\n");
+		printf(",\n\t .flags = 0x%xu},\n", t->variants[v].flags);
 	}
 	printf("};\n\n");
 }

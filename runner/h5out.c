@@ -414,6 +414,7 @@ static int write_variant_attrs(hid_t g, const struct variant_result *r)
 	bad |= attr_str(g, "message", r->message) < 0;
 	bad |= attr_str(g, "role", r->role == AISP_ROLE_BASELINE ? "baseline" : "optimized") < 0;
 	bad |= attr_str(g, "technique", r->technique) < 0;
+	bad |= attr_i64(g, "host_launch", r->host_launch ? 1 : 0) < 0;
 	bad |= attr_i64(g, "iterations", r->iterations) < 0;
 	bad |= attr_i64(g, "warmup", r->warmup) < 0;
 	bad |= attr_i64(g, "n_samples", (long long)r->n_samples) < 0;

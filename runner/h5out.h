@@ -15,7 +15,10 @@
  *                                   parameter (float64)
  *   /targets/<instance>/<variant>/  attributes: status (ok | verify_failed |
  *      crashed | timeout | error | skipped), message, role (baseline |
- *      optimized), technique, iterations, warmup, n_samples,
+ *      optimized), technique, host_launch (1: the variant's time per
+ *      iteration is bound by the host's launch path, AISP_VARIANT_HOST_LAUNCH:
+ *      verdicts judge its device_ms, not median_ms; 0 otherwise, and on the
+ *      host backend), iterations, warmup, n_samples,
  *      iterations_per_sample (each sample is the mean of that many
  *      back-to-back iterations), median_ms,
  *      mean_ms, stddev_ms, p10_ms, p75_ms, p90_ms, p99_ms, min_ms, max_ms,
@@ -89,6 +92,7 @@ struct variant_result {
 	char target[AISP_NAME_MAX];
 	char variant[AISP_NAME_MAX];
 	enum aisp_role role;
+	int host_launch;           /* 1: the variant is AISP_VARIANT_HOST_LAUNCH */
 	char technique[AISP_TEXT_MAX];
 	char status[16];           /* ok | verify_failed | crashed | timeout | error | skipped */
 	char message[512];

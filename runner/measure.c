@@ -439,6 +439,7 @@ static void result_start(const struct aisp_target *t, const struct aisp_variant 
 			 struct variant_result *r)
 {
 	r->role = v->role;
+	r->host_launch = (v->flags & AISP_VARIANT_HOST_LAUNCH) != 0;
 	text_copy(r->technique, sizeof(r->technique), v->technique ? v->technique : v->name);
 	r->launches_api = r->launches_kernels = -1;
 	r->work = t->card->work ? t->card->work(p) : NAN;

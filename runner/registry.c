@@ -146,7 +146,7 @@ aisp_err registry_twins_agree(const struct aisp_target *a, const struct aisp_tar
 	for (size_t v = 0; v < a->n_variants; v++) {
 		const struct aisp_variant *x = &a->variants[v], *y = &b->variants[v];
 
-		if (strcmp(x->name, y->name) || x->role != y->role ||
+		if (strcmp(x->name, y->name) || x->role != y->role || x->flags != y->flags ||
 		    strcmp(x->technique ? x->technique : "", y->technique ? y->technique : ""))
 			return aisp_fail(err, AISP_EINTERNAL, "%s: variant %s differs",
 					 a->card->name, x->name);

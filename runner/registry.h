@@ -3,7 +3,7 @@
  * in targets.def, a host twin built in and, with CUDA=1, a CUDA twin in the
  * plug-in lib/aisp-cuda.so. Until a worker loads the plug-in, the CUDA
  * twins come from a catalog generated from it at build time (their
- * variants' names, roles and techniques; the card is the host twin's):
+ * variants' names, roles, techniques and flags; the card is the host twin's):
  * enough to list, resolve and schedule them, not to run them.
  */
 #ifndef AISP_REGISTRY_H
@@ -40,7 +40,10 @@ int registry_has_backend(enum aisp_backend_kind b);
 /* AISP_OK when twins a and b of one target say the same: card (name, text,
  * parameters with every default, work, bytes and flops at each backend's
  * defaults) and, with variants set, the same variants (name, role,
- * technique) in the same order; else AISP_EINTERNAL saying what differs. */
+ * technique, flags) in the same order; else AISP_EINTERNAL saying what
+ * differs. Set variants only for two twins of one backend (the catalog's
+ * and the plug-in's): twins of different backends have variants of their
+ * own, and their flags differ (a host twin has no launch path). */
 aisp_err registry_twins_agree(const struct aisp_target *a, const struct aisp_target *b,
 			      int variants, aisp_error *err);
 

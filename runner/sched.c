@@ -198,12 +198,17 @@ static aisp_err run_item(struct sched *s, int item, aisp_error *err)
 {
 	const struct work_item *it = &s->items[item];
 	const struct aisp_target *t = registry_find(it->target, s->worker->backend);
+	int vi = t ? registry_variant_index(t, it->variant) : -1;
 	const char *names[AISP_MAX_PARAMS];
 	struct variant_result r;
 	int starts = s->worker->starts;
 	aisp_err rc;
 
 	result_init(it, &r);
+	if (vi >= 0) { /* the catalog's word, also for a worker that dies */
+		r.role = t->variants[vi].role;
+		r.host_launch = (t->variants[vi].flags & AISP_VARIANT_HOST_LAUNCH) != 0;
+	}
 	for (size_t i = 0; t && i < t->card->n_params && i < AISP_MAX_PARAMS; i++)
 		names[i] = t->card->params[i].name;
 	r.param_names = t ? names : NULL;

@@ -134,8 +134,8 @@ static void result_write(FILE *f, const struct variant_result *r, int restart)
 	char msg[sizeof(r->message)];
 
 	one_line(msg, sizeof(msg), r->message);
-	fprintf(f, "status %s\nmessage %s\nrole %d\ntechnique %s\nwork_unit %s\n", r->status,
-		msg, (int)r->role, r->technique, r->work_unit);
+	fprintf(f, "status %s\nmessage %s\nrole %d\nhost_launch %d\ntechnique %s\nwork_unit %s\n",
+		r->status, msg, (int)r->role, r->host_launch, r->technique, r->work_unit);
 	result_write_context(f, r);
 	fprintf(f, "launches %ld %ld\nwork %.17g\nbytes %.17g\nflops %.17g\n", r->launches_api,
 		r->launches_kernels, r->work, r->bytes, r->flops);
@@ -206,6 +206,8 @@ static aisp_err result_line(struct variant_result *r, char *line, int *restart)
 		copy_value(r->work_unit, sizeof(r->work_unit), line, k);
 	else if (KEY("role") && v)
 		r->role = atoi(v) ? AISP_ROLE_OPTIMIZED : AISP_ROLE_BASELINE;
+	else if (KEY("host_launch") && v)
+		r->host_launch = atoi(v) != 0;
 	else if (KEY("launches") && v)
 		sscanf(v, "%ld %ld", &r->launches_api, &r->launches_kernels);
 	else if (KEY("work") && v)

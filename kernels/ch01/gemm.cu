@@ -282,13 +282,16 @@ static const struct aisp_ops gemm_ops = {gemm_setup, gemm_run, gemm_verify, gemm
 static const struct aisp_variant gemm_variants[] = {
 	{"baseline_gemm", AISP_ROLE_BASELINE,
 	 "one cublasSgemm call per GEMM; the median includes the host's launch path "
-	 "(GPU side: optimized_gemm_graph, device_ms)", &gemm_ops, &gemm_kinds[GEMM_SEPARATE]},
+	 "(GPU side: optimized_gemm_graph, device_ms)", &gemm_ops, &gemm_kinds[GEMM_SEPARATE],
+	 AISP_VARIANT_HOST_LAUNCH},
 	{"optimized_gemm_batched", AISP_ROLE_OPTIMIZED,
 	 "one cublasSgemmBatched over device pointer arrays; the median includes the host's "
-	 "launch path (GPU side: device_ms)", &gemm_ops, &gemm_kinds[GEMM_BATCHED]},
+	 "launch path (GPU side: device_ms)", &gemm_ops, &gemm_kinds[GEMM_BATCHED],
+	 AISP_VARIANT_HOST_LAUNCH},
 	{"optimized_gemm_strided", AISP_ROLE_OPTIMIZED,
 	 "one cublasSgemmStridedBatched over contiguous buffers; the median includes the host's "
-	 "launch path (GPU side: device_ms)", &gemm_ops, &gemm_kinds[GEMM_STRIDED]},
+	 "launch path (GPU side: device_ms)", &gemm_ops, &gemm_kinds[GEMM_STRIDED],
+	 AISP_VARIANT_HOST_LAUNCH},
 	{"optimized_gemm_tiled", AISP_ROLE_OPTIMIZED, gemm_tiled::product_text, &gemm_ops,
 	 &gemm_kinds[GEMM_TILED]},
 	{"optimized_gemm_graph", AISP_ROLE_OPTIMIZED,

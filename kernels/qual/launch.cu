@@ -131,7 +131,8 @@ static const struct aisp_ops launch_ops = {launch_setup, launch_run, launch_veri
 static const struct aisp_variant launch_variants[] = {
 	{"baseline_stream", AISP_ROLE_BASELINE,
 	 "one <<<1,1>>> launch call per kernel on a stream; the median is the host's launch path "
-	 "(GPU side: optimized_graph, device_ms)", &launch_ops, &launch_stream},
+	 "(GPU side: optimized_graph, device_ms)", &launch_ops, &launch_stream,
+	 AISP_VARIANT_HOST_LAUNCH},
 	{"optimized_graph", AISP_ROLE_OPTIMIZED, "the launches captured once into a CUDA graph, replayed",
 	 &launch_ops, &launch_graph},
 };

@@ -115,7 +115,7 @@ verdict shift 1 "every GPU 30% slow exits 1"
 drains shift
 n=$(grep -c '^fleet     .*: regressed: fleet-wide: median of 8 GPUs +[23][0-9]\.[0-9]% vs baseline .* 8 of 8 GPUs beyond the tolerance .*: not a node fault, nobody drained for it$' "$T/out")
 [ "$n" = 5 ] && ok "one fleet-wide finding per variant (5)" || no "one fleet-wide finding per variant (got $n)"
-expect_text "40 pass, 0 improved, 0 skipped, 0 missing, 0 outlier, 0 regressed, 0 failed; 5 fleet-wide; 0 of 4 nodes to drain; exit 1" "nobody drained"
+expect_text "40 pass, 0 improved, 0 skipped, 0 not judged, 0 missing, 0 outlier, 0 regressed, 0 failed; 5 fleet-wide; 0 of 4 nodes to drain; exit 1" "nobody drained"
 
 fleet shift1 --seed 3 --shift 1.3 --slow 5:1.25
 verdict shift1 1 "the shift and one GPU 25% slower exit 1"

@@ -6,8 +6,12 @@
  *
  * y = a x + y over n floats, a = 2, x and y uniform(-1, 1) from streams
  * (seed, 1) and (seed, 2):
- *   baseline_axpy   one element at a time
- *   optimized_axpy  four at a time (same sums, so the same result)
+ *   baseline_axpy          one element at a time
+ *   optimized_axpy         four at a time (same sums, so the same result)
+ *   optimized_axpy_launch  four at a time, flagged AISP_VARIANT_HOST_LAUNCH
+ *                          as a launch-bound CUDA variant is: the flag's way
+ *                          from worker to rank file to verdicts (on the host
+ *                          there is no device time: not judged)
  * verify resets y, runs once and compares every element with a float64
  * reference (tolerance 1e-6, float32 rounding of one multiply-add).
  */
@@ -108,6 +112,9 @@ static const struct aisp_ops axpy_ops = {axpy_setup, axpy_run, axpy_verify};
 static const struct aisp_variant axpy_variants[] = {
 	{"baseline_axpy", AISP_ROLE_BASELINE, "one element at a time", &axpy_ops, &axpy_one},
 	{"optimized_axpy", AISP_ROLE_OPTIMIZED, "four elements at a time", &axpy_ops, &axpy_four},
+	{"optimized_axpy_launch", AISP_ROLE_OPTIMIZED,
+	 "four elements at a time, flagged as bound by the host's launch path", &axpy_ops,
+	 &axpy_four, AISP_VARIANT_HOST_LAUNCH},
 };
 
 const struct aisp_target test_axpy_host = {AISP_ABI_VERSION, &axpy_card, AISP_BACKEND_HOST,

@@ -10,6 +10,8 @@ else (layout, attributes, the real samples' shape) stays as aisp wrote it.
   fleet_from_run.py SRC OUT [--nodes 4] [--gpus-per-node 2] [--node-prefix n]
       [--run-id R] [--seed S] [--spread 0.003] [--shift 1.3]
       [--slow GPU:FACTOR[:INSTANCE/VARIANT]]... [--facts GPU:key=value,...]...
+      [--host-slow GPU:FACTOR[:WHERE]]... [--device-slow GPU:FACTOR[:WHERE]]...
+      [--host-launch INSTANCE/VARIANT]... [--no-device GPU[:WHERE]]...
       [--knobs "AISP_TEST_X=1"] [--git-commit C] [--end-utc T] [--noise R]
 
 GPU numbers count from 0 in rank order (node n01 holds GPUs 0 and 1 with two
@@ -19,6 +21,14 @@ fleet spread is `spread` (relative) whatever the real run's was. The same
 --seed gives the same GPUs the same factors; the UUIDs depend only on the
 node and the GPU's place in it, so that reruns of one fleet share them.
 SRC/job.yaml is copied into OUT.
+
+The CUPTI device time of an iteration (device_ms, and the timer pass's
+timer_kernels_ms) is scaled as the samples are, but --host-slow scales the
+samples only (the host's launch path slower, the GPU not) and --device-slow
+the device times only. --no-device GPU[:WHERE] removes a GPU's device times
+(NAN: as without CUPTI; GPU * for every GPU). --host-launch sets the
+variant's host_launch attribute to 1 (a CUDA rank file from before the
+attribute has none; aisp then reads its four launch-bound variants as 1).
 
 --noise R gives every variant the spread of a quiet machine instead of the
 real run's (a busy machine's run can spread 100%, which moves the noise and
@@ -46,6 +56,7 @@ HEALTHY = {"valid": 1, "sm_clock_mhz": 1980, "max_sm_clock_mhz": 1980, "mem_cloc
            "retired_pages": 0, "pcie_gen": 5, "pcie_width": 16}
 SCALED = ("median_ms", "mean_ms", "stddev_ms", "p10_ms", "p75_ms", "p90_ms", "p99_ms",
           "min_ms", "max_ms", "mad_ms")
+DEVICE = ("device_ms", "timer_kernels_ms")
 
 
 def put(obj, name, value):
@@ -146,15 +157,27 @@ def quiet_variant(vg, centre, noise):
         set_samples(vg, controlled_samples(centre, len(vg["samples_ms"]), noise))
 
 
-def scale_variant(vg, factor):
+def scale_variant(vg, factor, dfactor):
     if "samples_ms" in vg:
         d = vg["samples_ms"]
         d[...] = d[()] * factor
     for k in SCALED:
         if k in vg.attrs:
             put(vg, k, float(vg.attrs[k]) * factor)
+    for k in DEVICE:
+        if k in vg.attrs:
+            put(vg, k, float(vg.attrs[k]) * dfactor)
     if "throughput" in vg.attrs:
         put(vg, "throughput", float(vg.attrs["throughput"]) / factor)
+
+
+def applies(specs, i, inst, var):
+    """The product of the factors of specs [(gpu, factor, where)] for GPU i."""
+    x = 1.0
+    for gpu, f, where in specs:
+        if gpu == i and (where is None or where in ("%s/%s" % (inst, var), inst)):
+            x *= f
+    return x
 
 
 def set_facts(vg, facts, rng):
@@ -167,6 +190,8 @@ def set_facts(vg, facts, rng):
 
 
 def write_gpu(a, src, i, slow, facts, centre):
+    """GPU i of the fleet from rank file src (slow: --slow, --host-slow and
+    --device-slow, parsed; centre: centres() for --noise)."""
     gpn = a.gpus_per_node
     node = "%s%02d" % (a.node_prefix, a.first_node + i // gpn)
     local = i % gpn
@@ -188,13 +213,18 @@ def write_gpu(a, src, i, slow, facts, centre):
             put(f, "end_utc", a.end_utc)
         for inst, ig in f.get("targets", {}).items():
             for var, vg in ig.items():
-                factor = a.shift * gpu_factor * float(np.exp(rng.normal(0.0, a.spread / 2)))
-                for gpu, x, where in slow:
-                    if gpu == i and (where is None or where in ("%s/%s" % (inst, var), inst)):
-                        factor *= x
+                base = a.shift * gpu_factor * float(np.exp(rng.normal(0.0, a.spread / 2)))
+                both = applies(slow["slow"], i, inst, var)
                 if a.noise is not None:
                     quiet_variant(vg, centre.get((inst, var)), a.noise)
-                scale_variant(vg, factor)
+                scale_variant(vg, base * both * applies(slow["host"], i, inst, var),
+                              base * both * applies(slow["device"], i, inst, var))
+                if "%s/%s" % (inst, var) in a.host_launch:
+                    put(vg, "host_launch", 1)
+                for gpu, where in a.no_device:
+                    if gpu in ("*", str(i)) and where in (None, inst, "%s/%s" % (inst, var)):
+                        for k in DEVICE:
+                            put(vg, k, float("nan"))
                 set_facts(vg, facts.get(i, {}), rng)
 
 
@@ -212,6 +242,10 @@ def main():
     p.add_argument("--shift", type=float, default=1.0)
     p.add_argument("--slow", action="append", default=[], help="GPU:FACTOR[:INSTANCE/VARIANT]")
     p.add_argument("--facts", action="append", default=[], help="GPU:key=value,...")
+    p.add_argument("--host-slow", action="append", default=[], help="GPU:FACTOR[:WHERE]")
+    p.add_argument("--device-slow", action="append", default=[], help="GPU:FACTOR[:WHERE]")
+    p.add_argument("--host-launch", action="append", default=[], help="INSTANCE/VARIANT")
+    p.add_argument("--no-device", action="append", default=[], help="GPU[:WHERE], GPU * for all")
     p.add_argument("--knobs", default="")
     p.add_argument("--git-commit", default="")
     p.add_argument("--end-utc", default="")
@@ -225,7 +259,11 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     if os.path.exists(os.path.join(a.src, "job.yaml")):
         shutil.copyfile(os.path.join(a.src, "job.yaml"), os.path.join(a.out, "job.yaml"))
-    slow, facts = parse_slow(a.slow), parse_facts(a.facts)
+    slow = {"slow": parse_slow(a.slow), "host": parse_slow(a.host_slow),
+            "device": parse_slow(a.device_slow)}
+    a.no_device = [(s.split(":", 1)[0], s.split(":", 1)[1] if ":" in s else None)
+                   for s in a.no_device]
+    facts = parse_facts(a.facts)
     centre = centres([a.src]) if a.noise is not None else {}
     for i in range(a.nodes * a.gpus_per_node):
         write_gpu(a, srcs[i % len(srcs)], i, slow, facts, centre)

@@ -6,6 +6,11 @@ Run with /usr/bin/python3 (h5py, numpy). Each rank is one GPU; ranks are
 spread over nodes --gpus-per-node at a time. Every GPU gets a small speed
 factor of its own (fleet spread) and noisy samples; --slow RANK:FACTOR makes
 one GPU slower, --fail RANK:VARIANT:STATUS marks one variant failed.
+Every variant has host_launch 0 (as aisp writes it today) unless named by
+--host-launch VARIANT: then 1, with a device_ms of 0.8 x its base time x the
+GPU's own factor (not --slow's: that one slows the samples, the host's
+launch path of such a variant) x --device-slow RANK:FACTOR for that rank;
+other variants have device_ms NAN (no CUPTI).
 
   make_rank_files.py --out RUN_DIR --ranks 4 --gpus-per-node 2 \
       --node-prefix n --first-node 1 --run-id run1 --slow 2:1.3
@@ -57,7 +62,7 @@ def gpu_facts(grp, rng):
 
 
 def write_variant(inst, vname, role, technique, base_ms, a, rng, factor, status, work, unit,
-                  flops, bytes_):
+                  flops, bytes_, device):
     g = inst.create_group(vname)
     n = a.samples
     if status == "ok":
@@ -75,6 +80,8 @@ def write_variant(inst, vname, role, technique, base_ms, a, rng, factor, status,
     put(g, "message", "" if status == "ok" else "synthetic %s" % status)
     put(g, "role", role)
     put(g, "technique", technique)
+    put(g, "host_launch", 1 if vname in a.host_launch else 0)
+    put(g, "device_ms", device if vname in a.host_launch and have else float("nan"))
     put(g, "iterations", int(n))
     put(g, "warmup", 5)
     put(g, "n_samples", int(len(s)))
@@ -103,7 +110,7 @@ def write_variant(inst, vname, role, technique, base_ms, a, rng, factor, status,
     gpu_facts(g.create_group("gpu_after"), rng)
 
 
-def write_rank(a, rank, slow, fails):
+def write_rank(a, rank, slow, fails, dslow):
     local = rank % a.gpus_per_node
     node = "%s%02d" % (a.node_prefix, a.first_node + rank // a.gpus_per_node)
     rng = np.random.default_rng([a.seed, rank, a.first_node])
@@ -133,8 +140,9 @@ def write_rank(a, rank, slow, fails):
             flops = work if unit == "flop" else float("nan")
             for vname, role, tech, base in variants[:a.variants]:
                 st = fails.get((rank, vname), "ok")
+                dev = 0.8 * base * factor / slow.get(rank, 1.0) * dslow.get(rank, 1.0)
                 write_variant(inst, vname, role, tech, base, a, rng, factor, st, work, unit,
-                              flops, 4.0 * 1024 * 1024)
+                              flops, 4.0 * 1024 * 1024, dev)
     return path
 
 
@@ -160,13 +168,16 @@ def main():
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--slow", action="append", default=[], help="RANK:FACTOR")
     p.add_argument("--fail", action="append", default=[], help="RANK:VARIANT:STATUS")
+    p.add_argument("--host-launch", action="append", default=[], help="VARIANT")
+    p.add_argument("--device-slow", action="append", default=[], help="RANK:FACTOR")
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     slow = {int(r): float(x) for r, x in (s.split(":") for s in a.slow)}
     fails = {(int(r), v): st for r, v, st in (s.split(":") for s in a.fail)}
+    dslow = {int(r): float(x) for r, x in (s.split(":") for s in a.device_slow)}
     last = a.ranks if a.last_rank < 0 else a.last_rank
     for r in range(a.first_rank, last):
-        write_rank(a, r, slow, fails)
+        write_rank(a, r, slow, fails, dslow)
     return 0
 
 

@@ -31,6 +31,21 @@ static const double healthy[NG][NV] = {
 /* Device facts of a healthy GPU, and of GPU throttled_gpu when >= 0. */
 static int throttled_gpu = -1;
 
+/* Host-launch-bound variants: launch_var (an index in vnames, -1 none) is
+ * flagged, and every variant has a device time: 0.8 x its healthy median,
+ * times the fleet's factor, times dev_factor[g] (NAN: none, as without
+ * CUPTI), whatever its median does (the host's launch path). */
+static int launch_var = -1;
+static double dev_factor[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+
+/* Back to no host-launch-bound variant and steady device times. */
+static void launch_reset(void)
+{
+	launch_var = -1;
+	for (int g = 0; g < 8; g++)
+		dev_factor[g] = 1.0;
+}
+
 static void facts_of(int g, struct rankfile_facts *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -87,6 +102,8 @@ static void make_fleet_n(struct fleet *f, const double m[][NV], int ng, double x
 			v[n].mad_ms = 0.001 * v[n].median_ms;
 			v[n].work = 4.2e9; /* bytes per iteration: 4.2 TB/s at 1 ms */
 			v[n].bytes = v[n].flops = NAN;
+			v[n].host_launch = i == launch_var;
+			v[n].device_ms = m[g][i] < 0 ? NAN : 0.8 * healthy[g % NG][i] * x * dev_factor[g];
 			facts_of(g, &v[n].before);
 			facts_of(g, &v[n].after);
 			n++;
@@ -178,6 +195,13 @@ static int has_note(const struct compare_result *r, const char *text)
 		if (strstr(r->notes[i], text))
 			return 1;
 	return 0;
+}
+
+/* Fail, showing text, unless text holds want. */
+static void holds(const char *text, const char *want)
+{
+	if (!strstr(text, want))
+		fail_msg("'%s' does not hold '%s'", text, want);
 }
 
 static void with(double m[NG][NV], int g, int v, double x)
@@ -527,6 +551,242 @@ static void test_speedup_regression(void **state)
 	done(&f, &r, exp);
 }
 
+/* A host-launch-bound baseline whose median is 60% slower on g5 (the
+ * host's launch path) while its device time is steady: nothing drained,
+ * the reason says what was judged and what was not. */
+static void test_launch_host_slow(void **state)
+{
+	json_t *exp;
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+	const struct compare_item *it;
+
+	(void)state;
+	launch_reset();
+	launch_var = 0;
+	exp = reference();
+	with(m, 4, 0, 1.6);
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	it = item(&f, &r, "ch01:gemm/base", "g5");
+	assert_int_equal(it->v, VERDICT_PASS);
+	assert_true(it->device);
+	assert_true(fabs(it->observed - 0.8 * 0.99) < 1e-12 && fabs(it->event_ms - 1.6) < 1e-12);
+	holds(it->reason, "device time -");
+	holds(it->reason, "% (CUPTI) vs its siblings");
+	holds(it->reason, "the event median, host launch path included, was 1.6 ms, not judged");
+	assert_true(has_note(&r, "ch01:gemm/base: its median includes the host's launch path: judged by its device time"));
+	assert_int_equal(r.n_drain, 0);
+	assert_int_equal(r.exit_status, 0);
+	compare_result_free(&r);
+	fleet_free(&f);
+	/* the baseline alone (2 GPUs): the same, against the stored device time */
+	m[1][0] = 1.6;
+	judge_n((const double (*)[NV])m, 2, 1.0, exp, NAN, &f, &r);
+	it = item(&f, &r, "ch01:gemm/base", "g2");
+	assert_int_equal(it->v, VERDICT_PASS);
+	holds(it->reason, "device time +2.0% (CUPTI) vs expected 0.8 ms (tolerance +25% default; baseline alone)");
+	assert_int_equal(r.exit_status, 0);
+	launch_reset();
+	done(&f, &r, exp);
+}
+
+/* Its device time 30% slower on g5: that node is drained, for its device
+ * time; alone (2 GPUs) too. */
+static void test_launch_device_slow(void **state)
+{
+	json_t *exp;
+	struct compare_result r;
+	struct fleet f;
+	const struct compare_item *it;
+
+	(void)state;
+	launch_reset();
+	launch_var = 0;
+	exp = reference();
+	dev_factor[4] = 1.3;
+	judge(healthy, exp, NAN, &f, &r);
+	it = item(&f, &r, "ch01:gemm/base", "g5");
+	assert_int_equal(it->v, VERDICT_REGRESSED);
+	holds(it->reason, "device time +28.1% (CUPTI) vs its siblings (median 0.804 ms of 4 GPUs; tolerance +25% default)");
+	holds(it->reason, "the event median, host launch path included, was 0.99 ms, not judged");
+	assert_true(node(&f, &r, "n3")->drain);
+	holds(node(&f, &r, "n3")->line,
+	      "worst ch01:gemm/base device time (CUPTI) +28.1% (5.22 -> 4.08 TB/s)");
+	assert_int_equal(r.n_drain, 1);
+	assert_int_equal(r.exit_status, 1);
+	compare_result_free(&r);
+	fleet_free(&f);
+	dev_factor[1] = 1.3;
+	judge_n(healthy, 2, 1.0, exp, NAN, &f, &r);
+	it = item(&f, &r, "ch01:gemm/base", "g2");
+	assert_int_equal(it->v, VERDICT_REGRESSED);
+	holds(it->reason, "device time +32.6% (CUPTI) vs expected 0.8 ms");
+	launch_reset();
+	done(&f, &r, exp);
+}
+
+/* No device time (CUPTI unavailable): not judged, never pass, never a
+ * drain; exit 3. So for every GPU (a run under a profiler), and against a
+ * baseline without device times when there are too few siblings. */
+static void test_launch_no_device(void **state)
+{
+	json_t *exp, *old;
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+	const struct compare_item *it;
+
+	(void)state;
+	launch_reset();
+	old = reference(); /* gathered before the variant was flagged */
+	launch_var = 0;
+	exp = reference();
+	with(m, 4, 0, 3.0);
+	dev_factor[4] = NAN;
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	it = item(&f, &r, "ch01:gemm/base", "g5");
+	assert_int_equal(it->v, VERDICT_UNJUDGED);
+	holds(it->reason, "not judged (host launch path, no device time)");
+	assert_int_equal(r.gpus[4].v, VERDICT_UNJUDGED);
+	assert_string_equal(compare_verdict_name(r.gpus[4].v), "unjudged");
+	assert_int_equal(r.n_drain, 0);
+	assert_int_equal(r.counts[VERDICT_UNJUDGED], 1);
+	assert_int_equal(r.exit_status, 3);
+	compare_result_free(&r);
+	fleet_free(&f);
+	for (int g = 0; g < NG; g++)
+		dev_factor[g] = NAN;
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	assert_int_equal(r.counts[VERDICT_UNJUDGED], NG);
+	assert_int_equal(r.counts[VERDICT_PASS], NG * (NV - 1));
+	assert_int_equal(r.n_drain, 0);
+	assert_int_equal(r.exit_status, 3);
+	compare_result_free(&r);
+	fleet_free(&f);
+	for (int g = 0; g < NG; g++)
+		dev_factor[g] = 1.0;
+	judge_n((const double (*)[NV])m, 2, 1.0, old, NAN, &f, &r);
+	it = item(&f, &r, "ch01:gemm/base", "g1");
+	assert_int_equal(it->v, VERDICT_UNJUDGED);
+	holds(it->reason, "the baseline has no device time");
+	compare_result_free(&r);
+	fleet_free(&f);
+	judge((const double (*)[NV])m, old, NAN, &f, &r); /* siblings: judged among themselves */
+	assert_int_equal(item(&f, &r, "ch01:gemm/base", "g5")->v, VERDICT_PASS);
+	assert_true(has_note(&r, "ch01:gemm/base: no stored time: each GPU judged against its siblings only"));
+	assert_int_equal(r.exit_status, 0);
+	json_decref(old);
+	launch_reset();
+	done(&f, &r, exp);
+}
+
+/* The whole fleet's device time 30% slower: one fleet finding, in device
+ * time, nobody drained; the whole fleet's median 60% slower with steady
+ * device times: nothing. */
+static void test_launch_fleet_shift(void **state)
+{
+	json_t *exp;
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+	const struct compare_item *it;
+
+	(void)state;
+	launch_reset();
+	launch_var = 0;
+	exp = reference();
+	for (int g = 0; g < NG; g++)
+		dev_factor[g] = 1.3;
+	judge(healthy, exp, NAN, &f, &r);
+	it = item(&f, &r, "ch01:gemm/base", "fleet");
+	assert_int_equal(it->v, VERDICT_REGRESSED);
+	holds(it->reason, "fleet-wide: device time median of 5 GPUs +30.0% (CUPTI) vs baseline 0.8 ms");
+	assert_int_equal(r.n_fleet, 1);
+	assert_int_equal(r.n_drain, 0);
+	compare_result_free(&r);
+	fleet_free(&f);
+	for (int g = 0; g < NG; g++) {
+		dev_factor[g] = 1.0;
+		memcpy(m[g], healthy[g], sizeof(m[g]));
+		m[g][0] *= 1.6;
+	}
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	assert_int_equal(r.n_fleet, 0);
+	assert_int_equal(r.exit_status, 0);
+	launch_reset();
+	done(&f, &r, exp);
+}
+
+/* Over a host-launch-bound baseline, speedups are not judged: a run whose
+ * baseline median is 40% faster (a quicker host) does not make opt1, 0.5%
+ * slower, a lost speedup (alone: 2 GPUs; with siblings: the fleet's). */
+static void test_launch_speedup_not_judged(void **state)
+{
+	json_t *exp;
+	double m[NG][NV];
+	struct compare_result r;
+	struct fleet f;
+
+	(void)state;
+	launch_reset();
+	launch_var = 0;
+	exp = reference();
+	memcpy(m, healthy, sizeof(m));
+	for (int g = 0; g < NG; g++)
+		m[g][0] *= 0.6, m[g][1] *= 1.005;
+	judge_n((const double (*)[NV])m, 2, 1.0, exp, NAN, &f, &r);
+	assert_int_equal(item(&f, &r, "ch01:gemm/opt1", "g1")->v, VERDICT_PASS);
+	assert_int_equal(r.exit_status, 0);
+	compare_result_free(&r);
+	fleet_free(&f);
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	assert_int_equal(r.n_fleet, 0);
+	assert_int_equal(r.exit_status, 0);
+	compare_result_free(&r);
+	fleet_free(&f);
+	launch_reset(); /* the same run, nothing flagged: the speedup drains */
+	json_decref(exp);
+	exp = reference();
+	judge_n((const double (*)[NV])m, 2, 1.0, exp, NAN, &f, &r);
+	assert_int_equal(item(&f, &r, "ch01:gemm/opt1", "g1")->v, VERDICT_REGRESSED);
+	compare_result_free(&r);
+	fleet_free(&f);
+	judge((const double (*)[NV])m, exp, NAN, &f, &r);
+	holds(item(&f, &r, "ch01:gemm/opt1", "fleet")->reason, "fleet-wide: speedup");
+	done(&f, &r, exp);
+}
+
+/* The tolerance from the noise follows what is judged: device_detectable
+ * for a variant judged_by device_ms. */
+static void test_launch_tolerance(void **state)
+{
+	json_t *exp, *fv;
+	struct compare_tol t;
+	struct compare_opts o = {FLEET_Z_DEFAULT, FLEET_MIN_DELTA_DEFAULT, NAN, NAN, NULL};
+	struct fleet f;
+
+	(void)state;
+	launch_reset();
+	launch_var = 0;
+	exp = reference();
+	make_fleet(&f, healthy);
+	fv = json_object_get(json_object_get(json_object_get(json_object_get(
+		json_object_get(exp, "examples"), "gemm_cuda"), "fleet"), "variants"), "base");
+	json_object_del(json_object_get(json_object_get(exp, "examples"), "gemm_cuda"), "tolerance");
+	json_object_set_new(fv, "device_noise_run", json_real(0.01));
+	json_object_set_new(fv, "device_detectable", json_real(0.061));
+	json_object_set_new(fv, "noise_run", json_real(0.3));
+	json_object_set_new(fv, "detectable", json_real(1.5));
+	compare_tolerance(&f, &f.insts[0], json_object_get(json_object_get(exp, "examples"), "gemm_cuda"),
+			  &o, &t);
+	assert_true(fabs(t.upper - 0.061) < 1e-12);
+	assert_string_equal(t.source, "noise");
+	launch_reset();
+	fleet_free(&f);
+	json_decref(exp);
+}
+
 /* The book's own schema (no fleet section) is judged from its metrics. */
 static void test_book_schema(void **state)
 {
@@ -724,6 +984,12 @@ int main(void)
 		cmocka_unit_test(test_facts_decoded),
 		cmocka_unit_test(test_worst_first),
 		cmocka_unit_test(test_other_hardware),
+		cmocka_unit_test(test_launch_host_slow),
+		cmocka_unit_test(test_launch_device_slow),
+		cmocka_unit_test(test_launch_no_device),
+		cmocka_unit_test(test_launch_fleet_shift),
+		cmocka_unit_test(test_launch_speedup_not_judged),
+		cmocka_unit_test(test_launch_tolerance),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

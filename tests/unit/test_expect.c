@@ -242,7 +242,8 @@ static void test_missing_fields(void **state)
 }
 
 /* tolerance.source is one of gather's words; noise fields are numbers or
- * null (a variant that failed everywhere has no noise). */
+ * null (a variant that failed everywhere has no noise); judged_by is
+ * median_ms or device_ms, the latter with a device_median_ms. */
 static void test_tolerance_and_noise_fields(void **state)
 {
 #define EX_WITH(extra) "{\"schema_version\": 2, \"hardware_key\": \"h\", \"examples\":" \
@@ -268,6 +269,23 @@ static void test_tolerance_and_noise_fields(void **state)
 	expect_bad(EX_WITH("\"fleet\": {\"variants\": {\"v\": {\"median_ms\": 1,"
 			   " \"noise\": \"low\"}}}"),
 		   AISP_EINPUT, "examples.g_cuda.fleet.variants.v.noise: a string", NULL);
+	/* judged_by: what a verdict judges (a host-launch-bound variant: device_ms) */
+	static const char dev[] = EX_WITH("\"fleet\": {\"variants\": {\"v\": {\"median_ms\": 1,"
+					  " \"judged_by\": \"device_ms\", \"device_median_ms\": 0.5,"
+					  " \"device_noise_run\": null, \"device_gpus\": 4}}}");
+
+	assert_int_equal(expect_parse(dev, strlen(dev), "t", &root, &err), AISP_OK);
+	json_decref(root);
+	expect_bad(EX_WITH("\"fleet\": {\"variants\": {\"v\": {\"median_ms\": 1,"
+			   " \"judged_by\": \"host_ms\"}}}"),
+		   AISP_EINPUT, "examples.g_cuda.fleet.variants.v.judged_by: 'host_ms'",
+		   "expected median_ms or device_ms", NULL);
+	expect_bad(EX_WITH("\"fleet\": {\"variants\": {\"v\": {\"median_ms\": 1,"
+			   " \"judged_by\": \"device_ms\"}}}"),
+		   AISP_EINPUT, "examples.g_cuda.fleet.variants.v.device_median_ms: missing", NULL);
+	expect_bad(EX_WITH("\"fleet\": {\"variants\": {\"v\": {\"median_ms\": 1,"
+			   " \"judged_by\": \"device_ms\", \"device_median_ms\": \"0.5\"}}}"),
+		   AISP_EINPUT, "examples.g_cuda.fleet.variants.v.device_median_ms: a string", NULL);
 #undef EX_WITH
 }
 

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "expect.h"
 #include "fleet.h"
+#include "gather.h"
 #include "rankfile.h"
 
 #define NV 3
@@ -288,6 +290,109 @@ static void test_noise(void **state)
 	fleet_free(&f);
 }
 
+/* One result with status ok of variant vname on gpu in run: median m,
+ * device time dev (NAN: none) and the host_launch flag hl. */
+static void add_dev(struct fleet *f, const char *run, const char *gpu, const char *vname,
+		    double m, double dev, int hl)
+{
+	struct rankfile_root r = {0};
+	struct rankfile_variant v = {0};
+	aisp_error err = {0};
+
+	r.world_size = 4;
+	snprintf(r.run_id, sizeof(r.run_id), "%s", run);
+	snprintf(r.node, sizeof(r.node), "n-%s", gpu);
+	snprintf(r.gpu_uuid, sizeof(r.gpu_uuid), "%s", gpu);
+	snprintf(r.hardware_key, sizeof(r.hardware_key), "hk");
+	snprintf(r.backend, sizeof(r.backend), "cuda");
+	snprintf(r.status, sizeof(r.status), "complete");
+	snprintf(v.instance, sizeof(v.instance), "ch01:gemm");
+	snprintf(v.target, sizeof(v.target), "ch01:gemm");
+	snprintf(v.variant, sizeof(v.variant), "%s", vname);
+	snprintf(v.role, sizeof(v.role), "%s", strcmp(vname, "base") ? "optimized" : "baseline");
+	snprintf(v.status, sizeof(v.status), "ok");
+	v.n_samples = 20;
+	v.median_ms = v.p10_ms = v.p75_ms = v.p90_ms = m;
+	v.mad_ms = 0.01 * m;
+	v.work = v.bytes = v.flops = NAN;
+	v.device_ms = dev;
+	v.host_launch = hl;
+	assert_int_equal(fleet_add_result(f, run, &r, &v, 1, &err), AISP_OK);
+}
+
+/* A host-launch-bound variant (base) is judged by its device time: per GPU
+ * the median of its runs' device_ms, fleet median, p10, p90, MAD, z and
+ * outliers of those, noise from device_ms alone (numbers from numpy). g2's
+ * median is the slowest (the host's launch path) but its device time is
+ * not: g4 is the outlier. gather writes it as judged_by device_ms. */
+static void test_host_launch(void **state)
+{
+	static const char *const gpus[4] = {"g1", "g2", "g3", "g4"};
+	static const double med[2][4] = {{1.0, 1.6, 1.2, 0.9}, {1.3, 1.0, 1.1, 1.0}};
+	static const double dev[2][4] = {{0.50, 0.51, 0.49, 0.65}, {0.502, 0.508, NAN, 0.66}};
+	const struct fleet_var *b, *o;
+	json_t *root = expect_new("hk"), *fv;
+	aisp_error err = {0};
+	struct fleet f;
+
+	(void)state;
+	fleet_init(&f);
+	for (int r = 0; r < 2; r++)
+		for (int g = 0; g < 4; g++) {
+			add_dev(&f, r ? "r1" : "r0", gpus[g], "base", med[r][g], dev[r][g], 1);
+			add_dev(&f, r ? "r1" : "r0", gpus[g], "opt", 0.1, NAN, 0);
+		}
+	assert_int_equal(fleet_finish(&f, &err), AISP_OK);
+	b = var(&f, "base");
+	o = var(&f, "opt");
+	assert_true(b->host_launch && !o->host_launch);
+	assert_close(b->median, 1.15); /* the medians' statistics are kept */
+	assert_int_equal(b->dev.n_gpus, 4);
+	assert_close(f.gpus[b->gpu0 + 2].device, 0.49); /* g3: its one run with one */
+	assert_close(b->dev.median, 0.505);
+	assert_close(b->dev.p10, 0.49330000000000002);
+	assert_close(b->dev.p90, 0.61120000000000008);
+	assert_close(b->dev.mad, 0.0095000000000000084);
+	assert_close(b->dev.min, 0.49);
+	assert_close(b->dev.max, 0.655);
+	assert_close(b->dev.noise_run, 0.004185061501096648);
+	assert_int_equal(b->dev.noise_run_pairs, 3);
+	assert_close(b->dev.noise, 0.004185061501096648);
+	assert_close(b->dev.detectable, 0.019475215213164618);
+	assert_close(fleet_judged_detectable(b), b->dev.detectable);
+	assert_close(fleet_judged_noise_run(o), o->noise_run);
+	assert_close(f.gpus[b->gpu0 + 3].z, 10.649854096998864);
+	assert_close(f.gpus[b->gpu0 + 1].z, 0.28399610925330321);
+	assert_true(f.gpus[b->gpu0 + 3].outlier && !f.gpus[b->gpu0 + 1].outlier);
+	assert_int_equal(b->n_outliers, 1);
+	assert_int_equal(o->dev.n_gpus, 0);
+	assert_true(isnan(o->dev.median) && isnan(o->dev.noise));
+	assert_int_equal(gather_merge_examples(&f, f.insts[0].hk, root, NULL, &err), AISP_OK);
+	if (expect_validate(root, "t", &err))
+		fail_msg("%s", err.msg);
+	fv = json_object_get(json_object_get(json_object_get(json_object_get(
+		json_object_get(root, "examples"), "gemm_cuda"), "fleet"), "variants"), "base");
+	assert_string_equal(expect_str(fv, "judged_by"), "device_ms");
+	assert_close(expect_num(fv, "device_median_ms"), 0.505);
+	assert_close(expect_num(fv, "device_noise"), b->dev.noise);
+	assert_close(expect_num(fv, "device_detectable"), b->dev.detectable);
+	assert_close(expect_num(fv, "device_gpus"), 4);
+	assert_close(expect_num(fv, "median_ms"), 1.15);
+	fv = json_object_get(json_object_get(json_object_get(json_object_get(
+		json_object_get(root, "examples"), "gemm_cuda"), "fleet"), "variants"), "opt");
+	assert_string_equal(expect_str(fv, "judged_by"), "median_ms");
+	assert_null(json_object_get(fv, "device_median_ms"));
+	/* the tolerance follows the noise of what is judged: 2% (min_delta),
+	 * not base's median's (run to run 18.5%: detectable 86%) */
+	fv = json_object_get(json_object_get(json_object_get(root, "examples"), "gemm_cuda"),
+			     "tolerance");
+	assert_true(b->detectable > 0.8);
+	assert_close(expect_num(fv, "upper"), 0.02);
+	assert_string_equal(expect_str(fv, "source"), "noise");
+	json_decref(root);
+	fleet_free(&f);
+}
+
 /* Fewer rank files than world_size makes the fleet incomplete. */
 static void test_incomplete(void **state)
 {
@@ -314,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_min_delta),
 		cmocka_unit_test(test_incomplete),
 		cmocka_unit_test(test_noise),
+		cmocka_unit_test(test_host_launch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,6 +70,8 @@ static void write_rank_file(const char *path)
 	r.bytes = 4096;
 	r.throughput = r.rel_error = r.tolerance = NAN;
 	r.launches_api = r.launches_kernels = -1;
+	r.host_launch = 1;
+	r.device_ms = 0.5;
 	stats_summarize(s, 9, &r.stats);
 	assert_int_equal(h5out_write_variant(h, &r, &err), AISP_OK);
 	snprintf(r.variant, sizeof(r.variant), "optimized_gemm");
@@ -78,6 +80,8 @@ static void write_rank_file(const char *path)
 	r.role = AISP_ROLE_OPTIMIZED;
 	r.n_samples = 0;
 	r.signal = 11;
+	r.host_launch = 0;
+	r.device_ms = NAN;
 	stats_summarize(s, 0, &r.stats);
 	assert_int_equal(h5out_write_variant(h, &r, &err), AISP_OK);
 	assert_int_equal(h5out_close(h, "complete", "2026-01-01T00:01:00Z", &err), AISP_OK);
@@ -153,6 +157,8 @@ static void check_good(const struct seen *s)
 	assert_string_equal(s->v[1].status, "crashed");
 	assert_string_equal(s->v[1].message, "signal 11");
 	assert_true(isnan(s->v[1].median_ms));
+	assert_true(s->v[0].host_launch == 1 && s->v[0].device_ms == 0.5);
+	assert_true(s->v[1].host_launch == 0 && isnan(s->v[1].device_ms));
 }
 
 static void test_writer_reader_contract(void **state)
@@ -220,6 +226,35 @@ static void test_bad_files(void **state)
 		unlink(paths[i]);
 }
 
+/* A rank file written before host_launch existed: the four CUDA variants
+ * flagged when it came are read as flagged, nothing else. */
+static void test_host_launch_absent(void **state)
+{
+	char path[128];
+	struct seen s = {0};
+	aisp_error err = {0};
+	hid_t f, g;
+
+	(void)state;
+	assert_true(rankfile_host_launch("cuda", "ch01:gemm", "baseline_gemm"));
+	assert_true(rankfile_host_launch("cuda", "ch01:gemm", "optimized_gemm_batched"));
+	assert_true(rankfile_host_launch("cuda", "ch01:gemm", "optimized_gemm_strided"));
+	assert_true(rankfile_host_launch("cuda", "qual:launch", "baseline_stream"));
+	assert_false(rankfile_host_launch("cuda", "ch01:gemm", "optimized_gemm_graph"));
+	assert_false(rankfile_host_launch("cuda", "qual:launch", "optimized_graph"));
+	assert_false(rankfile_host_launch("host", "ch01:gemm", "baseline_gemm"));
+	snprintf(path, sizeof(path), "%s/rank-00005.h5", dir);
+	write_rank_file(path); /* baseline_gemm written with host_launch 1, on host */
+	f = H5Fopen(path, H5F_ACC_RDWR, H5P_DEFAULT);
+	g = H5Gopen2(f, "/targets/ch01:gemm/baseline_gemm", H5P_DEFAULT);
+	assert_true(g >= 0 && H5Adelete(g, "host_launch") >= 0);
+	H5Gclose(g);
+	H5Fclose(f);
+	assert_int_equal(rankfile_read(path, &s.root, on_variant, &s, &err), AISP_OK);
+	assert_int_equal(s.v[0].host_launch, 0); /* absent, and a host file */
+	unlink(path);
+}
+
 static void test_names(void **state)
 {
 	(void)state;
@@ -252,6 +287,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_writer_reader_contract),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_host_launch_absent),
 		cmocka_unit_test(test_names),
 	};
 

@@ -127,6 +127,63 @@ static void test_twins_agree_detects_drift(void **st)
 	assert_non_null(strstr(e.msg, "work, bytes or flops differ"));
 }
 
+/* 1 when variant var of target name is one a verdict judges by device
+ * time: the CUDA twins whose median is bound by the host's launch path. */
+static int launch_bound(const char *name, const char *var)
+{
+	static const char *const flagged[][2] = {
+		{"ch01:gemm", "baseline_gemm"}, {"ch01:gemm", "optimized_gemm_batched"},
+		{"ch01:gemm", "optimized_gemm_strided"}, {"qual:launch", "baseline_stream"},
+	};
+
+	for (size_t i = 0; i < sizeof(flagged) / sizeof(flagged[0]); i++)
+		if (!strcmp(flagged[i][0], name) && !strcmp(flagged[i][1], var))
+			return 1;
+	return 0;
+}
+
+/* AISP_VARIANT_HOST_LAUNCH: set on exactly the launch-bound CUDA variants
+ * (the catalog carries it), never on a host twin (test targets aside:
+ * test:axpy flags one to carry it through a host run); twins of one backend
+ * must agree on it, twins of two backends need not. */
+static void test_host_launch_flags(void **st)
+{
+	const struct aisp_target *const *all = registry_all();
+	const struct aisp_target *h = registry_find("qual:launch", AISP_BACKEND_HOST);
+	struct aisp_variant vars[8];
+	struct aisp_target twin;
+	aisp_error e = {0};
+	size_t n = 0;
+
+	(void)st;
+	for (size_t i = 0; all[i]; i++)
+		for (size_t v = 0; !all[i]->card->test_only && v < all[i]->n_variants; v++) {
+			const struct aisp_variant *x = &all[i]->variants[v];
+			int want = all[i]->backend == AISP_BACKEND_CUDA &&
+				   launch_bound(all[i]->card->name, x->name);
+
+			if (!!(x->flags & AISP_VARIANT_HOST_LAUNCH) != want)
+				fail_msg("%s %s (backend %d): host_launch %u, want %d",
+					 all[i]->card->name, x->name, all[i]->backend, x->flags, want);
+			n += want;
+		}
+#ifdef AISP_HAVE_CUDA
+	assert_int_equal(n, 4);
+#else
+	assert_int_equal(n, 0);
+#endif
+	assert_non_null(h);
+	assert_true(h->n_variants <= 8);
+	memcpy(vars, h->variants, h->n_variants * sizeof(vars[0]));
+	twin = *h;
+	twin.variants = vars;
+	assert_int_equal(registry_twins_agree(h, &twin, 1, &e), AISP_OK);
+	vars[0].flags = AISP_VARIANT_HOST_LAUNCH;
+	assert_int_equal(registry_twins_agree(h, &twin, 0, &e), AISP_OK);
+	assert_int_equal(registry_twins_agree(h, &twin, 1, &e), AISP_EINTERNAL);
+	assert_non_null(strstr(e.msg, "variant baseline_stream differs"));
+}
+
 static void test_find_and_suggest(void **st)
 {
 	(void)st;
@@ -160,6 +217,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_twins_share_one_card),
 		cmocka_unit_test(test_twins_agree_detects_drift),
+		cmocka_unit_test(test_host_launch_flags),
 		cmocka_unit_test(test_find_and_suggest),
 		cmocka_unit_test(test_extend),
 	};
