@@ -280,11 +280,6 @@ static aisp_err count_pass(const struct aisp_backend_ops *be, struct aisp_ctx *c
 	return AISP_OK;
 }
 
-/* The timer pass: with CUPTI recording the device work only, one untimed
- * iteration (the first launches under a newly enabled trace pay CUPTI's
- * set-up; its records are dropped), then one batch of n iterations timed
- * by the events exactly as a sample is: events, span and summed durations
- * of the same region, per iteration. */
 /* Iterations of the timer pass: a sample's batch, or more, so that the batch
  * lasts about MEASURE_TIMER_MIN_MS (the first launches under CUPTI cost the
  * host extra; a 1 ms kernel timed alone would carry that inside its events),
@@ -298,6 +293,11 @@ static int timer_batch(const struct variant_result *r)
 	return n < MEASURE_COUNT_MAX_ITER ? n : MEASURE_COUNT_MAX_ITER;
 }
 
+/* The timer pass: with CUPTI recording the device work only, one untimed
+ * iteration (the first launches under a newly enabled trace pay CUPTI's
+ * set-up; its records are dropped), then one batch of n iterations timed
+ * by the events exactly as a sample is: events, span and summed durations
+ * of the same region, per iteration. */
 static aisp_err timer_pass(const struct aisp_backend_ops *be, struct aisp_ctx *ctx,
 			   const struct aisp_variant *v, void *state, int n,
 			   struct variant_result *r, aisp_error *err)
