@@ -1,9 +1,8 @@
 /*
  * test_backend_cuda.c - runner/backend_cuda.c where it is built (CUDA=1),
  * linked in (the plug-in's objects); test_plugin.c loads the plug-in.
- * Without a GPU (this machine, CI): open fails with the CUDA error's own
- * text and close is safe on the half-made context. With a GPU
- * (AISP_TEST_HAVE_GPU=1, on the device): open, an event-timed empty region,
+ * Without a GPU (CI): open fails with the CUDA error's own text and close
+ * is safe on the half-made context. With a GPU (test_gpu.h): open, an event-timed empty region,
  * counting with no launch (0 and 0), tracing (no call count), NVTX ranges,
  * close. Each machine registers only the tests that apply to it (a test that
  * cannot run there is not a skip: CI fails on skips); the line before
@@ -21,15 +20,9 @@
 #include <string.h>
 
 #include "backend.h"
+#include "test_gpu.h"
 
 #ifdef AISP_HAVE_CUDA
-static int have_gpu(void)
-{
-	const char *v = getenv("AISP_TEST_HAVE_GPU");
-
-	return v && *v == '1';
-}
-
 static void test_ops_table(void **st)
 {
 	(void)st;
@@ -110,10 +103,10 @@ int main(void)
 		cmocka_unit_test(test_open_without_gpu_says_why),
 	};
 
-	if (have_gpu())
+	if (test_machine_has_gpu())
 		return cmocka_run_group_tests(with_gpu, NULL, NULL);
-	printf("test_backend_cuda: no GPU here (AISP_TEST_HAVE_GPU unset): "
-	       "test_gpu_time_and_count left out (run on the GPU with AISP_TEST_HAVE_GPU=1: bench/gpu/contract_session.sh)\n");
+	printf("test_backend_cuda: no GPU here: test_gpu_time_and_count left out "
+	       "(it runs where there is one: make test on a GPU node)\n");
 	return cmocka_run_group_tests(without_gpu, NULL, NULL);
 }
 #else
