@@ -61,6 +61,7 @@ struct cuda_priv {
 	int rt_depth;          /* inside a counted runtime launch call */
 	long api, kernels, ops;
 	uint64_t busy_ns, first_ns, last_ns; /* device activity of the pass */
+	uint64_t since_ns;     /* records that start before it are forgotten */
 	struct cupti_name names[CUPTI_NAMES];
 	int n_names, names_dropped;
 };
@@ -320,23 +321,28 @@ static void cupti_note_op(struct cuda_priv *p, const char *name, uint64_t start,
 	cupti_note_name(p, name && *name ? name : "(unnamed)", start);
 }
 
-/* Account one activity record of the pass. */
+/* Account one activity record of the pass (not one that started before
+ * p->since_ns: work that trace_begin forgot). */
 static void cupti_note_record(struct cuda_priv *p, const CUpti_Activity *rec)
 {
 	if (rec->kind == CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL ||
 	    rec->kind == CUPTI_ACTIVITY_KIND_KERNEL) {
 		const CUpti_ActivityKernel10 *k = (const CUpti_ActivityKernel10 *)rec;
 
+		if (k->start < p->since_ns)
+			return;
 		p->kernels++;
 		cupti_note_op(p, k->name, k->start, k->end);
 	} else if (rec->kind == CUPTI_ACTIVITY_KIND_MEMCPY) {
 		const CUpti_ActivityMemcpy6 *m = (const CUpti_ActivityMemcpy6 *)rec;
 
-		cupti_note_op(p, cupti_copy_name(m->copyKind), m->start, m->end);
+		if (m->start >= p->since_ns)
+			cupti_note_op(p, cupti_copy_name(m->copyKind), m->start, m->end);
 	} else if (rec->kind == CUPTI_ACTIVITY_KIND_MEMSET) {
 		const CUpti_ActivityMemset4 *m = (const CUpti_ActivityMemset4 *)rec;
 
-		cupti_note_op(p, "memset", m->start, m->end);
+		if (m->start >= p->since_ns)
+			cupti_note_op(p, "memset", m->start, m->end);
 	}
 }
 
@@ -416,6 +422,7 @@ static aisp_err cupti_start(struct aisp_ctx *ctx, int calls, aisp_error *err)
 	if ((rc = cuda_sync(ctx, err)))
 		return rc;
 	cupti_reset(p);
+	p->since_ns = 0;
 	p->busy = 0;
 	p->calls = calls;
 	r = cuptiSubscribe(&p->sub, cupti_on_api, p);
@@ -450,7 +457,9 @@ static aisp_err cuda_count_begin(struct aisp_ctx *ctx, aisp_error *err)
 }
 
 /* Start tracing (device activity records only); while tracing already,
- * wait for the work so far, take in its records and forget them. */
+ * wait for the work so far and forget it: its records, whenever CUPTI hands
+ * them back, start before since_ns (no forced flush here: it would leave
+ * the next launch to wait for a new activity buffer inside the timing). */
 static aisp_err cuda_trace_begin(struct aisp_ctx *ctx, aisp_error *err)
 {
 	struct cuda_priv *p = ctx->priv;
@@ -459,8 +468,7 @@ static aisp_err cuda_trace_begin(struct aisp_ctx *ctx, aisp_error *err)
 	if (cupti_owner != p || p->calls) /* not tracing yet (or under a profiler) */
 		return cupti_start(ctx, 0, err);
 	if ((rc = cuda_sync(ctx, err)) ||
-	    (rc = cupti_ok(cuptiActivityFlushAll(CUPTI_ACTIVITY_FLAG_FLUSH_FORCED),
-			   "cuptiActivityFlushAll", err)))
+	    (rc = cupti_ok(cuptiGetTimestamp(&p->since_ns), "cuptiGetTimestamp", err)))
 		return rc;
 	cupti_reset(p);
 	return AISP_OK;
