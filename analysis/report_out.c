@@ -122,15 +122,24 @@ static void rep_wrap(struct rep *r, const char *text, const char *first, const c
 	fprintf(r->o, "%s\n", p);
 }
 
+/* fmt with ap, escaped for the output format into buf (REP_TEXT_BUF). */
+#define REP_TEXT_BUF 8192
+static void rep_vtext(const struct rep *r, char *buf, const char *fmt, va_list ap)
+{
+	char raw[REP_TEXT_BUF / 2];
+
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	rep_escape(r, raw, 0, buf, REP_TEXT_BUF);
+}
+
 void rep_p(struct rep *r, const char *cls, const char *fmt, ...)
 {
-	char raw[4096], buf[8192];
+	char buf[REP_TEXT_BUF];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
+	rep_vtext(r, buf, fmt, ap);
 	va_end(ap);
-	rep_escape(r, raw, 0, buf, sizeof(buf));
 	if (r->html) {
 		if (cls)
 			fprintf(r->o, "<p class=\"%s\">%s</p>\n", cls, buf);
@@ -149,13 +158,12 @@ void rep_p(struct rep *r, const char *cls, const char *fmt, ...)
 
 void rep_li(struct rep *r, const char *fmt, ...)
 {
-	char raw[4096], buf[8192];
+	char buf[REP_TEXT_BUF];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(raw, sizeof(raw), fmt, ap);
+	rep_vtext(r, buf, fmt, ap);
 	va_end(ap);
-	rep_escape(r, raw, 0, buf, sizeof(buf));
 	if (r->html)
 		fprintf(r->o, "<li>%s</li>\n", buf);
 	else
