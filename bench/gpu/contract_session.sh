@@ -20,11 +20,7 @@ OUT=${OUT:-/tmp/contract-session}
 B=build-gpu
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/session.log") 2>&1
-export PATH="$PATH:/usr/local/cuda/bin"
-export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/cuda/extras/CUPTI/lib64:$PWD/.deps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export PKG_CONFIG_PATH="$PWD/.deps/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-step() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }
+. bench/gpu/session_env.sh
 
 step env
 nvidia-smi --query-gpu=name,driver_version,pcie.link.gen.current,pcie.link.width.current --format=csv

@@ -18,12 +18,7 @@ set -u
 OUT=${OUT:-/tmp/final-session}
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/final.log") 2>&1
-export PATH="$PATH:/usr/local/cuda/bin"
-export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/cuda/extras/CUPTI/lib64:$PWD/.deps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export PKG_CONFIG_PATH="$PWD/.deps/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 AISP_NO_INSTALL=1
-T0=$(date +%s)
-step() { echo; echo "=== $* (+$(($(date +%s) - T0)) s, $(date -u +%H:%M:%S))"; }
+. bench/gpu/session_env.sh
 
 step "env"
 nvidia-smi --query-gpu=name,uuid,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw,power.limit --format=csv

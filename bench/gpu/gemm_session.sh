@@ -30,11 +30,9 @@ ncu_dir=""
 for d in /opt/nvidia/nsight-compute/*/; do
 	[ -d "$d" ] && ncu_dir=$d # the newest, in glob order
 done
-export PATH="$PATH:/usr/local/cuda/bin${ncu_dir:+:$ncu_dir}"
-export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/cuda/extras/CUPTI/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+. bench/gpu/session_env.sh
 SOURCES="tests/gpu/gemm_sweep.cu kernels/ch01/gemm_tiled.cuh kernels/ch01/gemm_splitk.cuh"
 
-step() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }
 want() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 # Compile the sweep's parts in parallel, then link; ptxas facts to ptxas.txt.

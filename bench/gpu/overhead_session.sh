@@ -45,13 +45,9 @@ MK="make -j16 DEPS_PREFIX=.deps CUDA=1 BUILD=$B GIT_COMMIT=${AISP_GIT_COMMIT:-un
 mkdir -p "$OUT"
 exec > >(tee -a "$OUT/overhead_session.log") 2>&1
 ncu_dir=$(ls -d /opt/nvidia/nsight-compute/*/ 2>/dev/null | sort | tail -1)
-export PATH="$PATH:/usr/local/cuda/bin${ncu_dir:+:$ncu_dir}"
-export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/cuda/extras/CUPTI/lib64:$PWD/.deps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export PKG_CONFIG_PATH="$PWD/.deps/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-export PYTHONUNBUFFERED=1
+. bench/gpu/session_env.sh
 VARIANTS="baseline_gemm optimized_gemm_batched optimized_gemm_strided optimized_gemm_graph"
 
-step() { echo; echo "=== $* ($(date -u +%H:%M:%S))"; }
 want() { case " $STEPS " in *" $1 "*) return 0 ;; esac; return 1; }
 
 if want env; then

@@ -13,13 +13,7 @@
 set -u -o pipefail
 OUT=${OUT:-perf-out}
 mkdir -p "$OUT"
-export PATH="$PATH:/usr/local/cuda/bin"
-export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/cuda/extras/CUPTI/lib64:$PWD/.deps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export PKG_CONFIG_PATH="$PWD/.deps/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-export PYTHONUNBUFFERED=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-export AISP_NO_INSTALL=1
-T0=$(date +%s)
-step() { echo "=== $* (+$(($(date +%s) - T0)) s)"; }
+. bench/gpu/session_env.sh
 
 step env
 {

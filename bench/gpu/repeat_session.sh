@@ -85,13 +85,9 @@ rm -rf "$W"
 mkdir -p "$W/runs" "$W/logs" "$W/tables"
 exec > >(tee -a "$OUT/session.log") 2>&1
 ncu_dir=$(find /opt/nvidia/nsight-compute -mindepth 1 -maxdepth 1 -type d 2>/dev/null | sort | tail -1)
-export PATH="$PATH:/usr/local/cuda/bin${ncu_dir:+:$ncu_dir}"
-export LD_LIBRARY_PATH="/usr/local/cuda/lib64:/usr/local/cuda/extras/CUPTI/lib64:$PWD/.deps/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
-export PKG_CONFIG_PATH="$PWD/.deps/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
-export PYTHONUNBUFFERED=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+. bench/gpu/session_env.sh
 SECONDS=0
 
-step() { echo; echo "=== $* (t=${SECONDS}s, $(date -u +%H:%M:%S))"; }
 gpu_now() { nvidia-smi --query-gpu=clocks.sm,clocks.mem,temperature.gpu,power.draw,pstate --format=csv,noheader 2>/dev/null; }
 gpu_name() { nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1; }
 
