@@ -61,7 +61,8 @@ for p in sorted(glob.glob(sys.argv[1] + "/*/rank-*.h5")):
 PY
 
 step "a binary without its plug-in"
-mkdir -p /tmp/lone && cp build/aisp /tmp/lone/aisp
-(cd /tmp && /tmp/lone/aisp bench run --targets qual:mem_bw --out /tmp/lone/run) 2>&1 | tail -2
+lone=$(mktemp -d /tmp/aisp-lone.XXXXXX) # fresh: an old run there would exit 2 for another reason
+cp build/aisp "$lone/aisp"
+(cd /tmp && "$lone/aisp" bench run --targets qual:mem_bw --out "$lone/run") 2>&1 | tail -2
 echo "exit ${PIPESTATUS[0]} (want 2)"
 step "done"
