@@ -51,13 +51,14 @@ check() {
 	result $? "$desc"
 }
 
-# Check $1 (description): got $2, want $3; say both when they differ.
+# Check $1 (description): got $2, want $3; say both, and fail, when they differ.
 expect() {
 	if [ "$2" = "$3" ]; then
 		result 0 "$1"
 	else
 		result 1 "$1"
 		printf '#   got:  %s\n#   want: %s\n' "$2" "$3"
+		return 1
 	fi
 }
 
@@ -227,13 +228,25 @@ prod_held() {
 	esac
 }
 
-# Set LIMIT_RUN's time limit so that its end is 60-120 s away: inside the
-# 120 s of --signal=B:TERM@120, so Slurm sends the early SIGTERM at its next
-# time check, and still far enough for the ranks to close their files.
+# Set job $1's time limit (whole minutes) so that its end is 120-180 s away.
+# Slurm sends the early SIGTERM of --signal=B:TERM@120 at its first time
+# check (every 30 s) once the end is 150 s away or less: within 60 s, and
+# 90-150 s before the limit, time enough on a loaded machine to pass the
+# stop on, close the rank files and end. (With the end 60-120 s away, as
+# before, the signal could come 30 s before the limit; a CI run took longer
+# and Slurm ended the job TIMEOUT.)
 limit_now() {
 	started=$(date -d "$(job_field "$1" StartTime)" +%s) || return 1
 	ran=$(($(date +%s) - started))
-	scontrol update jobid="$1" timelimit=$((ran / 60 + 2))
+	echo "# limit of job $1 set at $(date -u +%FT%TZ), $ran s after its start"
+	scontrol update jobid="$1" timelimit=$(((ran + 120 + 59) / 60))
+}
+
+# Print as comments when job $1 started and ended, its time limit, and the
+# lines of its log that say when the signal came and when the script ended.
+job_times() {
+	scontrol show job -o "$1" | tr ' ' '\n' | grep -E '^(StartTime|EndTime|TimeLimit)=' | sed 's/^/#   /'
+	grep -E '^aisp-run: (SIGTERM|exit)' "$RES/logs/aisp-run-$1.out" 2>&1 | sed 's/^/#   /'
 }
 
 # ---- 0. the scripts themselves
@@ -397,9 +410,9 @@ scontrol update nodename=node3 state=resume >/dev/null 2>&1
 # ---- 4. three runs stopped while measuring, all at once: the time limit,
 # a requeue, a plain scancel; each is stopped once its ranks have written
 # their rank files (the state), never after a delay.
-# 4a. the time limit under srun: submitted with room, then brought within
-# the 120 s of --signal=B:TERM@120 once measuring (with --time 1 the signal
-# could come before the ranks exist, and kill them as they start).
+# 4a. the time limit under srun: submitted with room, then brought near
+# (limit_now) once measuring (with --time 1 the signal could come before the
+# ranks exist, and kill them as they start).
 out=$(slurm/submit refresh --parsable --partition test --nodes 3 --gpus-per-node 0 \
 	--tasks-per-node 2 --time 20 --targets ch01:gemm --results "$RES" \
 	-- --backend host --iterations 100000 --warmup 1 --timeout 900)
@@ -423,7 +436,7 @@ CX_GATHER=$(echo "$out" | awk '{print $2}')
 
 wait_for "time-limit run $LIMIT_RUN measuring" measuring "$RES/run-$LIMIT_RUN" 6 "$LIMIT_RUN"
 limit_now "$LIMIT_RUN"
-result $? "time limit: limit of run $LIMIT_RUN brought within the early-signal window"
+result $? "time limit: limit of run $LIMIT_RUN set 120-180 s ahead (early signal within 60 s)"
 wait_for "requeue run $RQ_RUN measuring" measuring "$RES/run-$RQ_RUN" 2 "$RQ_RUN"
 scontrol requeue "$RQ_RUN"
 result $? "requeue: run $RQ_RUN requeued while measuring"
@@ -474,7 +487,7 @@ scontrol update nodename=node1 state=resume >/dev/null 2>&1
 # ---- 4a (end). the time limit
 wait_for "time-limit run $LIMIT_RUN and gather $LIMIT_GATHER to end" jobs_gone "$LIMIT_RUN,$LIMIT_GATHER"
 expect "time limit: the early SIGTERM ended the run (exit 3), not the limit's kill (TIMEOUT)" \
-	"$(job_states "$LIMIT_RUN" | cut -d' ' -f3-)" "FAILED 3:0"
+	"$(job_states "$LIMIT_RUN" | cut -d' ' -f3-)" "FAILED 3:0" || job_times "$LIMIT_RUN"
 expect "time limit: every rank exited 3 (interrupted), none killed; slurm-status signal=TERM" \
 	"$(grep -E '^(signal|exit)=' "$RES/run-$LIMIT_RUN/slurm-status" 2>&1 | xargs)" "signal=TERM exit=3"
 expect "time limit: 6 rank files closed with status interrupted (srun --mpi=pmix)" \
