@@ -4,14 +4,14 @@
 # Where nothing can be installed (a GPU node without network, with libyaml
 # and jansson unpacked under DEPS_PREFIX) the build goes on as long as what it
 # needs is there. AISP_NO_INSTALL=1 only checks. gcc is what mpicc calls (a
-# fresh server may have none); Slurm and munge are for the Slurm test, clang's
-# runtime for the fuzzers, chromium for rendering the HTML report in
-# tests/e2e/report_render.sh, Lmod and groff for the install test. apt-get
-# waits up to 10 minutes for a dpkg lock held by another install (two builds
-# started at once on one machine).
+# fresh server may have none); Slurm, munge and gdb (the backtrace of a core
+# dump) are for the Slurm test, clang's runtime for the fuzzers, chromium for
+# rendering the HTML report in tests/e2e/report_render.sh, Lmod and groff for
+# the install test. apt-get waits up to 10 minutes for a dpkg lock held by
+# another install (two builds started at once on one machine).
 set -u
 pkgs="gcc libc6-dev openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libyaml-dev libjansson-dev
-libcmocka-dev python3-h5py python3-numpy slurm-wlm munge libpmix-dev gnuplot-nox pkg-config
+libcmocka-dev python3-h5py python3-numpy slurm-wlm munge libpmix-dev gdb gnuplot-nox pkg-config
 clang shellcheck chromium lmod groff-base"
 
 # clang's sanitizer/fuzzer runtime, named after clang's version (14 on

@@ -125,6 +125,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
+# A process that crashes dumps core into its directory (the jobs': $RES,
+# by --chdir; Slurm passes this limit on to them): the test then fails and
+# prints the backtrace (a rank once died of SIGSEGV at address 0 here).
+# shellcheck disable=SC3045 # dash and bash have ulimit -c
+ulimit -c unlimited 2>/dev/null || true
 export SLURM_CONF="$DIR/cluster/slurm.conf"
 # Ranks of different "nodes" share this host: no shared-memory transport, and
 # TCP over loopback only (a connect to another interface here once failed and
@@ -247,6 +252,19 @@ limit_now() {
 job_times() {
 	scontrol show job -o "$1" | tr ' ' '\n' | grep -E '^(StartTime|EndTime|TimeLimit)=' | sed 's/^/#   /'
 	grep -E '^aisp-run: (SIGTERM|exit)' "$RES/logs/aisp-run-$1.out" 2>&1 | sed 's/^/#   /'
+}
+
+# Print as comments what made each core dump of list $1 and its backtraces.
+core_report() {
+	for c in $1; do
+		echo "# core dump $c:"
+		if command -v gdb >/dev/null 2>&1; then
+			gdb -batch -q -ex 'info threads' -ex 'thread apply all bt 24' "$AISP" "$c" 2>&1 |
+				grep -v '^\[\|^warning:\|^$' | head -n 120 | sed 's/^/#   /'
+		else
+			echo "#   (gdb not installed: no backtrace)"
+		fi
+	done
 }
 
 # ---- 0. the scripts themselves
@@ -538,7 +556,10 @@ status=$(slurm/submit status "$CX" 2>&1)
 expect_line "submit status: the run's latest job, its state and progress" "$status" \
 	"^node\[2-3\] +$RS_RUN +COMPLETED +([0-9]+)/\1 +exit=0"
 
-# ---- 6. stop: every daemon started is gone
+# ---- 5b. nothing crashed: no core dump from this test
+cores=$(find "$DIR" -type f \( -name core -o -name 'core.[0-9]*' \) 2>/dev/null)
+expect "no process of the test dumped core" "$cores" "" || core_report "$cores"
+
 pids=$(awk '{print $2}' "$DIR/cluster/pids" 2>/dev/null)
 sh tests/slurm/cluster.sh stop "$DIR/cluster"
 alive=""
