@@ -8,7 +8,9 @@
 #   sh tests/slurm/stop_loop.sh [N [SUBMIT-OPTION...]]   (as root, after make)
 #
 # N defaults to 20; the options go to slurm/submit (--launcher mpirun, say).
-# Environment reaches the ranks (SLURM_PMIX_FENCE=ring, OMPI_MCA_*, ...).
+# Environment reaches the ranks (OMPI_MCA_*, ...); SLURM_PMIX_FENCE=mixed
+# brings back Slurm's default fences, under which ranks died in MPI_Init
+# (notes/open-problems.md).
 # Prints one line per trial and the backtrace of any core dump; keeps the
 # temporary directory when a trial failed. Exit 0 when every trial passed.
 set -u

@@ -137,6 +137,7 @@ export SLURM_CONF="$DIR/cluster/slurm.conf"
 export OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export AISP AISP_REAL="$AISP"
+unset SLURM_PMIX_FENCE # the scripts' own choice is what is tested
 FAULT=$ROOT/tests/slurm/fault-aisp.sh
 JOB=$ROOT/tests/slurm/job.yaml
 BENCH="--backend host"
@@ -320,6 +321,8 @@ expect "refresh run: COMPLETED, exit 0, on node[1-3]" "$(job_states "$RUN")" "no
 expect "refresh run: 6 complete rank files, 2 per node (srun --mpi=pmix)" \
 	"$(rank_nodes "$RES/run-$RUN" | sort | uniq -c | xargs)" \
 	"2 node1 complete 2 node2 complete 2 node3 complete"
+expect_line "refresh run: srun ran both PMIx fences of MPI_Init as rings (its log)" \
+	"$(cat "$RES/logs/aisp-run-$RUN.out" 2>&1)" "^aisp-run: job $RUN .*: env SLURM_PMIX_FENCE=ring srun --mpi=pmix "
 expect "refresh gather: ran after the run, COMPLETED, exit 0" "$(job_states "$GATHER" | cut -d' ' -f3-)" "COMPLETED 0:0"
 expect "refresh gather: the verdict is the job's comment" "$(job_comment "$GATHER")" "aisp: pass: 3 nodes"
 BASE=$(find "$RES/baseline-$RUN" -name 'expectations_*.json' 2>/dev/null | head -n 1)
