@@ -127,7 +127,7 @@ trap 'exit 1' INT TERM HUP
 
 # A process that crashes dumps core into its directory (the jobs': $RES,
 # by --chdir; Slurm passes this limit on to them): the test then fails and
-# prints the backtrace (a rank once died of SIGSEGV at address 0 here).
+# prints the backtraces (how a rank's SIGSEGV in MPI_Init was found here).
 # shellcheck disable=SC3045 # dash and bash have ulimit -c
 ulimit -c unlimited 2>/dev/null || true
 export SLURM_CONF="$DIR/cluster/slurm.conf"
@@ -563,6 +563,7 @@ expect_line "submit status: the run's latest job, its state and progress" "$stat
 cores=$(find "$DIR" -type f \( -name core -o -name 'core.[0-9]*' \) 2>/dev/null)
 expect "no process of the test dumped core" "$cores" "" || core_report "$cores"
 
+# ---- 6. stop: every daemon started is gone
 pids=$(awk '{print $2}' "$DIR/cluster/pids" 2>/dev/null)
 sh tests/slurm/cluster.sh stop "$DIR/cluster"
 alive=""
