@@ -249,10 +249,10 @@ limit_now() {
 }
 
 # Print as comments when job $1 started and ended, its time limit, and the
-# lines of its log that say when the signal came and when the script ended.
+# script's and srun's lines of its log (when the signal came, what was done).
 job_times() {
 	scontrol show job -o "$1" | tr ' ' '\n' | grep -E '^(StartTime|EndTime|TimeLimit)=' | sed 's/^/#   /'
-	grep -E '^aisp-run: (SIGTERM|exit)' "$RES/logs/aisp-run-$1.out" 2>&1 | sed 's/^/#   /'
+	grep -E '^aisp-run: |^srun: ' "$RES/logs/aisp-run-$1.out" 2>&1 | sed 's/^/#   /'
 }
 
 # Print as comments what made each core dump of list $1 and its backtraces.
@@ -509,6 +509,8 @@ scontrol update nodename=node1 state=resume >/dev/null 2>&1
 wait_for "time-limit run $LIMIT_RUN and gather $LIMIT_GATHER to end" jobs_gone "$LIMIT_RUN,$LIMIT_GATHER"
 expect "time limit: the early SIGTERM ended the run (exit 3), not the limit's kill (TIMEOUT)" \
 	"$(job_states "$LIMIT_RUN" | cut -d' ' -f3-)" "FAILED 3:0" || job_times "$LIMIT_RUN"
+expect_line "time limit: the script passed the early SIGTERM to the srun step through Slurm" \
+	"$(cat "$RES/logs/aisp-run-$LIMIT_RUN.out" 2>&1)" "^aisp-run: SIGTERM passed to step $LIMIT_RUN\.0 through Slurm"
 expect "time limit: every rank exited 3 (interrupted), none killed; slurm-status signal=TERM" \
 	"$(grep -E '^(signal|exit)=' "$RES/run-$LIMIT_RUN/slurm-status" 2>&1 | xargs)" "signal=TERM exit=3"
 expect "time limit: 6 rank files closed with status interrupted (srun --mpi=pmix)" \
